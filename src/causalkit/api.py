@@ -1,0 +1,86 @@
+"""`estimate`: the one entry point to every registered estimator.
+
+Example
+-------
+>>> import numpy as np, pandas as pd, causalkit
+>>> rng = np.random.default_rng(0)
+>>> t = rng.integers(0, 2, 200)
+>>> df = pd.DataFrame({"t": t, "y": 2.0 * t + rng.normal(size=200)})
+>>> eff = causalkit.estimate(df, "t", "y", method="difference_in_means")
+>>> eff.estimand, round(eff.estimate, 1)
+('ATE', 2.0)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from . import registry
+from .effect import Effect
+from .errors import OptionError, RoleError
+from .inference import check_alpha
+from .validation import as_column_list, as_dataframe
+
+
+def estimate(data: Any, treatment: str | None = None, outcome: str | None = None,
+             method: str = "difference_in_means", covariates: str | Sequence[str] | None = None,
+             alpha: float = 0.05, dag: Any = None, **options: Any) -> Effect:
+    """Estimate a causal effect with the registered estimator ``method``.
+
+    Parameters
+    ----------
+    data
+        A pandas DataFrame with one row per unit (or unit-period).
+    treatment, outcome
+        Column names of the treatment and the outcome.
+    method
+        Name of a registered estimator; see :func:`causalkit.available`.
+    covariates
+        Adjustment columns.  With ``dag=`` and no covariates, the set the DAG
+        identifies is used.
+    alpha
+        One minus the confidence level of the reported interval.
+    dag
+        A :class:`causalkit.dags.CausalDAG` (or DAGitty text) describing the
+        causal structure; see the DAG layer.
+    **options
+        Further roles (``instrument``, ``running``, ``cutoff``, ``post``,
+        ``unit``, ``time``, ``cohort``, ``cluster``), ``estimand=`` and
+        method-specific options.
+
+    Returns
+    -------
+    Effect
+    """
+    spec = registry.get(method)
+    alpha = check_alpha(alpha)
+    frame = as_dataframe(data)
+    cov_list = None if covariates is None else as_column_list(covariates)
+    if dag is not None:
+        from .dags.integration import apply_dag  # the DAG layer owns this step
+
+        cov_list, options = apply_dag(dag, spec, treatment=treatment, outcome=outcome,
+                                      covariates=cov_list, options=options)
+
+    roles: dict[str, Any] = {"treatment": treatment, "outcome": outcome,
+                             "covariates": cov_list}
+    for role in registry.ROLE_NAMES:
+        if role in options:
+            roles[role] = options.pop(role)
+    given = {k: v for k, v in roles.items() if v is not None}
+
+    missing = [r for r in spec.roles if r not in given]
+    if missing:
+        raise RoleError(f"method {spec.name!r} needs the role(s) {', '.join(missing)}; "
+                        f"pass them as keyword arguments, e.g. {missing[0]}='column'")
+    extra = [r for r in given if r not in spec.accepted_roles and not
+             (r == "covariates" and not given[r])]
+    if extra:
+        raise RoleError(f"method {spec.name!r} does not use the role(s) {', '.join(extra)}; "
+                        f"it accepts {', '.join(spec.accepted_roles)}")
+    estimand = options.get("estimand")
+    if estimand is not None and estimand not in spec.estimands:
+        raise OptionError(f"method {spec.name!r} estimates {', '.join(spec.estimands)}, "
+                          f"not {estimand!r}")
+    kwargs = {k: v for k, v in given.items() if k in spec.accepted_roles}
+    return spec.func(frame, alpha=alpha, **kwargs, **options)

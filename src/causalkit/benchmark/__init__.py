@@ -1,0 +1,1 @@
+"""The benchmark runner: estimators x datasets x seeds, scored against the truth."""

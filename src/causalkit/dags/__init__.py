@@ -1,0 +1,1 @@
+"""The graph layer: causal DAGs, d-separation, adjustment sets and identification."""

@@ -1,0 +1,1 @@
+"""Synthetic datasets with known truth and the classic real datasets."""

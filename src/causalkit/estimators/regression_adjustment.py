@@ -1,0 +1,94 @@
+"""Regression adjustment: OLS of outcome on treatment and covariates, robust SE.
+
+By default the fully interacted form of Lin (2013): the outcome is regressed on
+the treatment, the covariates centred at their sample means, and their
+interactions with the treatment.  The treatment coefficient is then the ATE, and
+its HC2 standard error is consistent (and asymptotically never larger than that
+of the difference in means) in a randomized experiment.
+
+Reference: W. Lin (2013), "Agnostic notes on regression adjustments to
+experimental data: reexamining Freedman's critique", Annals of Applied
+Statistics 7(1), 295–318.
+
+Example
+-------
+>>> import numpy as np, pandas as pd, causalkit
+>>> rng = np.random.default_rng(0)
+>>> n = 400
+>>> x = rng.normal(size=n); t = rng.integers(0, 2, n)
+>>> df = pd.DataFrame({"t": t, "x": x, "y": 1.0 + 2.0 * t + 3.0 * x + rng.normal(size=n)})
+>>> eff = causalkit.estimate(df, "t", "y", method="regression_adjustment", covariates=["x"])
+>>> abs(eff.estimate - 2.0) < 0.3
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..effect import Effect
+from ..errors import OptionError
+from ..linear import fit_coefficient
+from ..registry import register
+from ..validation import prepare
+
+
+def design_matrix(t: np.ndarray, X: np.ndarray, interacted: bool,
+                  estimand: str = "ATE") -> np.ndarray:
+    """Columns ``[1, t, Xc, t * Xc]`` (Lin) or ``[1, t, X]`` (plain).
+
+    For the interacted form the covariates are centred at the mean of the
+    population the estimand refers to (all units for ATE, the treated for ATT,
+    the controls for ATC), so the treatment coefficient is that estimand.
+    """
+    if not interacted:
+        return np.column_stack([np.ones(len(t)), t, X])
+    if estimand == "ATT":
+        centre = X[t == 1].mean(axis=0)
+    elif estimand == "ATC":
+        centre = X[t == 0].mean(axis=0)
+    else:
+        centre = X.mean(axis=0)
+    Xc = X - centre
+    return np.column_stack([np.ones(len(t)), t, Xc, Xc * t[:, None]])
+
+
+@register("regression_adjustment", estimand=("ATE", "ATT", "ATC"),
+          roles=("treatment", "outcome"), optional_roles=("covariates", "cluster"))
+def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
+                          covariates: Sequence[str] | None = None, cluster: str | None = None,
+                          alpha: float = 0.05, interacted: bool = True, cov_type: str = "HC2",
+                          estimand: str = "ATE", **_: Any) -> Effect:
+    """OLS regression adjustment (Lin 2013 interacted form by default) with HC2 robust SE.
+
+    Parameters
+    ----------
+    interacted
+        ``True`` (default) for Lin's fully interacted regression on centred
+        covariates; ``False`` for the plain additive regression ``y ~ t + X``.
+    cov_type
+        Covariance estimator: ``HC2`` (default), ``HC0``, ``HC1``, ``HC3``,
+        ``nonrobust``; with ``cluster=`` it is cluster-robust.
+    estimand
+        ``ATE`` (default), ``ATT`` or ``ATC``; only the interacted form
+        distinguishes them (the plain form assumes a constant effect).
+
+    Note: the standard error treats the covariate means as fixed, as Lin (2013)
+    and statsmodels do.
+    """
+    if estimand not in ("ATE", "ATT", "ATC"):
+        raise OptionError(f"estimand must be ATE, ATT or ATC, got {estimand!r}")
+    d = prepare(data, treatment, outcome, covariates, cluster=cluster, min_per_arm=2,
+                min_rows=(2 if interacted else 1) * len(covariates or ()) + 3)
+    X = design_matrix(d.t.astype(float), d.X, interacted and d.X.shape[1] > 0, estimand)
+    coef = fit_coefficient(d.y, X, index=1, cov_type=cov_type, groups=d.cluster)
+    form = "Lin (2013) interacted" if interacted and d.covariates else "additive"
+    return Effect.from_estimate(
+        method="regression_adjustment", estimand=estimand, estimate=coef.estimate,
+        std_error=coef.std_error, alpha=alpha, df=coef.df, treatment=treatment,
+        outcome=outcome, n_treated=d.n_treated, n_control=d.n_control,
+        covariates=tuple(d.covariates), inference=f"{coef.inference}; {form} OLS",
+        diagnostics={"r_squared": float(coef.results.rsquared), "form": form})

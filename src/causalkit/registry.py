@@ -1,0 +1,186 @@
+"""The estimator registry.
+
+An estimator is a function ``f(data, *, <roles>, alpha, **options) -> Effect``
+registered under a name with the estimand(s) it targets and the roles it needs.
+Built-in and third-party estimators register the same way and are then usable
+everywhere: :func:`causalkit.estimate`, the benchmark runner and the CLI.
+
+Example
+-------
+>>> import causalkit
+>>> from causalkit import Effect, register
+>>> @register("first_row_gap", estimand="ATE", roles=("treatment", "outcome"),
+...           replace=True)
+... def first_row_gap(data, treatment, outcome, alpha=0.05):
+...     y = data[outcome]
+...     gap = y[data[treatment] == 1].mean() - y[data[treatment] == 0].mean()
+...     return Effect.from_estimate(method="first_row_gap", estimand="ATE",
+...                                 estimate=gap, std_error=1.0, alpha=alpha)
+>>> "first_row_gap" in set(causalkit.available()["method"])
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+
+from .errors import RegistryError, UnknownMethodError
+from .validation import suggest_column
+
+#: Every role keyword an estimator may declare (DESIGN.md, "Roles").
+ROLE_NAMES: tuple[str, ...] = (
+    "treatment", "outcome", "covariates", "instrument", "running", "cutoff",
+    "post", "unit", "time", "cohort", "cluster",
+)
+
+ESTIMANDS: tuple[str, ...] = ("ATE", "ATT", "ATC", "LATE", "CATE")
+
+
+@dataclass(frozen=True)
+class EstimatorSpec:
+    """A registered estimator: its function, estimands and roles."""
+
+    name: str
+    func: Callable[..., Any]
+    estimands: tuple[str, ...]
+    roles: tuple[str, ...]
+    optional_roles: tuple[str, ...] = ()
+    description: str = ""
+    needs_binary_treatment: bool = True
+    uses_adjustment_set: bool = False
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def default_estimand(self) -> str:
+        """The first declared estimand, used when the caller names none."""
+        return self.estimands[0]
+
+    @property
+    def accepted_roles(self) -> tuple[str, ...]:
+        """Required and optional roles together."""
+        return self.roles + tuple(r for r in self.optional_roles if r not in self.roles)
+
+
+_REGISTRY: dict[str, EstimatorSpec] = {}
+_BUILTINS_LOADED = False
+
+
+def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
+             optional_roles: Iterable[str] = (), description: str | None = None,
+             needs_binary_treatment: bool = True, uses_adjustment_set: bool | None = None,
+             tags: Iterable[str] = (), replace: bool = False
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator that registers an estimator function under ``name``.
+
+    Parameters
+    ----------
+    name
+        The method name users pass to :func:`causalkit.estimate`.
+    estimand
+        The estimand, or several (the first is the default).
+    roles
+        Roles the estimator requires, e.g. ``("treatment", "outcome")``.
+    optional_roles
+        Roles it accepts but does not require, e.g. ``("covariates", "cluster")``.
+    description
+        One line; defaults to the first line of the function's docstring.
+    needs_binary_treatment
+        Whether ``treatment`` must be 0/1 (used by the benchmark and docs).
+    uses_adjustment_set
+        Whether covariates play the role of a backdoor adjustment set, so that a
+        DAG can supply them (defaults to ``"covariates" in`` the roles).
+    replace
+        Allow re-registering an existing name (otherwise an error).
+    """
+    estimands = (estimand,) if isinstance(estimand, str) else tuple(estimand)
+    role_tuple = tuple(roles)
+    optional = tuple(optional_roles)
+    unknown = [r for r in role_tuple + optional if r not in ROLE_NAMES]
+    if unknown:
+        raise RegistryError(f"unknown role(s) {unknown} for estimator {name!r}; "
+                            f"roles are {', '.join(ROLE_NAMES)}")
+    if not estimands:
+        raise RegistryError(f"estimator {name!r} must declare at least one estimand")
+    if uses_adjustment_set is None:
+        uses_adjustment_set = "covariates" in role_tuple + optional
+
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(func):
+            raise RegistryError(f"estimator {name!r} must be callable")
+        if name in _REGISTRY and not replace and _REGISTRY[name].func is not func:
+            raise RegistryError(f"an estimator named {name!r} is already registered "
+                                "(pass replace=True to override it)")
+        doc = description or (inspect.getdoc(func) or "").split("\n", 1)[0]
+        _REGISTRY[name] = EstimatorSpec(
+            name=name, func=func, estimands=estimands, roles=role_tuple,
+            optional_roles=optional, description=doc,
+            needs_binary_treatment=needs_binary_treatment,
+            uses_adjustment_set=bool(uses_adjustment_set), tags=tuple(tags))
+        return func
+
+    return decorator
+
+
+def unregister(name: str) -> None:
+    """Remove an estimator from the registry (mainly for tests and plugins)."""
+    _REGISTRY.pop(name, None)
+
+
+def _load_builtins() -> None:
+    """Import every module of :mod:`causalkit.estimators` so that they register."""
+    global _BUILTINS_LOADED
+    if _BUILTINS_LOADED:
+        return
+    _BUILTINS_LOADED = True
+    package = importlib.import_module("causalkit.estimators")
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+
+
+def get(name: str) -> EstimatorSpec:
+    """The registered estimator called ``name``; suggests the closest name if unknown.
+
+    >>> get("difference_in_means").estimands
+    ('ATE',)
+    """
+    _load_builtins()
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        hint = suggest_column(str(name), _REGISTRY)
+        msg = f"no estimator is registered as {name!r}"
+        msg += f"; did you mean {hint!r}?" if hint else (
+            f"; available: {', '.join(sorted(_REGISTRY))}")
+        raise UnknownMethodError(msg) from None
+
+
+def names() -> list[str]:
+    """Sorted names of every registered estimator."""
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def available() -> pd.DataFrame:
+    """A table of every registered estimator, its estimands and the roles it needs.
+
+    >>> table = available()
+    >>> list(table.columns)
+    ['method', 'estimands', 'required_roles', 'optional_roles', 'description']
+    """
+    _load_builtins()
+    rows = [{
+        "method": s.name,
+        "estimands": ", ".join(s.estimands),
+        "required_roles": ", ".join(s.roles),
+        "optional_roles": ", ".join(s.optional_roles),
+        "description": s.description,
+    } for s in sorted(_REGISTRY.values(), key=lambda s: s.name)]
+    return pd.DataFrame(rows, columns=["method", "estimands", "required_roles",
+                                       "optional_roles", "description"])

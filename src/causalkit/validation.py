@@ -1,0 +1,271 @@
+"""Input validation shared by every estimator.
+
+Each check raises a specific :class:`~causalkit.errors.CausalKitError` subclass
+whose message names the column and the problem, so users never see a deep
+numpy traceback or a silently wrong number.
+
+Example
+-------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"treated": [0, 1, 0, 1], "y": [1.0, 2.0, 3.0, 4.0]})
+>>> try:
+...     require_columns(df, ["treatment"], role="treatment")
+... except ColumnNotFoundError as err:
+...     print(err)
+treatment column 'treatment' is not in the data; did you mean 'treated'?
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import (
+    ColumnNotFoundError,
+    ConstantColumnError,
+    DataError,
+    EmptyArmError,
+    MissingValueError,
+    NonNumericColumnError,
+    RoleError,
+    TooFewRowsError,
+    TreatmentNotBinaryError,
+)
+
+
+def as_dataframe(data: Any) -> pd.DataFrame:
+    """Return ``data`` as a DataFrame (dicts of columns and structured arrays are accepted).
+
+    >>> as_dataframe({"a": [1, 2]}).shape
+    (2, 1)
+    """
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, (dict, np.ndarray)) and not (isinstance(data, np.ndarray)
+                                                     and data.dtype.names is None):
+        return pd.DataFrame(data)
+    raise DataError(
+        f"data must be a pandas DataFrame (or a dict of columns), got {type(data).__name__}")
+
+
+def as_column_list(columns: str | Iterable[str] | None) -> list[str]:
+    """Normalize a role that may be one name, several names or ``None`` to a list.
+
+    >>> as_column_list("x"), as_column_list(None), as_column_list(("a", "b"))
+    (['x'], [], ['a', 'b'])
+    """
+    if columns is None:
+        return []
+    if isinstance(columns, str):
+        return [columns]
+    out = list(columns)
+    for c in out:
+        if not isinstance(c, str):
+            raise RoleError(f"column names must be strings, got {c!r}")
+    return out
+
+
+def suggest_column(name: str, candidates: Iterable[str]) -> str | None:
+    """The closest column name to ``name`` (case-insensitive), or ``None``.
+
+    >>> suggest_column("tretment", ["treatment", "outcome"])
+    'treatment'
+    """
+    pool = [str(c) for c in candidates]
+    lowered = {c.lower(): c for c in pool}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def require_columns(data: pd.DataFrame, columns: str | Sequence[str] | None,
+                    role: str = "column") -> list[str]:
+    """Check that every named column exists; suggest the closest name when one does not."""
+    names = as_column_list(columns)
+    for name in names:
+        if name not in data.columns:
+            hint = suggest_column(name, data.columns)
+            msg = f"{role} column {name!r} is not in the data"
+            msg += f"; did you mean {hint!r}?" if hint else (
+                f"; available columns: {', '.join(map(str, list(data.columns)[:20]))}")
+            raise ColumnNotFoundError(msg)
+    duplicated = data.columns[data.columns.duplicated()].tolist()
+    clash = [n for n in names if n in duplicated]
+    if clash:
+        raise DataError(f"{role} column {clash[0]!r} appears more than once in the data")
+    return names
+
+
+def require_numeric(data: pd.DataFrame, columns: Sequence[str], role: str = "column") -> None:
+    """Check that columns are numeric or boolean (not strings or categories)."""
+    for name in columns:
+        col = data[name]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            raise NonNumericColumnError(
+                f"{role} column {name!r} must be numeric, but has dtype {col.dtype}; "
+                "encode it (e.g. pandas.get_dummies) before estimating")
+
+
+def require_finite(data: pd.DataFrame, columns: Sequence[str], role: str = "column") -> None:
+    """Check that columns hold no NaN, missing or infinite values, and say how many do."""
+    for name in columns:
+        col = data[name]
+        n_missing = int(col.isna().sum())
+        if n_missing:
+            raise MissingValueError(
+                f"{role} column {name!r} has {n_missing} missing (NaN) value(s) "
+                f"out of {len(col)}; drop or impute them before estimating")
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            values = col.to_numpy(dtype=float)
+            n_inf = int(np.isinf(values).sum())
+            if n_inf:
+                raise MissingValueError(
+                    f"{role} column {name!r} has {n_inf} infinite value(s) out of {len(col)}")
+
+
+def binary_treatment(data: pd.DataFrame, column: str) -> np.ndarray:
+    """Return the treatment column as a 0/1 integer array, or raise if it is not binary.
+
+    Booleans and numeric columns whose values are exactly {0, 1} are accepted.
+
+    >>> import pandas as pd
+    >>> binary_treatment(pd.DataFrame({"t": [True, False]}), "t")
+    array([1, 0])
+    """
+    col = data[column]
+    if pd.api.types.is_bool_dtype(col):
+        return col.to_numpy(dtype=int)
+    if not pd.api.types.is_numeric_dtype(col):
+        raise TreatmentNotBinaryError(
+            f"treatment column {column!r} must be 0/1 or boolean, but has dtype {col.dtype} "
+            f"with values like {list(pd.unique(col))[:3]}")
+    values = col.to_numpy(dtype=float)
+    levels = np.unique(values)
+    if not np.all(np.isin(levels, (0.0, 1.0))):
+        shown = ", ".join(f"{v:g}" for v in levels[:5])
+        more = ", ..." if len(levels) > 5 else ""
+        raise TreatmentNotBinaryError(
+            f"treatment column {column!r} must be binary (0/1) for this method, "
+            f"but takes {len(levels)} distinct values: {shown}{more}")
+    return values.astype(int)
+
+
+def require_both_arms(treatment: np.ndarray, column: str, min_per_arm: int = 1) -> tuple[int, int]:
+    """Check that both arms have at least ``min_per_arm`` units; return (n_treated, n_control)."""
+    n_treated = int(np.sum(treatment == 1))
+    n_control = int(np.sum(treatment == 0))
+    for arm, n in (("treated (1)", n_treated), ("control (0)", n_control)):
+        if n < min_per_arm:
+            raise EmptyArmError(
+                f"treatment column {column!r} has {n} {arm} unit(s); "
+                f"at least {min_per_arm} are needed in each arm")
+    return n_treated, n_control
+
+
+def require_rows(n_rows: int, minimum: int, what: str = "this method") -> None:
+    """Check that there are at least ``minimum`` rows."""
+    if n_rows < minimum:
+        raise TooFewRowsError(f"{what} needs at least {minimum} rows, got {n_rows}")
+
+
+def require_varies(data: pd.DataFrame, columns: Sequence[str], role: str = "covariate") -> None:
+    """Check that no column is constant (it would make a design matrix singular)."""
+    for name in columns:
+        if data[name].nunique(dropna=False) <= 1:
+            raise ConstantColumnError(
+                f"{role} column {name!r} is constant; it carries no information "
+                "and makes the model singular: drop it")
+
+
+def check_frame(data: Any, *, roles: dict[str, str | Sequence[str] | None],
+                numeric: bool = True) -> pd.DataFrame:
+    """Run the common checks on every column named in ``roles`` and return the DataFrame.
+
+    ``roles`` maps a role name (``"treatment"``, ``"covariates"``, ...) to its
+    column(s).  Columns must exist, be numeric (when ``numeric``) and hold no
+    NaN or infinite values.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"t": [0, 1], "y": [1.0, float("nan")]})
+    >>> try:
+    ...     check_frame(df, roles={"treatment": "t", "outcome": "y"})
+    ... except MissingValueError as err:
+    ...     print(err)
+    outcome column 'y' has 1 missing (NaN) value(s) out of 2; drop or impute them before estimating
+    """
+    frame = as_dataframe(data)
+    for role, cols in roles.items():
+        names = require_columns(frame, cols, role=_singular(role))
+        if numeric:
+            require_numeric(frame, names, role=_singular(role))
+        require_finite(frame, names, role=_singular(role))
+    return frame
+
+
+def _singular(role: str) -> str:
+    return {"covariates": "covariate", "instruments": "instrument"}.get(role, role)
+
+
+class PreparedData:
+    """Validated arrays for a binary-treatment estimator (see :func:`prepare`).
+
+    Attributes: ``frame`` (the DataFrame), ``t`` (0/1 ints), ``y`` (floats),
+    ``X`` (2-D float covariate matrix, possibly with 0 columns), ``covariates``
+    (names), ``n_treated``, ``n_control``, ``cluster`` (array or ``None``).
+    """
+
+    __slots__ = ("frame", "t", "y", "X", "covariates", "n_treated", "n_control", "cluster",
+                 "treatment", "outcome")
+
+    def __init__(self, frame: pd.DataFrame, treatment: str, outcome: str, t: np.ndarray,
+                 y: np.ndarray, X: np.ndarray, covariates: list[str], n_treated: int,
+                 n_control: int, cluster: np.ndarray | None) -> None:
+        self.frame, self.treatment, self.outcome = frame, treatment, outcome
+        self.t, self.y, self.X, self.covariates = t, y, X, covariates
+        self.n_treated, self.n_control, self.cluster = n_treated, n_control, cluster
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return int(self.t.shape[0])
+
+
+def prepare(data: Any, treatment: str, outcome: str,
+            covariates: str | Sequence[str] | None = None, *, cluster: str | None = None,
+            min_per_arm: int = 2, min_rows: int | None = None,
+            check_constant_covariates: bool = True) -> PreparedData:
+    """Validate the roles of a binary-treatment estimator and return numpy arrays.
+
+    Checks: columns exist (with a suggestion), are numeric, hold no NaN/inf;
+    the treatment is binary; each arm has at least ``min_per_arm`` units; there
+    are enough rows for the covariates; no covariate is constant.
+
+    >>> import pandas as pd
+    >>> p = prepare(pd.DataFrame({"t": [0, 1, 0, 1], "y": [1., 2., 3., 4.]}), "t", "y")
+    >>> p.n_treated, p.n_control, p.X.shape
+    (2, 2, (4, 0))
+    """
+    covs = as_column_list(covariates)
+    roles: dict[str, Any] = {"treatment": treatment, "outcome": outcome, "covariates": covs}
+    frame = check_frame(data, roles=roles)
+    if treatment in covs or outcome in covs:
+        raise RoleError("the treatment and the outcome cannot also be covariates")
+    if treatment == outcome:
+        raise RoleError(f"treatment and outcome are the same column {treatment!r}")
+    if cluster is not None:
+        require_columns(frame, cluster, role="cluster")
+        require_finite(frame, [cluster], role="cluster")
+    t = binary_treatment(frame, treatment)
+    n_treated, n_control = require_both_arms(t, treatment, min_per_arm=min_per_arm)
+    require_rows(len(frame), min_rows if min_rows is not None else len(covs) + 3,
+                 what=f"estimation with {len(covs)} covariate(s)")
+    if check_constant_covariates:
+        require_varies(frame, covs)
+    y = frame[outcome].to_numpy(dtype=float)
+    X = frame[covs].to_numpy(dtype=float) if covs else np.empty((len(frame), 0))
+    groups = frame[cluster].to_numpy() if cluster is not None else None
+    return PreparedData(frame, treatment, outcome, t, y, X, covs, n_treated, n_control, groups)
