@@ -250,8 +250,11 @@ def prepare(data: Any, treatment: str, outcome: str,
     (2, 2, (4, 0))
     """
     covs = as_column_list(covariates)
-    roles: dict[str, Any] = {"treatment": treatment, "outcome": outcome, "covariates": covs}
-    frame = check_frame(data, roles=roles)
+    frame = as_dataframe(data)
+    require_columns(frame, treatment, role="treatment")
+    require_finite(frame, [treatment], role="treatment")
+    t = binary_treatment(frame, treatment)
+    frame = check_frame(frame, roles={"outcome": outcome, "covariates": covs})
     if treatment in covs or outcome in covs:
         raise RoleError("the treatment and the outcome cannot also be covariates")
     if treatment == outcome:
@@ -259,7 +262,6 @@ def prepare(data: Any, treatment: str, outcome: str,
     if cluster is not None:
         require_columns(frame, cluster, role="cluster")
         require_finite(frame, [cluster], role="cluster")
-    t = binary_treatment(frame, treatment)
     n_treated, n_control = require_both_arms(t, treatment, min_per_arm=min_per_arm)
     require_rows(len(frame), min_rows if min_rows is not None else len(covs) + 3,
                  what=f"estimation with {len(covs)} covariate(s)")
