@@ -1,0 +1,1 @@
+"""Shared instrumental-variable machinery."""
