@@ -1,0 +1,276 @@
+"""Shared machinery of the heterogeneous-effect learners (wrappers around econml).
+
+Every learner module (``s_learner``, ``t_learner``, ``x_learner``, ``dr_learner``,
+``r_learner``, ``causal_forest``) only says how to build its econml estimator and
+how its average effect is inferred; this module validates the data, fits the
+estimator, computes the per-row CATE, obtains the ATE with a standard error and
+builds the :class:`~causalkit.effect.Effect` with ``cate=`` and
+``cate_predictor=``.
+
+ATE inference comes from one of two places, stated in ``Effect.inference``:
+
+* ``doubly robust``: econml's cross-fitted doubly robust scores (DR-learner
+  pseudo-outcomes, causal forest out-of-bag DR predictions); the ATE is their
+  mean and its standard error their standard deviation over ``sqrt(n)``.
+* ``bootstrap``: the whole learner is refitted on ``n_bootstrap`` resamples
+  (stratified by arm, drawn from ``numpy.random.default_rng(random_state)``) and
+  the standard error is the standard deviation of the resampled mean CATE.
+
+Example
+-------
+>>> default_regressor().max_iter
+100
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+from ..effect import Effect
+from ..errors import DataError, EstimationError, OptionError, RoleError
+from ..validation import as_dataframe, check_frame, prepare
+
+#: Default number of bootstrap refits for learners without analytic ATE inference.
+DEFAULT_BOOTSTRAP = 100
+_HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20,
+            early_stopping=False)
+
+
+def default_regressor() -> HistGradientBoostingRegressor:
+    """Fast histogram gradient boosting regressor used when no model is given.
+
+    100 boosting rounds of trees with at most 15 leaves and no early stopping
+    (so fits are deterministic and need no validation split).
+
+    >>> default_regressor().max_leaf_nodes
+    15
+    """
+    return HistGradientBoostingRegressor(**_HGB)
+
+
+def default_classifier() -> HistGradientBoostingClassifier:
+    """Fast histogram gradient boosting classifier (propensity model default).
+
+    >>> default_classifier().early_stopping
+    False
+    """
+    return HistGradientBoostingClassifier(**_HGB)
+
+
+def model_or_default(model: Any, default: Callable[[], Any], role: str) -> Any:
+    """A fresh clone of ``model`` (checked to look like a scikit-learn estimator), or the default.
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> type(model_or_default(LinearRegression(), default_regressor, "outcome_model")).__name__
+    'LinearRegression'
+    """
+    if model is None:
+        return default()
+    if not (hasattr(model, "fit") and (hasattr(model, "predict")
+                                       or hasattr(model, "predict_proba"))):
+        raise OptionError(f"{role} must be a scikit-learn estimator with fit and predict, "
+                          f"got {type(model).__name__}")
+    return clone(model)
+
+
+def check_classifier(model: Any, role: str = "propensity_model") -> Any:
+    """Like :func:`model_or_default` for a classifier: it must have ``predict_proba``."""
+    model = model_or_default(model, default_classifier, role)
+    if not hasattr(model, "predict_proba"):
+        raise OptionError(f"{role} must be a classifier with predict_proba, "
+                          f"got {type(model).__name__}")
+    return model
+
+
+@dataclass(frozen=True)
+class AteResult:
+    """An ATE with its standard error and how the latter was obtained."""
+
+    estimate: float
+    std_error: float
+    inference: str
+
+
+@dataclass(frozen=True)
+class LearnerPlan:
+    """What a learner module tells :func:`fit_learner`.
+
+    ``build`` returns a fresh, unfitted econml estimator; ``fit_kwargs`` are
+    passed to its ``fit``; ``analytic_ate`` (optional) maps the fitted estimator
+    to its ATE with econml's inference; when it is ``None`` the ATE is the mean
+    CATE and its standard error is bootstrapped. ``extra_diagnostics`` maps the
+    fitted estimator to more diagnostics. ``has_cate_intervals`` says whether
+    ``effect_interval`` gives per-row intervals.
+    """
+
+    method: str
+    build: Callable[[], Any]
+    description: str
+    fit_kwargs: dict[str, Any] | None = None
+    analytic_ate: Callable[[Any], AteResult] | None = None
+    extra_diagnostics: Callable[[Any], dict[str, Any]] | None = None
+    has_cate_intervals: bool = False
+
+
+def dr_score_ate(scores: np.ndarray, source: str) -> AteResult:
+    """Mean of doubly robust scores with the influence-function standard error.
+
+    >>> r = dr_score_ate(np.array([0.0, 2.0, 1.0, 1.0]), "x")
+    >>> r.estimate, round(r.std_error, 4)
+    (1.0, 0.3536)
+    """
+    scores = np.asarray(scores, dtype=float)
+    scores = scores[np.isfinite(scores)]
+    if scores.size < 2:
+        raise EstimationError("too few finite doubly robust scores to estimate the ATE")
+    se = float(np.std(scores) / math.sqrt(scores.size))
+    return AteResult(float(scores.mean()), se,
+                     f"doubly robust: mean of {source} with influence-function SE "
+                     f"(sd / sqrt(n), n = {scores.size})")
+
+
+def bootstrap_ate(build: Callable[[], Any], y: np.ndarray, t: np.ndarray, X: np.ndarray,
+                  n_bootstrap: int, random_state: int | None,
+                  fit_kwargs: dict[str, Any] | None = None) -> tuple[float, np.ndarray]:
+    """Bootstrap standard error of the mean CATE: refit the learner on resamples.
+
+    Resampling is stratified by arm (each arm keeps its size, so every resample
+    can be fitted) with ``numpy.random.default_rng(random_state)``. Returns the
+    standard error and the resampled ATEs.
+
+    >>> from econml.metalearners import TLearner
+    >>> from sklearn.linear_model import LinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 1)); t = rng.integers(0, 2, 200)
+    >>> y = X[:, 0] + t + rng.normal(size=200)
+    >>> se, draws = bootstrap_ate(lambda: TLearner(models=LinearRegression()), y, t, X, 20, 0)
+    >>> 0.05 < se < 0.3, draws.shape
+    (True, (20,))
+    """
+    rng = np.random.default_rng(random_state)
+    treated, control = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
+    draws = np.empty(n_bootstrap)
+    for b in range(n_bootstrap):
+        idx = np.concatenate([rng.choice(treated, treated.size),
+                              rng.choice(control, control.size)])
+        est = build()
+        est.fit(y[idx], t[idx], X=X[idx], **(fit_kwargs or {}))
+        draws[b] = float(np.mean(est.effect(X[idx])))
+    return float(np.std(draws, ddof=1)), draws
+
+
+def covariate_matrix(new_data: Any, covariates: Sequence[str]) -> np.ndarray:
+    """Covariate matrix of new rows: a DataFrame holding the columns, or a 2-D array.
+
+    >>> covariate_matrix(pd.DataFrame({"a": [1.0], "b": [2.0]}), ["b"])
+    array([[2.]])
+    """
+    if isinstance(new_data, np.ndarray):
+        arr = np.asarray(new_data, dtype=float)
+        if arr.ndim == 1 and len(covariates) == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[1] != len(covariates):
+            raise DataError(f"new data must have {len(covariates)} covariate column(s) "
+                            f"({', '.join(covariates)}), got an array of shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise DataError("new data hold NaN or infinite covariate values")
+        return arr
+    frame = check_frame(as_dataframe(new_data), roles={"covariates": list(covariates)})
+    return frame[list(covariates)].to_numpy(dtype=float)
+
+
+def make_predictor(estimator: Any, covariates: Sequence[str]) -> Callable[[Any], np.ndarray]:
+    """A ``cate_predictor`` for :class:`Effect`: new rows -> CATE from the fitted model."""
+    cols = tuple(covariates)
+
+    def predict_cate(new_data: Any) -> np.ndarray:
+        X = covariate_matrix(new_data, cols)
+        return np.asarray(estimator.effect(X), dtype=float).reshape(-1)
+
+    return predict_cate
+
+
+def _check_options(n_bootstrap: Any, random_state: Any) -> int:
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) \
+            or n_bootstrap < 0 or n_bootstrap == 1:
+        raise OptionError(f"n_bootstrap must be 0 (no standard error) or an integer >= 2, "
+                          f"got {n_bootstrap!r}")
+    if random_state is not None and not isinstance(random_state, (int, np.integer)):
+        raise OptionError(f"random_state must be an integer or None, got {random_state!r}")
+    return int(n_bootstrap)
+
+
+def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
+                covariates: Sequence[str] | None, alpha: float, n_bootstrap: int,
+                random_state: int | None, estimand: str = "ATE",
+                min_per_arm: int = 10) -> Effect:
+    """Validate, fit ``plan.build()`` on the data and return the :class:`Effect`.
+
+    ``estimand="ATE"`` (default) or ``"CATE"`` only changes the label: the
+    headline number is the average effect either way, and the per-row CATE is in
+    ``Effect.cate``.
+    """
+    if estimand not in ("ATE", "CATE"):
+        raise OptionError(f"{plan.method} estimates ATE or CATE, not {estimand!r}")
+    n_bootstrap = _check_options(n_bootstrap, random_state)
+    if not covariates:
+        raise RoleError(f"{plan.method} needs covariates: the CATE is a function of them "
+                        "(pass covariates=[...])")
+    d = prepare(data, treatment, outcome, covariates, min_per_arm=min_per_arm,
+                min_rows=2 * min_per_arm)
+    y, t, X = d.y, d.t, d.X
+    est = plan.build()
+    kwargs = dict(plan.fit_kwargs or {})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module="econml")
+        try:
+            est.fit(y, t, X=X, **kwargs)
+            cate = np.asarray(est.effect(X), dtype=float).reshape(-1)
+            diagnostics: dict[str, Any] = {}
+            if plan.extra_diagnostics is not None:
+                diagnostics.update(plan.extra_diagnostics(est))
+            if plan.analytic_ate is not None:
+                ate = plan.analytic_ate(est)
+            elif n_bootstrap:
+                se, draws = bootstrap_ate(plan.build, y, t, X, n_bootstrap, random_state,
+                                          kwargs)
+                ate = AteResult(float(cate.mean()), se,
+                                f"bootstrap: SE of the mean CATE over {n_bootstrap} refits on "
+                                f"arm-stratified resamples (random_state={random_state})")
+                diagnostics["bootstrap_ates"] = draws
+            else:
+                ate = AteResult(float(cate.mean()), math.nan,
+                                "none: n_bootstrap=0, so no standard error was computed")
+            if plan.has_cate_intervals:
+                lo, hi = est.effect_interval(X, alpha=alpha)
+                diagnostics["cate_ci_low"] = np.asarray(lo, dtype=float).reshape(-1)
+                diagnostics["cate_ci_high"] = np.asarray(hi, dtype=float).reshape(-1)
+        except (ValueError, AttributeError, np.linalg.LinAlgError) as err:
+            raise EstimationError(f"{plan.method}: econml could not fit the model: {err}") from err
+    if not np.all(np.isfinite(cate)):
+        raise EstimationError(f"{plan.method} produced non-finite CATE predictions")
+    diagnostics.update({
+        "mean_cate": float(cate.mean()),
+        "sd_cate": float(cate.std()),
+        "learner": plan.description,
+        "model": est,
+    })
+    return Effect.from_estimate(
+        method=plan.method, estimand=estimand, estimate=ate.estimate,
+        std_error=ate.std_error, alpha=alpha, treatment=treatment, outcome=outcome,
+        n_treated=d.n_treated, n_control=d.n_control, covariates=tuple(d.covariates),
+        inference=ate.inference, diagnostics=diagnostics, cate=cate,
+        cate_predictor=make_predictor(est, d.covariates))
+
+
+__all__ = ["AteResult", "DEFAULT_BOOTSTRAP", "LearnerPlan", "bootstrap_ate", "check_classifier",
+           "covariate_matrix", "default_classifier", "default_regressor", "dr_score_ate",
+           "fit_learner", "make_predictor", "model_or_default"]
