@@ -95,3 +95,7 @@ class NotIdentifiableError(CausalKitError):
 
 class EstimationError(CausalKitError, RuntimeError):
     """The estimator could not produce a number from valid-looking input."""
+
+
+class DuplicatePanelRowError(DataError):
+    """A panel has more than one row for the same unit and period."""
