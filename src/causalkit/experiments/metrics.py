@@ -156,6 +156,7 @@ def compare(treatment: Moments, control: Moments, metric: Metric, alpha: float =
     f1, g1 = _value_and_gradient(treatment.mean, 0, ratio, k)
     f0, g0 = _value_and_gradient(control.mean, 0, ratio, k)
     theta = reduction = None
+    ddof = 0 if kind == "proportion" else 1  # p(1-p)/n for proportions, s^2/n for means
     if cuped:
         h1, gh1 = _value_and_gradient(treatment.mean, p, ratio, k)
         h0, gh0 = _value_and_gradient(control.mean, p, ratio, k)
@@ -164,13 +165,14 @@ def compare(treatment: Moments, control: Moments, metric: Metric, alpha: float =
         cov_fh = _quad(g1, treatment.comoment, gh1) + _quad(g0, control.comoment, gh0)
         var_h = _quad(gh1, treatment.comoment) + _quad(gh0, control.comoment)
         theta = np.divide(cov_fh, var_h, out=np.zeros_like(cov_fh), where=var_h > 0)
-        raw_v = _quad(g1, treatment.cov()) / treatment.n + _quad(g0, control.cov()) / control.n
+        raw_v = (_quad(g1, treatment.cov(ddof)) / treatment.n
+                 + _quad(g0, control.cov(ddof)) / control.n)
         f1 = f1 - theta * (h1 - hbar)
         f0 = f0 - theta * (h0 - hbar)
         g1 = g1 - theta[..., None] * gh1
         g0 = g0 - theta[..., None] * gh0
-    v1 = _quad(g1, treatment.cov()) / treatment.n
-    v0 = _quad(g0, control.cov()) / control.n
+    v1 = _quad(g1, treatment.cov(ddof)) / treatment.n
+    v0 = _quad(g0, control.cov(ddof)) / control.n
     diff = f1 - f0
     se = np.sqrt(v1 + v0)
     if cuped:
