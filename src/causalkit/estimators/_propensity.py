@@ -1,0 +1,294 @@
+"""Propensity scores shared by matching, IPW and AIPW.
+
+One job each: fit a propensity model (any scikit-learn classifier, default an
+unpenalized logistic regression on standardized covariates), check positivity
+(warn with numbers when scores leave [0.01, 0.99], refuse when the arms do not
+overlap at all or a covariate separates them), trim or clip scores, cross-fit
+nuisance models over K folds, and compute M-estimation sandwich variances.
+
+Example
+-------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(500, 2))
+>>> t = (rng.random(500) < 1 / (1 + np.exp(-X[:, 0]))).astype(int)
+>>> fit = fit_propensity(X, t, ["a", "b"])
+>>> bool(0 < fit.scores.min() and fit.scores.max() < 1), fit.is_default_logistic
+(True, True)
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.special import expit, logit
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ..errors import EstimationError, OptionError, OverlapError
+
+#: Scores outside [POSITIVITY_BOUND, 1 - POSITIVITY_BOUND] trigger a warning.
+POSITIVITY_BOUND = 0.01
+
+
+def default_propensity_model() -> Any:
+    """Unpenalized logistic regression on standardized covariates (a sklearn pipeline)."""
+    return make_pipeline(StandardScaler(), LogisticRegression(C=np.inf, tol=1e-10,
+                                                              max_iter=1000))
+
+
+def default_outcome_model() -> Any:
+    """Ordinary least squares (``sklearn.linear_model.LinearRegression``)."""
+    return LinearRegression()
+
+
+@dataclass
+class PropensityFit:
+    """Fitted propensity scores and what is needed for inference and diagnostics.
+
+    ``scores`` are the scores used by the estimator (after clipping);
+    ``raw_scores`` those the model predicted; ``keep`` marks units kept after
+    trimming; ``moving`` is 1 where the score responds to the logistic
+    coefficients (0 where it was clipped); ``design`` is ``[1, standardized X]``
+    for the logistic score equations (only for the default logistic model).
+    """
+
+    scores: np.ndarray
+    raw_scores: np.ndarray
+    keep: np.ndarray
+    moving: np.ndarray
+    is_default_logistic: bool
+    design: np.ndarray | None
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+
+def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str]) -> None:
+    """Refuse a covariate that perfectly separates the arms; warn on quasi-separation.
+
+    >>> import numpy as np
+    >>> try:
+    ...     check_separation(np.array([[0.], [1.], [2.], [3.]]), np.array([0, 0, 1, 1]), ["x"])
+    ... except OverlapError as err:
+    ...     print(str(err)[:37])
+    covariate 'x' perfectly separates the
+    """
+    if X.shape[1] == 0:
+        return
+    treated, control = X[t == 1], X[t == 0]
+    max_t, min_t = treated.max(axis=0), treated.min(axis=0)
+    max_c, min_c = control.max(axis=0), control.min(axis=0)
+    for j, name in enumerate(names):
+        if max_t[j] < min_c[j] or max_c[j] < min_t[j]:
+            raise OverlapError(
+                f"covariate {name!r} perfectly separates the treatment arms (treated range "
+                f"[{min_t[j]:.4g}, {max_t[j]:.4g}], control range [{min_c[j]:.4g}, "
+                f"{max_c[j]:.4g}]): there is no overlap, so the effect is not identified "
+                "without extrapolation; drop or coarsen it, or restrict the sample")
+        if max_t[j] == min_c[j] or max_c[j] == min_t[j]:
+            warnings.warn(
+                f"covariate {name!r} quasi-separates the treatment arms (the arms overlap only "
+                f"at the single value {max_t[j] if max_t[j] == min_c[j] else max_c[j]:.4g}): "
+                "propensity scores will approach 0 or 1 there", UserWarning, stacklevel=3)
+
+
+def _check_bound(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    if not 0.0 < value < 0.5:
+        raise OptionError(f"{name} must lie in (0, 0.5), got {value!r}")
+    return value
+
+
+def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUND,
+               warn: bool = True) -> dict[str, Any]:
+    """Range of the scores; raise if the arms do not overlap, warn when outside the bound.
+
+    >>> import numpy as np
+    >>> d = positivity(np.array([0.2, 0.5, 0.6, 0.7]), np.array([0, 1, 0, 1]))
+    >>> d["n_outside_bounds"], d["propensity_min"]
+    (0, 0.2)
+    """
+    if not np.all(np.isfinite(scores)):
+        raise EstimationError("the propensity model returned non-finite scores")
+    s1, s0 = scores[t == 1], scores[t == 0]
+    if s1.min() >= s0.max() or s0.min() >= s1.max():
+        raise OverlapError(
+            f"no overlap: treated propensity scores span [{s1.min():.4g}, {s1.max():.4g}] and "
+            f"control scores [{s0.min():.4g}, {s0.max():.4g}]; the covariates separate the "
+            "arms, so the effect cannot be estimated without extrapolation")
+    outside = (scores < bound) | (scores > 1 - bound)
+    n_out = int(outside.sum())
+    diag = {"propensity_min": float(scores.min()), "propensity_max": float(scores.max()),
+            "propensity_min_treated": float(s1.min()), "propensity_max_control": float(s0.max()),
+            "n_outside_bounds": n_out}
+    if n_out and warn:
+        warnings.warn(
+            f"positivity: {n_out} of {len(scores)} propensity scores ({100 * n_out / len(scores):.2f}%) "
+            f"lie outside [{bound}, {1 - bound}] (min {scores.min():.3g}, max {scores.max():.3g}); "
+            "estimates may be unstable; consider trim= or clip=", UserWarning, stacklevel=3)
+    return diag
+
+
+def _predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
+    if not hasattr(model, "predict_proba"):
+        raise OptionError(f"propensity_model {type(model).__name__} has no predict_proba; "
+                          "pass a scikit-learn classifier")
+    proba = np.asarray(model.predict_proba(X))
+    classes = list(getattr(model, "classes_", [0, 1]))
+    return proba[:, classes.index(1)].astype(float)
+
+
+def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
+                   model: Any = None, *, trim: float | None = None,
+                   clip: float | None = None, warn: bool = True) -> PropensityFit:
+    """Fit the propensity model on all rows and apply the positivity options.
+
+    Parameters
+    ----------
+    model
+        Any scikit-learn classifier with ``predict_proba``; ``None`` for the
+        default unpenalized logistic regression on standardized covariates.
+    trim
+        Drop (``keep = False``) units whose score lies outside ``[trim, 1 - trim]``
+        (Crump et al. 2009 use 0.1).
+    clip
+        Clip scores into ``[clip, 1 - clip]``.
+    """
+    trim, clip = _check_bound("trim", trim), _check_bound("clip", clip)
+    check_separation(X, t, names)
+    is_default = model is None
+    estimator = default_propensity_model() if is_default else clone(model)
+    try:
+        estimator.fit(X, t)
+    except (ValueError, np.linalg.LinAlgError) as err:
+        raise EstimationError(f"the propensity model could not be fitted: {err}") from err
+    raw = _predict_proba(estimator, X)
+    fit = finish_scores(raw, t, trim=trim, clip=clip, warn=warn)
+    fit.is_default_logistic = is_default
+    if is_default:
+        scale = X.std(axis=0)
+        fit.design = np.column_stack([np.ones(len(t)), (X - X.mean(axis=0)) / scale])
+    fit.diagnostics["propensity_model"] = ("logistic regression (unpenalized, standardized "
+                                           "covariates)" if is_default else repr(model))
+    return fit
+
+
+def finish_scores(raw: np.ndarray, t: np.ndarray, *, trim: float | None = None,
+                  clip: float | None = None, warn: bool = True) -> PropensityFit:
+    """Positivity check, then trimming and clipping, of already predicted scores."""
+    diag = positivity(raw, t, warn=warn)
+    keep = np.ones(len(t), dtype=bool)
+    scores = raw
+    moving = np.ones(len(t))
+    if trim is not None:
+        keep = (raw >= trim) & (raw <= 1 - trim)
+        diag.update(trim=trim, n_trimmed=int((~keep).sum()))
+        if not (t[keep] == 1).any() or not (t[keep] == 0).any():
+            raise OverlapError(f"trimming at {trim} leaves an empty treatment arm")
+    if clip is not None:
+        scores = np.clip(raw, clip, 1 - clip)
+        clipped = scores != raw
+        moving = (~clipped).astype(float)
+        diag.update(clip=clip, n_clipped=int(clipped.sum()))
+    return PropensityFit(scores=scores, raw_scores=raw, keep=keep, moving=moving,
+                         is_default_logistic=False, design=None, diagnostics=diag)
+
+
+def logit_scores(scores: np.ndarray) -> np.ndarray:
+    """The logit of the scores, with scores first bounded away from 0 and 1 by 1e-12."""
+    return logit(np.clip(scores, 1e-12, 1 - 1e-12))
+
+
+# ------------------------------------------------------------------ cross-fitting
+def folds(n: int, n_folds: int, random_state: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``KFold(n_folds, shuffle=True, random_state)`` train/test index pairs.
+
+    >>> [len(test) for _, test in folds(10, 5, 0)]
+    [2, 2, 2, 2, 2]
+    """
+    if int(n_folds) != n_folds or n_folds < 2:
+        raise OptionError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    return list(KFold(int(n_folds), shuffle=True, random_state=random_state).split(np.zeros(n)))
+
+
+def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]] | None,
+              propensity_model: Any = None, outcome_model: Any = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-fold propensity ``e`` and per-arm outcome predictions ``mu1``, ``mu0``.
+
+    With ``splits=None`` every model is fitted on all rows (no cross-fitting).
+    The outcome model is fitted separately on treated and control rows of each
+    training fold.
+    """
+    n = len(t)
+    e, mu1, mu0 = np.empty(n), np.empty(n), np.empty(n)
+    pairs = splits if splits is not None else [(np.arange(n), np.arange(n))]
+    for train, test in pairs:
+        tt = t[train]
+        if tt.min() == tt.max():
+            raise EstimationError("a cross-fitting training fold has only one treatment arm; "
+                                  "use fewer folds")
+        ps = default_propensity_model() if propensity_model is None else clone(propensity_model)
+        ps.fit(X[train], tt)
+        e[test] = _predict_proba(ps, X[test])
+        for arm, target in ((1, mu1), (0, mu0)):
+            rows = train[tt == arm]
+            om = default_outcome_model() if outcome_model is None else clone(outcome_model)
+            om.fit(X[rows], y[rows])
+            target[test] = np.asarray(om.predict(X[test]), dtype=float).ravel()
+    return e, mu1, mu0
+
+
+# ------------------------------------------------------------------ sandwich
+def sandwich_variance(psi: np.ndarray, jacobian: np.ndarray, gradient: np.ndarray) -> float:
+    """Variance of ``gradient @ theta`` for the M-estimator solving ``sum psi_i(theta) = 0``.
+
+    ``psi`` is the n x p matrix of per-unit estimating functions at the
+    estimate, ``jacobian`` the p x p matrix ``mean(d psi_i / d theta)``.  The
+    variance is ``g' A^-1 B A^-T g / n`` with ``A = jacobian`` and
+    ``B = psi' psi / n`` (Stefanski & Boos 2002).
+
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 3.0, 6.0])
+    >>> v = sandwich_variance((x - x.mean())[:, None], -np.eye(1), np.ones(1))
+    >>> bool(abs(v - x.var() / 4) < 1e-12)
+    True
+    """
+    n = psi.shape[0]
+    try:
+        a_inv_g = np.linalg.solve(jacobian.T, gradient)
+    except np.linalg.LinAlgError as err:
+        raise EstimationError("the M-estimation Jacobian is singular") from err
+    influence = psi @ a_inv_g
+    return float(influence @ influence) / n / n
+
+
+def logistic_block(fit: PropensityFit, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic score equations ``Z (t - e)`` and their Jacobian ``-mean(e(1-e) Z Z')``.
+
+    Uses the raw (unclipped) scores: the model is the maximum-likelihood fit.
+    """
+    Z, e = fit.design, fit.raw_scores
+    assert Z is not None
+    psi = Z * (t - e)[:, None]
+    jac = -(Z * (e * (1 - e))[:, None]).T @ Z / len(t)
+    return psi, jac
+
+
+def score_derivative(fit: PropensityFit) -> np.ndarray:
+    """Per-unit ``d e_i / d(linear index)``: ``e(1-e)``, zero where the score was clipped."""
+    e = fit.raw_scores
+    return e * (1 - e) * fit.moving
+
+
+__all__ = ["PropensityFit", "POSITIVITY_BOUND", "check_separation", "cross_fit",
+           "default_outcome_model", "default_propensity_model", "finish_scores",
+           "fit_propensity", "folds", "logistic_block", "logit_scores", "positivity",
+           "sandwich_variance", "score_derivative", "expit"]
