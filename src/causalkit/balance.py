@@ -15,7 +15,7 @@ Example
 >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); t = np.array([0, 0, 1, 1])
 >>> tab = balance_table(X, t, ["x"], weights=np.array([0.0, 1.0, 1.0, 0.0]))
 >>> round(float(tab.loc["x", "smd_before"]), 3), float(tab.loc["x", "smd_after"])
-(2.828, 1.414)
+(4.0, 2.0)
 """
 
 from __future__ import annotations
