@@ -43,7 +43,7 @@ def check_panel(data: Any, *, outcome: str, unit: str, time: str,
     >>> try:
     ...     check_panel(df, outcome="y", unit="i", time="t")
     ... except DuplicatePanelRowError as err:
-    ...     print(str(err)[:46])
+    ...     print(str(err)[:45])
     the panel has 1 duplicate unit-period row(s):
     """
     roles: dict[str, Any] = {"outcome": outcome, "time": time}
@@ -104,13 +104,15 @@ def cohort_column(frame: pd.DataFrame, cohort: str, unit: str) -> np.ndarray:
     return g
 
 
-def require_treated_after_start(g: np.ndarray, times: np.ndarray, what: str) -> None:
-    """Raise :class:`EmptyArmError` unless some unit is treated in an observed post period."""
-    treated_post = (g > 0) & (times >= g)
-    if not treated_post.any():
+def require_treated_after_start(treated_post: np.ndarray, what: str) -> None:
+    """Raise :class:`EmptyArmError` unless some row is treated in an observed post period.
+
+    ``treated_post`` flags the rows (or units) treated in an observed period.
+    """
+    if not np.any(treated_post):
         raise EmptyArmError(
-            f"no unit is treated in any observed period ({what}); the effect is not "
-            "identified: check the treatment/cohort coding and the time range")
+            f"no unit is treated in any observed post-treatment period ({what}); the effect "
+            "is not identified: check the treatment/cohort coding and the time range")
 
 
 def cluster_codes(frame: pd.DataFrame, cluster: str | None, unit: str | None
@@ -140,12 +142,15 @@ def fit_twfe(frame: pd.DataFrame, outcome: str, regressors: pd.DataFrame, unit: 
              time: str, clusters: np.ndarray) -> PanelFit:
     """OLS with unit and period fixed effects (linearmodels ``PanelOLS``), clustered SE.
 
-    The covariance is the one-way cluster-robust sandwich with the CR1 small-sample
-    factor G/(G-1) * (n-1)/(n-k), k the slope regressors (fixed effects nested in
-    the clusters are not counted, as in Stata's ``xtreg, fe vce(cluster)``);
-    inference uses t with G-1 degrees of freedom.
+    The covariance is the one-way cluster-robust sandwich with the CR1 factor
+    G/(G-1) * (n-1)/(n-K).  When every unit lies within one cluster (the default,
+    clustering by unit) the unit effects are nested in the clusters and are not
+    counted in K = slopes + periods (as in Stata's ``xtreg, fe vce(cluster)`` and
+    ``reghdfe``); otherwise K counts every absorbed effect, as the LSDV regression
+    in statsmodels does.  Inference uses t with G-1 degrees of freedom.
     """
     from linearmodels.panel import PanelOLS
+    from linearmodels.panel.utility import AbsorbingEffectError
 
     n_clusters = int(np.unique(clusters).size)
     if n_clusters < 2:
@@ -159,13 +164,18 @@ def fit_twfe(frame: pd.DataFrame, outcome: str, regressors: pd.DataFrame, unit: 
     try:
         res = model.fit(cov_type="clustered", clusters=pd.Series(clusters, index=index),
                         debiased=True, group_debias=True, count_effects=False)
-    except ValueError as err:  # absorbed or collinear regressors
+    except (ValueError, AbsorbingEffectError) as err:  # absorbed or collinear regressors
         raise EstimationError(f"the two-way fixed-effects regression failed: {err}") from err
     params = res.params
-    if not np.all(np.isfinite(params)) or not np.all(np.isfinite(np.diag(res.cov))):
+    n_obs, n_slopes = len(frame), regressors.shape[1]
+    nested = bool((pd.Series(clusters).groupby(frame[unit].to_numpy()).nunique() == 1).all())
+    n_counted = n_slopes + frame[time].nunique() if nested else n_obs - int(res.df_resid)
+    # linearmodels always divides by n - slopes - all absorbed effects; undo for nested ones
+    cov = res.cov * (float(res.df_resid) / (n_obs - n_counted))
+    if not np.all(np.isfinite(params)) or not np.all(np.isfinite(np.diag(cov))):
         raise EstimationError("the two-way fixed-effects regression gave non-finite estimates: "
                               "a regressor is collinear with the unit and period effects")
-    return PanelFit(params=params, cov=res.cov, n_clusters=n_clusters,
+    return PanelFit(params=params, cov=cov, n_clusters=n_clusters,
                     df=float(n_clusters - 1),
                     inference=f"cluster-robust ({n_clusters} clusters, CR1, t with G-1 df); "
                               "unit and period fixed effects (linearmodels PanelOLS)",

@@ -278,7 +278,7 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
     frame = check_panel(data, outcome=outcome, unit=unit, time=time)
     covs = covariate_columns(frame, covariates, reserved=(outcome, unit, time, cohort))
     Y, g, periods, Xc, units = _wide(frame, outcome, unit, time, cohort, covs)
-    require_treated_after_start(g, np.full(len(g), periods[-1]), f"cohort column {cohort!r}")
+    require_treated_after_start((g > 0) & (g <= periods[-1]), f"cohort column {cohort!r}")
     always = (g > 0) & (g <= periods[0])
     if always.all():
         raise EmptyArmError("every treated unit is treated from the first period on; there "
