@@ -42,6 +42,10 @@ from ..validation import as_dataframe, check_frame, prepare
 DEFAULT_BOOTSTRAP = 100
 _HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20,
             early_stopping=False)
+_HGB_PROPENSITY = dict(max_iter=50, learning_rate=0.1, max_leaf_nodes=7, min_samples_leaf=50,
+                       early_stopping=False)
+_HGB_EFFECT = dict(max_iter=100, learning_rate=0.05, max_depth=2, min_samples_leaf=50,
+                   early_stopping=False)
 
 
 def default_regressor() -> HistGradientBoostingRegressor:
@@ -59,10 +63,26 @@ def default_regressor() -> HistGradientBoostingRegressor:
 def default_classifier() -> HistGradientBoostingClassifier:
     """Fast histogram gradient boosting classifier (propensity model default).
 
+    Smoother than the outcome model (50 rounds, at most 7 leaves of >= 50
+    units), since extreme fitted propensities inflate inverse weights.
+
     >>> default_classifier().early_stopping
     False
     """
-    return HistGradientBoostingClassifier(**_HGB)
+    return HistGradientBoostingClassifier(**_HGB_PROPENSITY)
+
+
+def default_effect_regressor() -> HistGradientBoostingRegressor:
+    """Fast, strongly regularized boosting for the CATE stage (noisy pseudo-outcomes).
+
+    100 rounds at learning rate 0.05 of depth-2 trees with leaves of >= 50
+    units: the targets of the final stage (imputed effects, DR pseudo-outcomes,
+    R-learner ratios) are far noisier than outcomes.
+
+    >>> default_effect_regressor().max_depth
+    2
+    """
+    return HistGradientBoostingRegressor(**_HGB_EFFECT)
 
 
 def model_or_default(model: Any, default: Callable[[], Any], role: str) -> Any:
@@ -272,5 +292,6 @@ def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
 
 
 __all__ = ["AteResult", "DEFAULT_BOOTSTRAP", "LearnerPlan", "bootstrap_ate", "check_classifier",
-           "covariate_matrix", "default_classifier", "default_regressor", "dr_score_ate",
+           "covariate_matrix", "default_classifier", "default_effect_regressor",
+           "default_regressor", "dr_score_ate",
            "fit_learner", "make_predictor", "model_or_default"]

@@ -31,8 +31,10 @@ from econml.dml import CausalForestDML
 from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
-from ._metalearners import AteResult, LearnerPlan, check_classifier, default_regressor, \
-    fit_learner, model_or_default
+from ._metalearners import (
+    AteResult, LearnerPlan, check_classifier, default_regressor, fit_learner,
+    model_or_default,
+)
 
 
 def _ate(est: CausalForestDML) -> AteResult:

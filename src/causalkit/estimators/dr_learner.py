@@ -38,8 +38,10 @@ from econml.dr import DRLearner
 from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
-from ._metalearners import AteResult, LearnerPlan, check_classifier, default_regressor, \
-    dr_score_ate, fit_learner, model_or_default
+from ._metalearners import (
+    AteResult, LearnerPlan, check_classifier, default_effect_regressor, default_regressor,
+    dr_score_ate, fit_learner, model_or_default,
+)
 
 
 def pseudo_outcomes(est: DRLearner) -> np.ndarray:
@@ -83,7 +85,7 @@ def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
         raise OptionError(f"cv must be an integer >= 2, got {cv!r}")
     mu = model_or_default(outcome_model, default_regressor, "outcome_model")
     g = check_classifier(propensity_model)
-    final = model_or_default(final_model, default_regressor, "final_model")
+    final = model_or_default(final_model, default_effect_regressor, "final_model")
 
     def build() -> DRLearner:
         return DRLearner(model_propensity=g, model_regression=mu, model_final=final, cv=cv,

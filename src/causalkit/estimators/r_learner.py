@@ -33,8 +33,10 @@ from econml.dml import NonParamDML
 from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
-from ._metalearners import DEFAULT_BOOTSTRAP, LearnerPlan, check_classifier, default_regressor, \
-    fit_learner, model_or_default
+from ._metalearners import (
+    DEFAULT_BOOTSTRAP, LearnerPlan, check_classifier, default_effect_regressor,
+    default_regressor, fit_learner, model_or_default,
+)
 
 
 @register("r_learner", estimand=("ATE", "CATE"), roles=("treatment", "outcome", "covariates"),
@@ -64,7 +66,7 @@ def r_learner(data: pd.DataFrame, treatment: str, outcome: str,
         raise OptionError(f"cv must be an integer >= 2, got {cv!r}")
     m = model_or_default(outcome_model, default_regressor, "outcome_model")
     g = check_classifier(propensity_model)
-    final = model_or_default(final_model, default_regressor, "final_model")
+    final = model_or_default(final_model, default_effect_regressor, "final_model")
 
     def build() -> NonParamDML:
         return NonParamDML(model_y=m, model_t=g, model_final=final, discrete_treatment=True,

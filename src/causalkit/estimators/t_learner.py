@@ -27,8 +27,9 @@ from econml.metalearners import TLearner
 
 from ..effect import Effect
 from ..registry import register
-from ._metalearners import DEFAULT_BOOTSTRAP, LearnerPlan, default_regressor, fit_learner, \
-    model_or_default
+from ._metalearners import (
+    DEFAULT_BOOTSTRAP, LearnerPlan, default_regressor, fit_learner, model_or_default,
+)
 
 
 @register("t_learner", estimand=("ATE", "CATE"), roles=("treatment", "outcome", "covariates"),

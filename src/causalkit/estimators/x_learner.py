@@ -41,8 +41,10 @@ from econml.metalearners import XLearner
 
 from ..effect import Effect
 from ..registry import register
-from ._metalearners import DEFAULT_BOOTSTRAP, LearnerPlan, check_classifier, default_regressor, \
-    fit_learner, model_or_default
+from ._metalearners import (
+    DEFAULT_BOOTSTRAP, LearnerPlan, check_classifier, default_effect_regressor,
+    default_regressor, fit_learner, model_or_default,
+)
 
 
 @register("x_learner", estimand=("ATE", "CATE"), roles=("treatment", "outcome", "covariates"),
@@ -59,7 +61,8 @@ def x_learner(data: pd.DataFrame, treatment: str, outcome: str,
     outcome_model
         Regressor for the per-arm outcome models (stage 1).
     cate_model
-        Regressor for the imputed effects (stage 2); defaults to ``outcome_model``.
+        Regressor for the imputed effects (stage 2); default strongly regularized
+        boosting (:func:`default_effect_regressor`).
     propensity_model
         Classifier for ``g(x) = P(T=1 | x)`` used as the weight; default
         histogram gradient boosting.
@@ -67,7 +70,7 @@ def x_learner(data: pd.DataFrame, treatment: str, outcome: str,
         Bootstrap refits for the ATE standard error (0 to skip) and their seed.
     """
     mu = model_or_default(outcome_model, default_regressor, "outcome_model")
-    tau = model_or_default(cate_model, lambda: mu, "cate_model")
+    tau = model_or_default(cate_model, default_effect_regressor, "cate_model")
     g = check_classifier(propensity_model)
     plan = LearnerPlan("x_learner",
                        lambda: XLearner(models=mu, cate_models=tau, propensity_model=g),
