@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import EmptyArmError, TooFewRowsError
 from ..inference import wald
+from ..iv.ratio import wald_ratio
 from .bandwidth import Bandwidths, select_bandwidth
 from .combination import covariate_gamma, outcome_combination
 from .kernels import kernel_name
@@ -121,7 +122,7 @@ def rd_estimate(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray | Non
     first = first_se = reduced = rf_cov = None
     if fuzzy:
         reduced, first = float(s_y @ jump_p), float(s_t @ jump_p)
-        tau_cl = reduced / first
+        tau_cl = wald_ratio(reduced, first)
         bias = np.array([reduced - s_y @ jump_bc, first - s_t @ jump_bc])
         tau_bc = tau_cl - float(np.array([1 / first, -reduced / first ** 2]) @ bias)
         v_y, v_t = _var(fits, s_y, False), _var(fits, s_t, False)
