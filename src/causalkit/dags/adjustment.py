@@ -1,0 +1,249 @@
+"""Covariate adjustment: the generalized adjustment criterion and set search.
+
+Z is a valid adjustment set for the effect of X on Y iff (Shpitser, VanderWeele
+& Robins 2010; Perković et al. 2018; van der Zander, Liśkiewicz & Textor 2019,
+Thm. 5) Z contains no node of forb(X, Y) = X ∪ De(cn(X, Y)) and Z d-separates
+X and Y in the proper back-door graph, where cn(X, Y) are the nodes on proper
+causal paths and the proper back-door graph drops the first edge of each of them.
+
+Kinds of sets (latent and excluded nodes never appear, included ones always do):
+
+* ``"minimal"``: every minimal set, listed with polynomial delay (Takata's
+  close-separator backtracking on the moralized ancestral proper back-door graph);
+* ``"smallest"``: one set of minimum size (max-flow / min-cut);
+* ``"canonical"``: Adjust(X, Y) = An(X ∪ Y ∪ I) ∩ R, valid iff any valid set exists;
+* ``"optimal"``: O(X, Y) = pa(cn) \\ forb of Henckel, Perković & Maathuis (2022),
+  the valid set with the smallest asymptotic variance of the adjusted estimator in
+  linear models.  When O(X, Y) contains latent or excluded nodes it is not
+  available; then its observed part is completed to a valid set by the closest
+  minimal separator (valid whenever a valid set exists, but not proven optimal).
+
+Example
+-------
+>>> from causalkit.dags import CausalDAG
+>>> m_bias = CausalDAG([("A", "M"), ("B", "M"), ("A", "X"), ("B", "Y"), ("X", "Y")])
+>>> m_bias.adjustment_sets("X", "Y")
+[frozenset()]
+>>> bool(m_bias.is_valid_adjustment("X", "Y", {"M"}))
+False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import networkx as nx
+
+from ..errors import GraphError, NotIdentifiableError
+from ._graphs import (ancestors_of, causal_nodes, d_connecting_trail, descendants_of,
+                      moral_ancestral, proper_backdoor_graph)
+from .graph import CausalDAG, Node, NodeSet, names, sorted_sets
+from .separators import find_minimal_separator, list_minimal_separators, minimum_separator
+
+KINDS = ("minimal", "smallest", "canonical", "optimal")
+
+
+@dataclass(frozen=True)
+class AdjustmentProblem:
+    """Everything the adjustment searches share for one (X, Y) query."""
+
+    dag: CausalDAG
+    xs: frozenset
+    ys: frozenset
+    cn: frozenset
+    forbidden: frozenset
+    pbd: nx.DiGraph
+    allowed: frozenset
+    include: frozenset
+
+    @classmethod
+    def build(cls, dag: CausalDAG, x: NodeSet | None, y: NodeSet | None,
+              include: NodeSet = (), exclude: NodeSet = ()) -> "AdjustmentProblem":
+        xs, ys = dag._treatment_outcome(x, y)
+        inc = _optional(dag, include, "include")
+        exc = _optional(dag, exclude, "exclude")
+        bad = inc & (xs | ys)
+        if bad:
+            raise GraphError(f"include= names the treatment/outcome {names(bad)}")
+        hidden = inc & dag.latent_nodes
+        if hidden:
+            raise GraphError(f"include= names latent node(s) {names(hidden)}, which cannot "
+                             "be adjusted for")
+        if inc & exc:
+            raise GraphError(f"{names(inc & exc)} is both included and excluded")
+        g = dag.graph
+        cn = causal_nodes(g, xs, ys)
+        forb = descendants_of(g, cn) | xs
+        allowed = frozenset(n for n in g if n not in dag.latent_nodes and n not in forb
+                            and n not in ys and n not in exc)
+        return cls(dag, xs, ys, frozenset(cn), frozenset(forb),
+                   proper_backdoor_graph(g, xs, cn), allowed, inc)
+
+    def moral(self) -> dict:
+        return moral_ancestral(self.pbd, self.xs | self.ys | self.include)
+
+    def separates(self, z: frozenset) -> bool:
+        return nx.is_d_separator(self.pbd, set(self.xs), set(self.ys), set(z))
+
+
+def _optional(dag: CausalDAG, nodes: NodeSet, role: str) -> frozenset:
+    if nodes is None or (not isinstance(nodes, str) and nodes not in dag.graph
+                         and not list(nodes)):
+        return frozenset()
+    return dag._nodes(nodes, role)
+
+
+@dataclass(frozen=True)
+class AdjustmentCheck:
+    """The verdict of the adjustment criterion on one set; truthy when valid."""
+
+    valid: bool
+    reason: str
+    open_path: tuple | None = None
+
+    def __bool__(self) -> bool:
+        return self.valid
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def check_adjustment(dag: CausalDAG, x: NodeSet | None, y: NodeSet | None,
+                     z: NodeSet = ()) -> AdjustmentCheck:
+    """Check Z with the generalized adjustment criterion and say why it fails.
+
+    >>> dag = CausalDAG([("X", "M"), ("M", "Y"), ("M", "D")])
+    >>> print(dag.is_valid_adjustment("X", "Y", {"D"}))
+    {D} is not valid: D is a descendant of M, which lies on a causal path from X to Y
+    """
+    from .paths import render_trail
+
+    p = AdjustmentProblem.build(dag, x, y)
+    zs = _optional(dag, z, "adjustment set")
+    label = names(zs)
+    if zs & (p.xs | p.ys):
+        raise GraphError(f"the adjustment set {label} contains the treatment or outcome")
+    hidden = zs & dag.latent_nodes
+    if hidden:
+        return AdjustmentCheck(False, f"{label} is not valid: {names(hidden)} is latent "
+                                      "(unobserved) and cannot be adjusted for")
+    bad = zs & p.forbidden
+    if bad:
+        w = sorted(bad, key=str)[0]
+        on_path = sorted((c for c in p.cn if w in descendants_of(dag.graph, [c])), key=str)
+        via = on_path[0]
+        what = (f"{w} lies on a causal path from {names(p.xs)[1:-1]} to {names(p.ys)[1:-1]}"
+                if via == w else f"{w} is a descendant of {via}, which lies on a causal path "
+                                 f"from {names(p.xs)[1:-1]} to {names(p.ys)[1:-1]}")
+        return AdjustmentCheck(False, f"{label} is not valid: {what}")
+    trail = d_connecting_trail(p.pbd, p.xs, p.ys, zs)
+    if trail is not None:
+        return AdjustmentCheck(False, f"{label} is not valid: the non-causal path "
+                                      f"{render_trail(dag, trail)} stays open",
+                               tuple(trail))
+    return AdjustmentCheck(True, f"{label} is a valid adjustment set: it contains no "
+                                 "descendant of a causal path and blocks every non-causal path")
+
+
+def iter_minimal_sets(p: AdjustmentProblem) -> Iterator[frozenset]:
+    """Every (include-)minimal adjustment set, with polynomial delay."""
+    yield from list_minimal_separators(p.moral(), set(p.xs), set(p.ys), set(p.include),
+                                       set(p.allowed))
+
+
+def first_minimal_set(p: AdjustmentProblem) -> frozenset | None:
+    """One minimal adjustment set in linear time (FindMinSep), or None."""
+    return find_minimal_separator(p.moral(), set(p.xs), set(p.ys), set(p.include),
+                                  set(p.allowed))
+
+
+def canonical_set(p: AdjustmentProblem) -> frozenset | None:
+    """Adjust(X, Y) = An(X ∪ Y ∪ I) ∩ R if it is valid (iff any valid set exists)."""
+    anc = ancestors_of(p.pbd, p.xs | p.ys | p.include)
+    z = frozenset(anc & p.allowed) | p.include
+    return z if p.separates(z) else None
+
+
+def optimal_set(p: AdjustmentProblem) -> frozenset | None:
+    """Henckel, Perković & Maathuis's O(X, Y) = pa(cn(X, Y)) \\ forb(X, Y) when usable.
+
+    If O contains latent/excluded nodes or does not block with ``include``, its
+    usable part is completed by the closest minimal separator (see module doc).
+    """
+    g = p.dag.graph
+    o = frozenset(par for c in p.cn for par in g._pred[c]) - p.forbidden
+    o_usable = (o & p.allowed) | p.include
+    if o <= p.allowed and p.separates(o_usable):
+        return o_usable
+    adj = p.moral()
+    anc = set(adj)
+    forced = o_usable & anc
+    z = find_minimal_separator(adj, set(p.xs), set(p.ys), set(forced), set(p.allowed))
+    if z is None:
+        z = find_minimal_separator(adj, set(p.xs), set(p.ys), set(p.include), set(p.allowed))
+    return z
+
+
+def adjustment_sets(dag: CausalDAG, x: NodeSet | None = None, y: NodeSet | None = None,
+                    kind: str = "minimal", include: NodeSet = (),
+                    exclude: NodeSet = ()) -> list[frozenset]:
+    """Adjustment sets of ``kind``: ``[]`` means no valid set, ``[frozenset()]`` the empty set.
+
+    >>> dag = CausalDAG([("W", "X"), ("W", "M"), ("X", "M"), ("M", "Y")])
+    >>> dag.adjustment_sets("X", "Y")
+    [frozenset({'W'})]
+    """
+    if kind not in KINDS:
+        raise GraphError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    p = AdjustmentProblem.build(dag, x, y, include, exclude)
+    if p.include & p.forbidden:
+        return []
+    if kind == "minimal":
+        return sorted_sets(iter_minimal_sets(p))
+    if kind == "smallest":
+        z = minimum_separator(p.moral(), set(p.xs), set(p.ys), set(p.include), set(p.allowed))
+    elif kind == "canonical":
+        z = canonical_set(p)
+    else:
+        z = optimal_set(p)
+    return [] if z is None else [z]
+
+
+def explain_failure(p: AdjustmentProblem) -> str:
+    """Why no adjustment set exists: an open path given the largest allowed set."""
+    from .paths import render_trail
+
+    if p.include & p.forbidden:
+        return (f"include= forces {names(p.include & p.forbidden)}, a descendant of a "
+                "causal path, into the set")
+    anc = ancestors_of(p.pbd, p.xs | p.ys | p.include)
+    z = (anc & p.allowed) | p.include
+    trail = d_connecting_trail(p.pbd, p.xs, p.ys, z)
+    if trail is None:  # pragma: no cover - canonical set would have been valid
+        return "no adjustment set exists"
+    hidden = [n for n in trail[1:-1] if n in p.dag.latent_nodes]
+    why = (f" through the latent node(s) {names(hidden)}" if hidden else
+           " through nodes that cannot be adjusted for")
+    return (f"the non-causal path {render_trail(p.dag, trail)} is open{why} and no "
+            "set of observed, allowed covariates blocks it")
+
+
+def adjustment_set(dag: CausalDAG, x: NodeSet | None = None, y: NodeSet | None = None,
+                   kind: str = "optimal", include: NodeSet = (),
+                   exclude: NodeSet = ()) -> frozenset:
+    """One adjustment set of ``kind``; raises NotIdentifiableError naming the open path.
+
+    >>> dag = CausalDAG([("U", "X"), ("U", "Y"), ("X", "Y")], latent=["U"])
+    >>> try:
+    ...     dag.adjustment_set("X", "Y")
+    ... except NotIdentifiableError as err:
+    ...     print(err)
+    the effect of X on Y is not identified by adjustment: the non-causal path X <- U -> Y is open through the latent node(s) {U} and no set of observed, allowed covariates blocks it
+    """
+    sets = adjustment_sets(dag, x, y, kind=kind, include=include, exclude=exclude)
+    if sets:
+        return sets[0]
+    p = AdjustmentProblem.build(dag, x, y, include, exclude)
+    raise NotIdentifiableError(f"the effect of {names(p.xs)[1:-1]} on {names(p.ys)[1:-1]} is "
+                               f"not identified by adjustment: {explain_failure(p)}")

@@ -1,0 +1,349 @@
+"""`CausalDAG`: a causal directed acyclic graph with latent nodes, on networkx.
+
+A bidirected edge ``A <-> B`` stands for an unobserved common cause; it is stored
+as a latent parent ``U_A_B`` of both nodes, so every algorithm works on one
+plain DAG.  Latent nodes never appear in an adjustment set.
+
+Example
+-------
+>>> dag = CausalDAG.from_dagitty("dag { Z -> T; Z -> Y; T -> Y }")
+>>> dag.adjustment_set("T", "Y")
+frozenset({'Z'})
+>>> dag.d_separated("T", "Y", {"Z"})
+False
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Sequence
+
+import networkx as nx
+
+from ..errors import CyclicGraphError, GraphError, UnknownNodeError
+from ..validation import suggest_column
+from .dagitty import DagittySpec, parse_dagitty, write_dagitty
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .adjustment import AdjustmentCheck
+    from .identify import Identification
+    from .instruments import Instrument
+    from .paths import BackdoorPath
+
+Node = Hashable
+NodeSet = Node | Iterable[Node]
+
+
+class CausalDAG:
+    """A causal DAG over observed and latent variables.
+
+    Parameters
+    ----------
+    edges
+        Directed edges ``(parent, child)``.
+    latent
+        Unobserved nodes (added if they appear nowhere else).
+    bidirected
+        Pairs ``(A, B)`` with an unobserved common cause, i.e. ``A <-> B``.
+    exposure, outcome
+        Default treatment(s) and outcome(s) for queries that omit them.
+    nodes
+        Extra isolated nodes.
+    adjusted
+        Nodes marked ``adjusted`` in DAGitty (kept for round trips).
+    """
+
+    def __init__(self, edges: Iterable[tuple[Node, Node]] = (), latent: Iterable[Node] = (),
+                 bidirected: Iterable[tuple[Node, Node]] = (), exposure: NodeSet | None = None,
+                 outcome: NodeSet | None = None, nodes: Iterable[Node] = (),
+                 adjusted: Iterable[Node] = ()) -> None:
+        g = nx.DiGraph()
+        g.add_nodes_from(nodes)
+        for edge in edges:
+            a, b = self._pair(edge, "edge")
+            if a == b:
+                raise CyclicGraphError(f"self-loop {a} -> {a}: a DAG cannot have one")
+            g.add_edge(a, b)
+        latent_set = set(latent)
+        g.add_nodes_from(latent_set)
+        self._bidirected: dict[Node, tuple[Node, Node]] = {}
+        for edge in bidirected:
+            a, b = self._pair(edge, "bidirected edge")
+            if a == b:
+                raise GraphError(f"bidirected self-loop {a} <-> {a} is meaningless")
+            name, k = f"U_{a}_{b}", 1
+            while name in g:
+                k += 1
+                name = f"U_{a}_{b}_{k}"
+            g.add_edge(name, a)
+            g.add_edge(name, b)
+            latent_set.add(name)
+            self._bidirected[name] = (a, b)
+        if not nx.is_directed_acyclic_graph(g):
+            cycle = " -> ".join(str(u) for u, _ in nx.find_cycle(g))
+            raise CyclicGraphError(f"the graph has a directed cycle: {cycle} -> "
+                                   f"{nx.find_cycle(g)[0][0]}; a causal DAG must be acyclic")
+        self._g = g
+        self._latent = frozenset(latent_set)
+        self.adjusted = frozenset(adjusted)
+        self.exposure = None if exposure is None else self._nodes(exposure, "exposure")
+        self.outcome = None if outcome is None else self._nodes(outcome, "outcome")
+        if self.exposure and self.outcome and self.exposure & self.outcome:
+            raise GraphError(f"{sorted(map(str, self.exposure & self.outcome))} cannot be "
+                             "both exposure and outcome")
+
+    # ------------------------------------------------------------------ construction
+    @staticmethod
+    def _pair(edge: Any, what: str) -> tuple[Node, Node]:
+        try:
+            a, b = edge
+        except (TypeError, ValueError):
+            raise GraphError(f"each {what} must be a pair (a, b), got {edge!r}") from None
+        return a, b
+
+    @classmethod
+    def from_dagitty(cls, text: str) -> "CausalDAG":
+        """Build from DAGitty text, e.g. ``'dag { X [exposure]; Z -> X -> Y; A <-> B }'``.
+
+        >>> CausalDAG.from_dagitty("dag { U [latent]; U -> X; U -> Y; X -> Y }").latent_nodes
+        frozenset({'U'})
+        """
+        spec = parse_dagitty(text)
+        return cls(edges=spec.directed, latent=spec.latent, bidirected=spec.bidirected,
+                   exposure=spec.exposure or None, outcome=spec.outcome or None,
+                   nodes=spec.nodes, adjusted=spec.adjusted)
+
+    @classmethod
+    def from_networkx(cls, graph: nx.DiGraph, latent: Iterable[Node] = (),
+                      exposure: NodeSet | None = None, outcome: NodeSet | None = None
+                      ) -> "CausalDAG":
+        """Build from a ``networkx.DiGraph``; nodes with attribute ``latent=True`` are latent.
+
+        >>> CausalDAG.from_networkx(nx.DiGraph([("a", "b")])).nodes
+        ('a', 'b')
+        """
+        if not isinstance(graph, nx.DiGraph) or graph.is_multigraph():
+            raise GraphError(f"expected a networkx DiGraph, got {type(graph).__name__}")
+        lat = set(latent) | {n for n, d in graph.nodes(data=True) if d.get("latent")}
+        exposure = exposure if exposure is not None else graph.graph.get("exposure")
+        outcome = outcome if outcome is not None else graph.graph.get("outcome")
+        return cls(edges=graph.edges(), latent=lat, nodes=graph.nodes(),
+                   exposure=exposure, outcome=outcome)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The underlying DAG (latent nodes included); do not modify it."""
+        return self._g
+
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        """All nodes, latent ones included, in insertion order."""
+        return tuple(self._g.nodes)
+
+    @property
+    def observed_nodes(self) -> tuple[Node, ...]:
+        """The measured nodes."""
+        return tuple(n for n in self._g.nodes if n not in self._latent)
+
+    @property
+    def latent_nodes(self) -> frozenset:
+        """The unobserved nodes (including one per bidirected edge)."""
+        return self._latent
+
+    @property
+    def bidirected_edges(self) -> list[tuple[Node, Node]]:
+        """The ``A <-> B`` pairs, each modelled by a latent parent."""
+        return list(self._bidirected.values())
+
+    def is_bidirected_latent(self, node: Node) -> bool:
+        """Whether ``node`` is the latent parent standing for a bidirected edge."""
+        return node in self._bidirected
+
+    def parents(self, node: Node) -> set[Node]:
+        """Direct causes of ``node``."""
+        return set(self._g.predecessors(self._node(node)))
+
+    def children(self, node: Node) -> set[Node]:
+        """Direct effects of ``node``."""
+        return set(self._g.successors(self._node(node)))
+
+    def __repr__(self) -> str:
+        return (f"CausalDAG({len(self.observed_nodes)} observed, {len(self._latent)} latent "
+                f"nodes, {self._g.number_of_edges()} edges)")
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, CausalDAG) and set(self._g.edges) == set(other._g.edges)
+                and set(self._g.nodes) == set(other._g.nodes) and self._latent == other._latent)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A copy as ``networkx.DiGraph`` with node attribute ``latent`` and graph
+        attributes ``exposure`` / ``outcome``."""
+        g = self._g.copy()
+        nx.set_node_attributes(g, {n: n in self._latent for n in g}, "latent")
+        g.graph["exposure"] = sorted(self.exposure, key=str) if self.exposure else None
+        g.graph["outcome"] = sorted(self.outcome, key=str) if self.outcome else None
+        return g
+
+    def to_dagitty(self) -> str:
+        """DAGitty text; bidirected edges are written back as ``A <-> B``.
+
+        >>> print(CausalDAG([("Z", "X")], bidirected=[("X", "Y")]).to_dagitty())
+        dag {
+        Z
+        X
+        Y
+        Z -> X
+        X <-> Y
+        }
+        """
+        spec = DagittySpec(
+            nodes=[str(n) for n in self._g if n not in self._bidirected],
+            directed=[(str(a), str(b)) for a, b in self._g.edges if a not in self._bidirected],
+            bidirected=[(str(a), str(b)) for a, b in self._bidirected.values()],
+            exposure=[str(n) for n in (self.exposure or ())],
+            outcome=[str(n) for n in (self.outcome or ())],
+            latent=[str(n) for n in self._latent if n not in self._bidirected],
+            adjusted=[str(n) for n in self.adjusted])
+        return write_dagitty(spec)
+
+    def plot(self, ax: Any = None, treatment: NodeSet | None = None,
+             outcome: NodeSet | None = None, **kwargs: Any) -> Any:
+        """Draw the DAG with matplotlib; returns the Axes (see :mod:`causalkit.dags.plot`)."""
+        from .plot import plot_dag
+
+        return plot_dag(self, ax=ax, treatment=treatment, outcome=outcome, **kwargs)
+
+    # ------------------------------------------------------------------ validation
+    def _node(self, node: Node) -> Node:
+        if node in self._g:
+            return node
+        hint = suggest_column(str(node), [str(n) for n in self._g])
+        msg = f"node {node!r} is not in the graph"
+        raise UnknownNodeError(msg + (f"; did you mean {hint!r}?" if hint else ""))
+
+    def _nodes(self, nodes: NodeSet | None, role: str = "node") -> frozenset:
+        if nodes is None:
+            raise GraphError(f"no {role} given (and none is marked in the graph)")
+        items = [nodes] if isinstance(nodes, str) or nodes in self._g else list(nodes)  # type: ignore[operator]
+        if not items:
+            raise GraphError(f"the {role} set is empty")
+        return frozenset(self._node(n) for n in items)
+
+    def _treatment_outcome(self, x: NodeSet | None, y: NodeSet | None
+                           ) -> tuple[frozenset, frozenset]:
+        xs = self._nodes(x if x is not None else self.exposure, "treatment")
+        ys = self._nodes(y if y is not None else self.outcome, "outcome")
+        both = xs & ys
+        if both:
+            raise GraphError(f"{sorted(map(str, both))} is both treatment and outcome; "
+                             "they must differ")
+        hidden = (xs | ys) & self._latent
+        if hidden:
+            raise GraphError(f"treatment/outcome {sorted(map(str, hidden))} is latent; "
+                             "an effect of or on an unobserved node cannot be estimated")
+        return xs, ys
+
+    # ------------------------------------------------------------------ queries
+    def d_separated(self, xs: NodeSet, ys: NodeSet, given: NodeSet = ()) -> bool:
+        """Whether ``xs`` and ``ys`` are d-separated given ``given`` (networkx.is_d_separator).
+
+        >>> CausalDAG([("a", "c"), ("b", "c")]).d_separated("a", "b")
+        True
+        """
+        a, b = self._nodes(xs), self._nodes(ys)
+        z = frozenset() if given is None or (not isinstance(given, str) and not given) \
+            else self._nodes(given)
+        if a & b or (a | b) & z:
+            raise GraphError("the sets in a d-separation query must be disjoint")
+        return nx.is_d_separator(self._g, set(a), set(b), set(z))
+
+    def backdoor_paths(self, x: NodeSet | None = None, y: NodeSet | None = None,
+                       given: NodeSet = (), max_paths: int = 1000) -> "list[BackdoorPath]":
+        """Every back-door path from x to y, each marked open/blocked given ``given``."""
+        from .paths import backdoor_paths
+
+        return backdoor_paths(self, x, y, given, max_paths=max_paths)
+
+    def is_valid_adjustment(self, x: NodeSet | None, y: NodeSet | None,
+                            z: NodeSet = ()) -> "AdjustmentCheck":
+        """Generalized adjustment criterion; the result is truthy and carries a reason."""
+        from .adjustment import check_adjustment
+
+        return check_adjustment(self, x, y, z)
+
+    def adjustment_sets(self, x: NodeSet | None = None, y: NodeSet | None = None,
+                        kind: str = "minimal", include: NodeSet = (),
+                        exclude: NodeSet = ()) -> list[frozenset]:
+        """Adjustment sets of the given kind ([] = none exists, [frozenset()] = empty set works)."""
+        from .adjustment import adjustment_sets
+
+        return adjustment_sets(self, x, y, kind=kind, include=include, exclude=exclude)
+
+    def adjustment_set(self, x: NodeSet | None = None, y: NodeSet | None = None,
+                       kind: str = "optimal", include: NodeSet = (),
+                       exclude: NodeSet = ()) -> frozenset:
+        """One adjustment set, or NotIdentifiableError naming the path that defeats adjustment."""
+        from .adjustment import adjustment_set
+
+        return adjustment_set(self, x, y, kind=kind, include=include, exclude=exclude)
+
+    def frontdoor_sets(self, x: NodeSet | None = None, y: NodeSet | None = None
+                       ) -> list[frozenset]:
+        """Sets satisfying Pearl's front-door criterion."""
+        from .frontdoor import frontdoor_sets
+
+        return frontdoor_sets(self, x, y)
+
+    def instruments(self, x: NodeSet | None = None, y: NodeSet | None = None
+                    ) -> "list[Instrument]":
+        """Instruments for x -> y, each with its (possibly empty) conditioning set."""
+        from .instruments import instruments
+
+        return instruments(self, x, y)
+
+    def implied_independencies(self) -> list[tuple[Node, Node, frozenset]]:
+        """A basis of testable conditional independencies among observed nodes."""
+        from .implications import implied_independencies
+
+        return implied_independencies(self)
+
+    def test_implications(self, data: Any, method: str = "partial_correlation",
+                          alpha: float = 0.05) -> Any:
+        """Test each implied independence on a DataFrame; returns a table of p-values."""
+        from .implications import test_implications
+
+        return test_implications(self, data, method=method, alpha=alpha)
+
+    def identify(self, x: NodeSet | None = None, y: NodeSet | None = None,
+                 kind: str = "optimal") -> "Identification":
+        """Identify the effect of x on y: backdoor, front-door, IV or not identifiable."""
+        from .identify import identify
+
+        return identify(self, x, y, kind=kind)
+
+
+def as_dag(dag: Any) -> CausalDAG:
+    """Accept a CausalDAG, DAGitty text or a networkx DiGraph."""
+    if isinstance(dag, CausalDAG):
+        return dag
+    if isinstance(dag, str):
+        return CausalDAG.from_dagitty(dag)
+    if isinstance(dag, nx.DiGraph):
+        return CausalDAG.from_networkx(dag)
+    raise GraphError(f"dag must be a CausalDAG, DAGitty text or a networkx DiGraph, "
+                     f"got {type(dag).__name__}")
+
+
+def sorted_sets(sets: Iterable[frozenset]) -> list[frozenset]:
+    """Sets ordered by size, then by their sorted member names (deterministic output)."""
+    return sorted(set(sets), key=lambda s: (len(s), sorted(map(str, s))))
+
+
+def names(nodes: Iterable[Node]) -> str:
+    """``{a, b}`` for messages."""
+    return "{" + ", ".join(sorted(map(str, nodes))) + "}"
+
+
+__all__: Sequence[str] = ["CausalDAG", "as_dag"]

@@ -1,0 +1,59 @@
+"""How `causalkit.estimate(..., dag=...)` uses the DAG.
+
+With no ``covariates`` and an estimator whose covariates are an adjustment set,
+the DAG's set (``adjustment="optimal"`` by default; also ``"minimal"``,
+``"smallest"``, ``"canonical"``) is used, or NotIdentifiableError is raised when
+no set of observed variables identifies the effect.  IV methods (role
+``instrument``) take the instrument from the DAG when none is given.
+
+Example
+-------
+>>> from causalkit.registry import get
+>>> covs, opts = apply_dag("dag { Z -> T; Z -> Y; T -> Y }", get("regression_adjustment"),
+...                        treatment="T", outcome="Y", covariates=None, options={})
+>>> covs
+['Z']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import GraphError, NotIdentifiableError, OptionError
+from .adjustment import KINDS
+from .graph import CausalDAG, as_dag
+
+
+def apply_dag(dag: Any, spec: Any, *, treatment: Any, outcome: Any,
+              covariates: list[str] | None, options: dict[str, Any]
+              ) -> tuple[list[str] | None, dict[str, Any]]:
+    """Return the covariates (and options) that ``estimate`` should use given ``dag``."""
+    graph: CausalDAG = as_dag(dag)
+    options = dict(options)
+    kind = options.pop("adjustment", "optimal")
+    if kind not in KINDS:
+        raise OptionError(f"adjustment={kind!r} is not a kind of adjustment set; use one of "
+                          f"{', '.join(KINDS)}")
+    if treatment is None or outcome is None:
+        raise GraphError("estimate(dag=...) needs the treatment and outcome named")
+    roles = tuple(spec.roles) + tuple(spec.optional_roles)
+    if "instrument" in roles:
+        if options.get("instrument") is None:
+            ivs = graph.instruments(treatment, outcome)
+            if not ivs:
+                raise NotIdentifiableError(
+                    f"the DAG implies no instrument for {treatment} -> {outcome}; "
+                    f"{graph.identify(treatment, outcome).explanation}")
+            plain = [i for i in ivs if not i.conditional]
+            if plain:
+                options["instrument"] = [str(i.instrument) for i in plain] if len(plain) > 1 \
+                    else str(plain[0].instrument)
+            else:
+                options["instrument"] = str(ivs[0].instrument)
+                if covariates is None and "covariates" in roles:
+                    covariates = sorted(map(str, ivs[0].conditioning))
+        return covariates, options
+    if covariates is None and spec.uses_adjustment_set:
+        z = graph.adjustment_set(treatment, outcome, kind=kind)
+        covariates = sorted(map(str, z))
+    return covariates, options
