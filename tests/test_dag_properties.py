@@ -1,0 +1,120 @@
+"""Property tests of the adjustment-set algorithms against brute force (hypothesis).
+
+The brute force enumerates every subset of the observed non-treatment,
+non-outcome nodes, keeps those satisfying the generalized adjustment criterion
+checked independently here (forbidden nodes from networkx descendants of the
+proper causal paths, d-separation in the proper back-door graph through
+``networkx.is_d_separator``), and keeps the inclusion-minimal ones.
+"""
+
+from __future__ import annotations
+
+from itertools import chain, combinations
+
+import networkx as nx
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from causalkit.dags import CausalDAG
+
+
+@st.composite
+def random_dags(draw, max_nodes=10):
+    n = draw(st.integers(3, max_nodes))
+    density = draw(st.integers(2, 6))  # edge probability 0.2 .. 0.6
+    names = [f"v{i}" for i in range(n)]
+    edges = [(names[i], names[j]) for i in range(n) for j in range(i + 1, n)
+             if draw(st.integers(0, 9)) < density]
+    perm = draw(st.permutations(names))  # hide the topological order in the names
+    ren = dict(zip(names, perm))
+    edges = [(ren[a], ren[b]) for a, b in edges]
+    i = draw(st.integers(1, n - 2))          # treatment mid-order, so it has causes
+    j = draw(st.integers(i + 1, n - 1))
+    if draw(st.integers(0, 4)) == 0:         # sometimes the outcome precedes the treatment
+        i, j = j, i
+    x, y = ren[names[i]], ren[names[j]]
+    others = [v for v in perm if v not in (x, y)]
+    latent = draw(st.lists(st.sampled_from(others), unique=True, max_size=3)) if others else []
+    return CausalDAG(edges, latent=latent, nodes=perm), x, y
+
+
+def brute_force_valid(dag: CausalDAG, x, y):
+    """All valid adjustment sets by enumeration, from first principles with networkx."""
+    g = dag.graph
+    # proper causal paths from x to y: x -> ... -> y; nodes on them (excluding x)
+    on_causal = {v for v in nx.descendants(g, x) if v == y or nx.has_path(g, v, y)}
+    forb = set().union(*(nx.descendants(g, v) | {v} for v in on_causal)) | {x}
+    pbd = g.copy()
+    pbd.remove_edges_from([(x, w) for w in g.successors(x) if w in on_causal])
+    cand = [v for v in dag.observed_nodes if v not in (x, y)]
+    valid = []
+    for z in chain.from_iterable(combinations(cand, k) for k in range(len(cand) + 1)):
+        zs = frozenset(z)
+        if zs & forb:
+            continue
+        if nx.is_d_separator(pbd, {x}, {y}, set(zs)):
+            valid.append(zs)
+    return valid
+
+
+def minimal_of(sets):
+    return {s for s in sets if not any(t < s for t in sets)}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_dags())
+def test_minimal_sets_equal_brute_force(case):
+    dag, x, y = case
+    valid = brute_force_valid(dag, x, y)
+    found = dag.adjustment_sets(x, y, kind="minimal")
+    assert set(found) == minimal_of(valid)
+    assert len(found) == len(set(found))
+    for z in found:
+        assert not (z & dag.latent_nodes)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_dags())
+def test_other_kinds_are_valid_exactly_when_a_set_exists(case):
+    dag, x, y = case
+    valid = set(brute_force_valid(dag, x, y))
+    for kind in ("optimal", "canonical", "smallest"):
+        found = dag.adjustment_sets(x, y, kind=kind)
+        if valid:
+            assert len(found) == 1 and found[0] in valid, kind
+            assert bool(dag.is_valid_adjustment(x, y, found[0]))
+        else:
+            assert found == [], kind
+    if valid:
+        smallest = dag.adjustment_sets(x, y, kind="smallest")[0]
+        assert len(smallest) == min(len(z) for z in valid)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_dags(max_nodes=8), st.data())
+def test_include_exclude_against_brute_force(case, data):
+    dag, x, y = case
+    cand = sorted(v for v in dag.observed_nodes if v not in (x, y))
+    if not cand:
+        return
+    exclude = set(data.draw(st.lists(st.sampled_from(cand), unique=True, max_size=2)))
+    rest = [v for v in cand if v not in exclude]
+    include = set(data.draw(st.lists(st.sampled_from(rest), unique=True, max_size=1))) if rest else set()
+    valid = [z for z in brute_force_valid(dag, x, y)
+             if include <= z and not (z & exclude)]
+    found = dag.adjustment_sets(x, y, kind="minimal", include=include, exclude=exclude)
+    assert set(found) == minimal_of(valid)
+    opt = dag.adjustment_sets(x, y, kind="optimal", include=include, exclude=exclude)
+    assert (opt != []) == bool(valid)
+    if opt:
+        assert opt[0] in valid
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_dags())
+def test_validity_check_agrees_with_brute_force(case):
+    dag, x, y = case
+    valid = set(brute_force_valid(dag, x, y))
+    cand = [v for v in dag.observed_nodes if v not in (x, y)]
+    for k in range(min(3, len(cand)) + 1):
+        for z in combinations(cand, k):
+            assert bool(dag.is_valid_adjustment(x, y, set(z))) == (frozenset(z) in valid)
