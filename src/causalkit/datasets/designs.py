@@ -75,7 +75,7 @@ def staggered_did_panel(n_units: int = 300, n_periods: int = 6, effect: float = 
 
     >>> ds = staggered_did_panel(n_units=50, seed=0)
     >>> round(ds.truth["ATT"], 4), ds.roles["cohort"]
-    (1.5, 'cohort')
+    (1.5556, 'cohort')
     """
     n_units = check_size(n_units, what="n_units")
     n_periods = check_size(n_periods, minimum=2, what="n_periods")
@@ -157,7 +157,9 @@ def sharp_rd(n: int = 1000, effect: float = 1.0, cutoff: float = 0.0,
 
     ``x ~ U(cutoff - 1, cutoff + 1)``, ``t = 1{x >= cutoff}``;
     ``y = m(x - cutoff) + (effect + heterogeneity (x - cutoff)) t + noise * e`` with a cubic
-    ``m``.  The estimand is the effect at the cutoff, ``effect``.
+    ``m``.  The estimand is the effect at the cutoff, ``effect``.  The roles
+omit ``treatment`` (it is determined by the running variable, DESIGN.md);
+the column ``t`` is kept in the data.
     """
     n = check_size(n)
     check_finite(effect=effect, cutoff=cutoff, heterogeneity=heterogeneity, noise=noise)
@@ -168,7 +170,7 @@ def sharp_rd(n: int = 1000, effect: float = 1.0, cutoff: float = 0.0,
     y = _rd_mean(r) + tau * t + noise * rng.standard_normal(n)
     return CausalDataset(
         name="sharp_rd", design="rd", data=pd.DataFrame({"x": r + cutoff, "t": t, "y": y}),
-        roles={"treatment": "t", "outcome": "y", "running": "x", "cutoff": float(cutoff)},
+        roles={"outcome": "y", "running": "x", "cutoff": float(cutoff)},
         truth={"LATE": float(effect)}, cate=tau,
         edges=(("x", "t"), ("x", "y"), ("t", "y")), adjustment=None,
         description="Sharp RD, cubic conditional mean, effect varying in the running variable.",

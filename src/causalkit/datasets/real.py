@@ -214,8 +214,7 @@ def senate_rd() -> CausalDataset:
             "Calonico, Cattaneo, Farrell & Titiunik (2017), Stata Journal 17(2)")
     return CausalDataset(
         name="senate_rd", design="rd", data=data,
-        roles={"treatment": "democrat_won", "outcome": "vote", "running": "margin",
-               "cutoff": 0.0},
+        roles={"outcome": "vote", "running": "margin", "cutoff": 0.0},
         description="U.S. Senate elections 1914-2010: incumbency advantage RD.",
         reference=Reference(estimate=7.414, method="rdd", estimand="LATE", citation=cite,
                             std_error=1.459, note="rdrobust defaults (triangular, mserd)"),
