@@ -145,13 +145,13 @@ def dr_score_ate(scores: np.ndarray, source: str) -> AteResult:
 
     >>> r = dr_score_ate(np.array([0.0, 2.0, 1.0, 1.0]), "x")
     >>> r.estimate, round(r.std_error, 4)
-    (1.0, 0.3536)
+    (1.0, 0.4082)
     """
     scores = np.asarray(scores, dtype=float)
     scores = scores[np.isfinite(scores)]
     if scores.size < 2:
         raise EstimationError("too few finite doubly robust scores to estimate the ATE")
-    se = float(np.std(scores) / math.sqrt(scores.size))
+    se = float(np.std(scores, ddof=1) / math.sqrt(scores.size))
     return AteResult(float(scores.mean()), se,
                      f"doubly robust: mean of {source} with influence-function SE "
                      f"(sd / sqrt(n), n = {scores.size})")
