@@ -223,7 +223,12 @@ def explain_failure(p: AdjustmentProblem) -> str:
     if trail is None:  # pragma: no cover - canonical set would have been valid
         return "no adjustment set exists"
     hidden = [n for n in trail[1:-1] if n in p.dag.latent_nodes]
-    why = (f" through the latent node(s) {names(hidden)}" if hidden else
+    shown = ["{} <-> {}".format(*p.dag._bidirected[n]) for n in hidden
+             if p.dag.is_bidirected_latent(n)]
+    plain = [n for n in hidden if not p.dag.is_bidirected_latent(n)]
+    parts = ([f"the latent node(s) {names(plain)}"] if plain else []) + (
+        [f"the hidden common cause of {', '.join(shown)}"] if shown else [])
+    why = (f" through {' and '.join(parts)}" if parts else
            " through nodes that cannot be adjusted for")
     return (f"the non-causal path {render_trail(p.dag, trail)} is open{why} and no "
             "set of observed, allowed covariates blocks it")
