@@ -171,9 +171,16 @@ class CausalDAG:
         return (f"CausalDAG({len(self.observed_nodes)} observed, {len(self._latent)} latent "
                 f"nodes, {self._g.number_of_edges()} edges)")
 
+    def _canonical(self) -> tuple:
+        bi = self._bidirected
+        return (frozenset(n for n in self._g if n not in bi),
+                frozenset(e for e in self._g.edges if e[0] not in bi),
+                frozenset(frozenset(p) for p in bi.values()),
+                frozenset(n for n in self._latent if n not in bi))
+
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, CausalDAG) and set(self._g.edges) == set(other._g.edges)
-                and set(self._g.nodes) == set(other._g.nodes) and self._latent == other._latent)
+        """Same nodes, directed edges, latent nodes and bidirected pairs."""
+        return isinstance(other, CausalDAG) and self._canonical() == other._canonical()
 
     __hash__ = None  # type: ignore[assignment]
 
