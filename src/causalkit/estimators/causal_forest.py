@@ -48,7 +48,7 @@ def _ate(est: CausalForestDML) -> AteResult:
 def causal_forest(data: pd.DataFrame, treatment: str, outcome: str,
                   covariates: Sequence[str] | None = None, alpha: float = 0.05,
                   outcome_model: Any = None, propensity_model: Any = None,
-                  n_estimators: int = 200, min_samples_leaf: int = 5, cv: int = 2,
+                  n_estimators: int = 200, min_samples_leaf: int = 5, cv: int = 5,
                   random_state: int | None = 0, n_jobs: int | None = 1,
                   estimand: str = "ATE", **_: Any) -> Effect:
     """Causal forest on DML residuals, wrapping econml's CausalForestDML.
@@ -62,7 +62,7 @@ def causal_forest(data: pd.DataFrame, treatment: str, outcome: str,
     min_samples_leaf
         Minimum units per leaf.
     cv
-        Cross-fitting folds for the nuisance models.
+        Cross-fitting folds for the nuisance models (default 5).
     random_state, n_jobs
         Seed (folds and forest) and parallel jobs for the forest.
     """

@@ -60,7 +60,7 @@ def _ate(est: DRLearner) -> AteResult:
 def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
                covariates: Sequence[str] | None = None, alpha: float = 0.05,
                outcome_model: Any = None, propensity_model: Any = None, final_model: Any = None,
-               cv: int = 2, min_propensity: float = 0.01, random_state: int | None = 0,
+               cv: int = 5, min_propensity: float = 0.01, random_state: int | None = 0,
                estimand: str = "ATE", **_: Any) -> Effect:
     """DR-learner (doubly robust pseudo-outcome regression), wrapping econml's DRLearner.
 
@@ -73,7 +73,8 @@ def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
     final_model
         Regressor of the pseudo-outcomes on the covariates (the CATE model).
     cv
-        Number of cross-fitting folds.
+        Number of cross-fitting folds (default 5: each nuisance model sees 80% of
+        the data, which keeps the noisy final-stage targets in check).
     min_propensity
         Propensities are clipped to ``[min_propensity, 1 - min_propensity]``.
     random_state

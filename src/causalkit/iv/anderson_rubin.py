@@ -73,10 +73,12 @@ def ar_set_from_moments(a: float, b: float, V: np.ndarray, alpha: float = 0.05
     if A > 0:
         if disc < 0:
             return ARConfidenceSet((), "empty", alpha)
-        r = sorted(((-B - math.sqrt(disc)) / (2 * A), (-B + math.sqrt(disc)) / (2 * A)))
+        r = sorted((float((-B - math.sqrt(disc)) / (2 * A)),
+                    float((-B + math.sqrt(disc)) / (2 * A))))
         ivs = [(r[0], r[1])]
     elif A < 0 and disc > 0:
-        r = sorted(((-B - math.sqrt(disc)) / (2 * A), (-B + math.sqrt(disc)) / (2 * A)))
+        r = sorted((float((-B - math.sqrt(disc)) / (2 * A)),
+                    float((-B + math.sqrt(disc)) / (2 * A))))
         ivs = [(-math.inf, r[0]), (r[1], math.inf)]
     else:
         ivs = [(-math.inf, math.inf)]

@@ -1,7 +1,9 @@
 """MSE-optimal bandwidths for local-polynomial RD (Calonico, Cattaneo & Titiunik 2014).
 
 ``mserd`` picks one bandwidth common to both sides that minimises the
-asymptotic MSE of the RD effect; ``msetwo`` picks one per side.  Each
+asymptotic MSE of the RD effect; ``msetwo`` picks one per side; ``cerrd`` and
+``certwo`` shrink them to the coverage-error-optimal rate of Calonico,
+Cattaneo & Farrell (2020), better suited to the robust confidence interval.  Each
 bandwidth is ``(V / (B**2 + R))**(1 / (2 o + 3))`` with the variance constant
 ``V`` from a pilot fit, the bias constant ``B`` from a higher-order fit, and
 the regularisation ``R`` (the variance of the bias estimate) of CCT.  The
@@ -33,7 +35,7 @@ from .kernels import PILOT_CONSTANT, kernel_name, kernel_weights
 from .local_poly import _hc_residuals, _meat, sym_inv, vander
 from .neighbours import nn_residuals
 
-BW_SELECTORS = ("mserd", "msetwo")
+BW_SELECTORS = ("mserd", "msetwo", "cerrd", "certwo")
 _EPS = float(np.sqrt(np.finfo(float).eps))
 
 
@@ -169,6 +171,16 @@ def select_bandwidth(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray 
         return [_constants(s, o, nu, o_b, pilot, hb, scale, kernel, vce, nnmatch)
                 for s, hb in zip(sides, h_b)]
 
+    if method.startswith("cer"):
+        # coverage-error-optimal h (Calonico, Cattaneo & Farrell 2020): shrink the MSE-optimal h
+        n_units = len(np.unique(cluster)) if cluster is not None else len(x)
+        mse = select_bandwidth(x, y, cutoff, t=t, Z=Z, cluster=cluster, p=p, q=q, deriv=deriv,
+                               kernel=kernel, method=method.replace("cer", "mse"), vce=vce,
+                               nnmatch=nnmatch, scaleregul=scaleregul, masspoints=masspoints,
+                               standardize=standardize)
+        shrink = n_units ** (-p / ((3 + p) * (3 + 2 * p)))
+        return Bandwidths(mse.h_left * shrink, mse.h_right * shrink, mse.b_left, mse.b_right,
+                          method)
     if method == "mserd":
         cd = consts(q + 1, q + 1, q + 2, [bw_max[0] * (1 + _EPS), bw_max[1] * (1 + _EPS)], 0)
         d = ((cd[0][0] + cd[1][0]) / (cd[1][1] - cd[0][1]) ** 2) ** (1 / (2 * q + 5))

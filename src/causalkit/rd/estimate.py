@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import EmptyArmError, TooFewRowsError
+from ..errors import EmptyArmError, NotIdentifiableError, TooFewRowsError
 from ..inference import wald
 from ..iv.ratio import wald_ratio
 from .bandwidth import Bandwidths, select_bandwidth
@@ -122,6 +122,10 @@ def rd_estimate(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray | Non
     first = first_se = reduced = rf_cov = None
     if fuzzy:
         reduced, first = float(s_y @ jump_p), float(s_t @ jump_p)
+        if abs(first) < 1e-8 * max(1.0, float(np.abs(t).max())):
+            raise NotIdentifiableError(
+                "the treatment does not jump at the cutoff (first-stage jump "
+                f"{first:.2e}): a fuzzy RD is not identified")
         tau_cl = wald_ratio(reduced, first)
         bias = np.array([reduced - s_y @ jump_bc, first - s_t @ jump_bc])
         tau_bc = tau_cl - float(np.array([1 / first, -reduced / first ** 2]) @ bias)
