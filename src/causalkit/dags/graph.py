@@ -123,10 +123,14 @@ class CausalDAG:
         """
         if not isinstance(graph, nx.DiGraph) or graph.is_multigraph():
             raise GraphError(f"expected a networkx DiGraph, got {type(graph).__name__}")
+        bi = {n: tuple(d["bidirected"]) for n, d in graph.nodes(data=True)
+              if d.get("bidirected") and set(graph.successors(n)) == set(d["bidirected"])
+              and not graph.in_degree(n)}
         lat = set(latent) | {n for n, d in graph.nodes(data=True) if d.get("latent")}
         exposure = exposure if exposure is not None else graph.graph.get("exposure")
         outcome = outcome if outcome is not None else graph.graph.get("outcome")
-        return cls(edges=graph.edges(), latent=lat, nodes=graph.nodes(),
+        return cls(edges=[e for e in graph.edges() if e[0] not in bi], latent=lat - set(bi),
+                   nodes=[n for n in graph.nodes() if n not in bi], bidirected=bi.values(),
                    exposure=exposure, outcome=outcome)
 
     # ------------------------------------------------------------------ views
@@ -185,10 +189,12 @@ class CausalDAG:
     __hash__ = None  # type: ignore[assignment]
 
     def to_networkx(self) -> nx.DiGraph:
-        """A copy as ``networkx.DiGraph`` with node attribute ``latent`` and graph
+        """A copy as ``networkx.DiGraph`` with node attribute ``latent`` (and
+        ``bidirected=(a, b)`` on the latent parent of each ``a <-> b``) and graph
         attributes ``exposure`` / ``outcome``."""
         g = self._g.copy()
         nx.set_node_attributes(g, {n: n in self._latent for n in g}, "latent")
+        nx.set_node_attributes(g, dict(self._bidirected), "bidirected")
         g.graph["exposure"] = sorted(self.exposure, key=str) if self.exposure else None
         g.graph["outcome"] = sorted(self.outcome, key=str) if self.outcome else None
         return g
