@@ -58,16 +58,16 @@ def test_cate_and_prediction_equal_econml_same_models(method):
                        "propensity_model": _hgbc()},
                       XLearner(models=_hgb(), cate_models=_hgb(), propensity_model=_hgbc())),
         "dr_learner": ({"outcome_model": _hgb(), "propensity_model": _hgbc(),
-                        "final_model": _hgb(), "min_propensity": 0.01},
+                        "final_model": _hgb(), "min_propensity": 0.01, "cv": 2},
                        DRLearner(model_regression=_hgb(), model_propensity=_hgbc(),
                                  model_final=_hgb(), min_propensity=0.01, cv=2,
                                  random_state=0)),
         "r_learner": ({"outcome_model": _hgb(), "propensity_model": _hgbc(),
-                       "final_model": _hgb()},
+                       "final_model": _hgb(), "cv": 2},
                       NonParamDML(model_y=_hgb(), model_t=_hgbc(), model_final=_hgb(),
                                   discrete_treatment=True, cv=2, random_state=0)),
         "causal_forest": ({"outcome_model": _hgb(), "propensity_model": _hgbc(),
-                           "n_estimators": 40},
+                           "n_estimators": 40, "cv": 2},
                           CausalForestDML(model_y=_hgb(), model_t=_hgbc(),
                                           discrete_treatment=True, cv=2, n_estimators=40,
                                           min_samples_leaf=5, random_state=0, n_jobs=1)),
@@ -89,7 +89,7 @@ def test_dr_learner_ate_and_se_equal_econml_linear_dr_intercept():
     # constant; its intercept and (small-sample corrected) HC0 standard error are the
     # AIPW mean and sd/sqrt(n).
     df, _ = _data(3, n=1000)
-    opts = dict(outcome_model=_hgb(), propensity_model=_hgbc(), min_propensity=0.01)
+    opts = dict(outcome_model=_hgb(), propensity_model=_hgbc(), min_propensity=0.01, cv=2)
     eff = causalkit.estimate(df, "t", "y", method="dr_learner", covariates=COVS, **opts)
     ref = LinearDRLearner(model_regression=_hgb(), model_propensity=_hgbc(),
                           min_propensity=0.01, cv=2, random_state=0)
@@ -106,7 +106,7 @@ def test_causal_forest_ate_inference_and_intervals_equal_econml():
     df, _ = _data(4, n=1000)
     eff = causalkit.estimate(df, "t", "y", method="causal_forest", covariates=COVS,
                              outcome_model=_hgb(), propensity_model=_hgbc(), n_estimators=40,
-                             alpha=0.1)
+                             cv=2, alpha=0.1)
     ref = _fit_econml(CausalForestDML(model_y=_hgb(), model_t=_hgbc(), discrete_treatment=True,
                                       cv=2, n_estimators=40, min_samples_leaf=5,
                                       random_state=0, n_jobs=1), df)
@@ -173,7 +173,7 @@ def test_dr_learner_ci_coverage():
         eff = causalkit.estimate(df, "t", "y", method="dr_learner", covariates=COVS,
                                  outcome_model=LinearRegression(),
                                  propensity_model=LogisticRegression(),
-                                 final_model=LinearRegression())
+                                 final_model=LinearRegression(), cv=2)
         cover.append(eff.ci_low < 1.0 < eff.ci_high)
     assert 0.88 <= np.mean(cover) <= 1.0
 
