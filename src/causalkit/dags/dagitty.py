@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from ..errors import GraphError
 
 _TOKEN = re.compile(r'\s*(?:(?P<q>"(?:[^"\\]|\\.)*")|(?P<arrow><->|->|<-|--)|'
-                    r'(?P<punct>[{}\[\];,=])|(?P<nl>\n)|(?P<name>[^\s{}\[\];,="<>-][^\s{}\[\];,="<>]*'
-                    r'(?:-(?![->])[^\s{}\[\];,="<>]*)*))', re.S)
+                    r'(?P<punct>[{}\[\];,=])|(?P<nl>\n)|'
+                    r'(?P<name>[^\s{}\[\];,="<>-](?:[^\s{}\[\];,="<>-]|-(?![->]))*))', re.S)
 _KINDS = {"dag", "digraph", "graph", "pdag", "mag", "pag"}
 _ATTRS = {"exposure": "exposure", "e": "exposure", "outcome": "outcome", "o": "outcome",
           "latent": "latent", "l": "latent", "u": "latent", "unobserved": "latent",
