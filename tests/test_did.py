@@ -107,5 +107,7 @@ def test_other_bad_inputs():
         did(df.assign(y=df.y.where(df.index != 3)), "g", "y", "post")
     with pytest.raises(RoleError):
         did(df, "g", "y", "y")
+    with pytest.raises(DataError, match="changes within a unit"):
+        did(df.assign(gp=df.g * df.post), "gp", "y", "post", unit="id")
     with pytest.raises(causalkit.CausalKitError, match="did you mean 'post'"):
         did(df, "g", "y", "pots")

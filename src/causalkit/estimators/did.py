@@ -106,6 +106,10 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
     p = _post_indicator(d.frame, post)
     if post in d.covariates:
         raise RoleError(f"post column {post!r} cannot also be a covariate")
+    if unit is not None and (pd.Series(d.t).groupby(d.frame[unit].to_numpy()).nunique() > 1).any():
+        raise DataError(f"treatment column {treatment!r} changes within a unit; for a 2x2 DiD "
+                        "it is the treated-group indicator (constant per unit), not the "
+                        "treated-period dummy")
     cells = _cells(d.t, p, d.y, treatment, post)
     X = np.column_stack([np.ones(d.n), d.t, p, d.t * p, d.X])
     coef = fit_coefficient(d.y, X, index=3, cov_type=cov_type, groups=codes)
