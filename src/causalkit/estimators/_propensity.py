@@ -39,8 +39,8 @@ POSITIVITY_BOUND = 0.01
 
 def default_propensity_model() -> Any:
     """Unpenalized logistic regression on standardized covariates (a sklearn pipeline)."""
-    return make_pipeline(StandardScaler(), LogisticRegression(C=np.inf, tol=1e-10,
-                                                              max_iter=1000))
+    return make_pipeline(StandardScaler(), LogisticRegression(
+        C=np.inf, solver="newton-cholesky", tol=1e-10, max_iter=1000))
 
 
 def default_outcome_model() -> Any:
