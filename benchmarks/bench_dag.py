@@ -1,0 +1,157 @@
+"""Speed of adjustment-set search on random sparse DAGs, next to DoWhy and pgmpy.
+
+For random DAGs of 100, 500 and 2,000 nodes (expected degree 3; a random
+topological order, each pair joined with probability 3 / (n - 1)), with X a
+random node in the middle third of the order and Y a random descendant of X, it times
+
+* causalkit: the first minimal adjustment set (polynomial-delay listing) and the
+  optimal set O(X, Y), each checked for validity with the generalized adjustment
+  criterion through ``networkx.is_d_separator``;
+* DoWhy ``identify_effect_auto`` (default backdoor search) and pgmpy
+  ``CausalInference.get_minimal_adjustment_set``, each in a forked subprocess
+  with a per-call timeout; their returned set is checked the same way.
+
+Run: ``python benchmarks/bench_dag.py`` (DoWhy/pgmpy need /tmp/refenv/bin/python;
+the columns are skipped when the import fails), ``--quick`` for a short run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import statistics
+import time
+import warnings
+
+import networkx as nx
+import numpy as np
+
+from causalkit.dags import CausalDAG
+from causalkit.dags.adjustment import AdjustmentProblem, iter_minimal_sets
+
+warnings.filterwarnings("ignore")
+
+
+def random_dag(n: int, degree: float, rng: np.random.Generator) -> tuple[nx.DiGraph, str, str]:
+    p = degree / (n - 1)
+    order = rng.permutation(n)
+    g = nx.DiGraph()
+    g.add_nodes_from(f"v{i}" for i in range(n))
+    for i in range(n - 1):
+        js = i + 1 + np.flatnonzero(rng.random(n - i - 1) < p)
+        g.add_edges_from((f"v{order[i]}", f"v{order[j]}") for j in js)
+    while True:
+        x = f"v{order[rng.integers(n // 3, 2 * n // 3)]}"
+        desc = sorted(nx.descendants(g, x))
+        if desc:
+            return g, x, desc[rng.integers(0, len(desc))]
+
+
+def is_valid(dag: CausalDAG, x: str, y: str, z) -> bool:
+    return z is not None and bool(dag.is_valid_adjustment(x, y, set(z)))
+
+
+def _dowhy(g, x, y, q):
+    from dowhy.causal_identifier import EstimandType, identify_effect_auto
+
+    t = time.perf_counter()
+    est = identify_effect_auto(g, [x], [y], list(g.nodes), EstimandType.NONPARAMETRIC_ATE)
+    q.put((time.perf_counter() - t, est.get_backdoor_variables()))
+
+
+def _pgmpy(g, x, y, q):
+    from pgmpy.base import DAG
+    from pgmpy.inference import CausalInference
+
+    model = DAG(g.edges)
+    model.add_nodes_from(g.nodes)
+    t = time.perf_counter()
+    z = CausalInference(model).get_minimal_adjustment_set(x, y)
+    q.put((time.perf_counter() - t, z))
+
+
+def run_reference(fn, g, x, y, timeout):
+    """(seconds, answer) or (None, 'timeout'/'error: ...') from a forked subprocess."""
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=fn, args=(g, x, y, q))
+    proc.start()
+    proc.join(timeout)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join()
+        return None, "timeout"
+    if proc.exitcode != 0 or q.empty():
+        return None, f"error (exit {proc.exitcode})"
+    return q.get()
+
+
+def available(module: str) -> bool:
+    try:
+        __import__(module)
+        return True
+    except Exception:
+        return False
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="2 graphs of 100 and 500 nodes")
+    ap.add_argument("--timeout", type=float, default=None, help="per reference call, seconds")
+    ap.add_argument("--graphs", type=int, default=None, help="graphs per size")
+    args = ap.parse_args()
+    sizes = (100, 500) if args.quick else (100, 500, 2000)
+    n_graphs = args.graphs or (2 if args.quick else 5)
+    timeout = args.timeout or (10.0 if args.quick else 60.0)
+    refs = [(name, fn) for name, fn, mod in (("DoWhy identify_effect", _dowhy, "dowhy"),
+                                             ("pgmpy minimal set", _pgmpy, "pgmpy"))
+            if available(mod)]
+    missing = {"dowhy", "pgmpy"} - {m for m in ("dowhy", "pgmpy") if available(m)}
+    if missing:
+        print(f"(skipping {', '.join(sorted(missing))}: not importable in this Python)")
+    rng = np.random.default_rng(2026)
+    print(f"{'nodes':>6} {'graph':>5} {'first minimal ms':>17} {'optimal ms':>11} "
+          f"{'|O|':>4} " + " ".join(f"{name:>28}" for name, _ in refs))
+    summary: dict[tuple[int, str], list] = {}
+    for n in sizes:
+        for k in range(n_graphs):
+            g, x, y = random_dag(n, 3.0, rng)
+            t0 = time.perf_counter()
+            dag = CausalDAG.from_networkx(g)
+            first = next(iter(iter_minimal_sets(AdjustmentProblem.build(dag, x, y))), None)
+            t1 = time.perf_counter()
+            opt = dag.adjustment_sets(x, y, kind="optimal")
+            t2 = time.perf_counter()
+            assert is_valid(dag, x, y, first) and is_valid(dag, x, y, opt[0]), "invalid set"
+            summary.setdefault((n, "first"), []).append(t1 - t0)
+            summary.setdefault((n, "optimal"), []).append(t2 - t1)
+            cells = []
+            for name, fn in refs:
+                secs, ans = run_reference(fn, g, x, y, timeout)
+                if secs is None:
+                    cells.append(f"{ans:>28}")
+                    summary.setdefault((n, name), []).append(None)
+                    continue
+                ok = "valid" if is_valid(dag, x, y, ans) else "WRONG/none"
+                cells.append(f"{secs * 1e3:>12.1f} ms {ok:>6} |{len(ans or ()):>3}|")
+                summary.setdefault((n, name), []).append(secs)
+            print(f"{n:>6} {k:>5} {(t1 - t0) * 1e3:>17.1f} {(t2 - t1) * 1e3:>11.1f} "
+                  f"{len(opt[0]):>4} " + " ".join(cells), flush=True)
+    print("\nmedians (ms); ratio = reference / causalkit first minimal set")
+    for n in sizes:
+        ours = statistics.median(summary[(n, "first")]) * 1e3
+        line = (f"{n:>6} nodes: causalkit first minimal {ours:.1f}, optimal "
+                f"{statistics.median(summary[(n, 'optimal')]) * 1e3:.1f}")
+        for name, _ in refs:
+            done = [s for s in summary[(n, name)] if s is not None]
+            timeouts = len(summary[(n, name)]) - len(done)
+            if done:
+                med = statistics.median(done) * 1e3
+                line += f"; {name} {med:.1f} (x{med / ours:.0f})"
+            if timeouts:
+                line += f" [{timeouts} timeout(s) > {timeout:.0f} s]"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
