@@ -84,19 +84,16 @@ def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | 
     groups = frame[cluster].to_numpy() if cluster is not None else None
     check_instruments(d, Z, W, treatment, instruments)
 
-    exog = pd.DataFrame({"const": np.ones(len(frame))}, index=frame.index)
-    if covs:
-        exog = pd.concat([exog, frame[covs].astype(float)], axis=1)
+    exog = np.column_stack([np.ones(len(y))] + ([W] if W is not None else []))
     model_cls = IVLIML if liml else IV2SLS
-    model = model_cls(frame[outcome].astype(float), exog, frame[[treatment]].astype(float),
-                      frame[instruments].astype(float))
+    model = model_cls(y, exog, d[:, None], Z)  # arrays: linearmodels' pandas path is slow
     fit_kw: dict[str, Any] = {"cov_type": cov_type}
     if cov_type == "clustered":
-        fit_kw["clusters"] = pd.Series(np.unique(groups, return_inverse=True)[1],
-                                       index=frame.index)
+        fit_kw["clusters"] = np.unique(groups, return_inverse=True)[1]
     res = model.fit(**fit_kw)
-    est = float(res.params[treatment])
-    se = float(res.std_errors[treatment])
+    pos = exog.shape[1]  # linearmodels orders the exogenous regressors first
+    est = float(np.asarray(res.params)[pos])
+    se = float(np.asarray(res.std_errors)[pos])
 
     fs = first_stage_strength(d, Z, W, cov_type=cov_type, groups=groups)
     weak_instrument_warning(fs.f_stat, weak_threshold, what=", ".join(instruments))

@@ -109,26 +109,30 @@ def anderson_rubin_set(y: np.ndarray, d: np.ndarray, Z: np.ndarray, W: np.ndarra
     crit = float(stats.chi2.isf(alpha, k))
     V_yd = 0.5 * (V_yd + V_yd.T)
 
-    def excess(theta: float) -> float:
-        if abs(abs(theta) - math.pi / 2) < 1e-15:  # the limit b0 -> +-inf
-            return float(pi_d @ np.linalg.solve(V_dd, pi_d)) - crit
-        b0 = math.tan(theta)
-        g = pi_y - b0 * pi_d
-        return float(g @ np.linalg.solve(V_yy - 2 * b0 * V_yd + b0 * b0 * V_dd, g)) - crit
+    def excess(theta: np.ndarray | float) -> np.ndarray:
+        th = np.atleast_1d(np.asarray(theta, dtype=float))
+        b0 = np.tan(np.clip(th, -math.pi / 2 + 1e-12, math.pi / 2 - 1e-12))
+        g = pi_y[None, :] - b0[:, None] * pi_d[None, :]
+        M = V_yy[None] - 2 * b0[:, None, None] * V_yd[None] + (b0 ** 2)[:, None, None] * V_dd[None]
+        stat = np.einsum("ij,ij->i", g, np.linalg.solve(M, g[..., None])[..., 0])
+        at_inf = np.abs(np.abs(th) - math.pi / 2) < 1e-12  # the limit b0 -> +-inf
+        stat[at_inf] = float(pi_d @ np.linalg.solve(V_dd, pi_d))
+        return stat - crit
 
     thetas = np.linspace(-math.pi / 2, math.pi / 2, n_grid)
-    vals = np.array([excess(t) for t in thetas])
+    vals = excess(thetas)
     inside = vals <= 0
     if inside.all():
         return ARConfidenceSet(((-math.inf, math.inf),), "real line", alpha)
     edges = []
     for i in np.flatnonzero(inside[1:] != inside[:-1]):
-        edges.append(optimize.brentq(excess, thetas[i], thetas[i + 1], xtol=1e-14))
+        edges.append(optimize.brentq(lambda th: float(excess(th)[0]), thetas[i],
+                                     thetas[i + 1], xtol=1e-14))
     # walk the circle of theta values and collect the accepted stretches
     bounds = [-math.pi / 2] + edges + [math.pi / 2]
     stretches = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
-        if excess(0.5 * (lo + hi)) <= 0:
+        if excess(0.5 * (lo + hi))[0] <= 0:
             stretches.append((lo, hi))
     ivs = [(-math.inf if lo <= -math.pi / 2 else math.tan(lo),
             math.inf if hi >= math.pi / 2 else math.tan(hi)) for lo, hi in stretches]
