@@ -183,6 +183,7 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
 def finish_scores(raw: np.ndarray, t: np.ndarray, *, trim: float | None = None,
                   clip: float | None = None, warn: bool = True) -> PropensityFit:
     """Positivity check, then trimming and clipping, of already predicted scores."""
+    trim, clip = _check_bound("trim", trim), _check_bound("clip", clip)
     diag = positivity(raw, t, warn=warn)
     keep = np.ones(len(t), dtype=bool)
     scores = raw
