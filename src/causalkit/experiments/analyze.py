@@ -32,7 +32,8 @@ import pandas as pd
 
 from ..errors import DataError, OptionError
 from ..inference import check_alpha
-from ..validation import check_frame, require_columns
+from ..validation import (as_dataframe, check_frame, require_columns, require_finite,
+                          require_numeric)
 from .metrics import Comparison, Metric, compare
 from .multiple import adjust_p
 from .srm import SRMResult, srm_check
@@ -90,20 +91,25 @@ class ExperimentStats:
         [2.0, 7.0]
         """
         mets = as_metrics(metrics)
-        require_columns(data, variant, role="variant")
+        frame = as_dataframe(data)
+        require_columns(frame, variant, role="variant")
         cols = sorted({c for m in mets for c in m.columns})
-        check_frame(data, roles={"metric": cols})
-        codes, labels = factorize(data[variant], name=f"variant {variant!r}")
+        require_columns(frame, cols, role="metric")
+        require_numeric(frame, cols, role="metric")
+        codes, labels = factorize(frame[variant], name=f"variant {variant!r}")
         if len(labels) < 2:
             raise DataError(f"variant column {variant!r} has only one arm ({labels[0]!r}); "
                             "an experiment needs a control and at least one treatment")
-        arrays = {c: data[c].to_numpy(dtype=float) for c in cols}
+        arrays = {c: frame[c].to_numpy(dtype=float) for c in cols}
         moments, resolved = {}, {}
         for m in mets:
-            x = np.column_stack([arrays[c] for c in m.columns]) if len(m.columns) > 1 \
-                else arrays[m.columns[0]]
-            moments[m.name] = group_moments(codes, x, len(labels), names=m.columns)
-            resolved[m.name] = _resolve_kind(m, arrays[m.columns[0]])
+            mom = group_moments(codes, [arrays[c] for c in m.columns], len(labels),
+                                names=m.columns)
+            if not (np.all(np.isfinite(mom.mean)) and np.all(np.isfinite(mom.comoment))):
+                # NaN/inf propagate into the sums: find and name them only then (lazy check)
+                require_finite(frame, list(m.columns), role="metric")
+            moments[m.name] = mom
+            resolved[m.name] = _resolve_kind(m, arrays[m.columns[0]], mom)
         return cls(tuple(labels), moments, resolved)
 
     @classmethod
@@ -142,15 +148,23 @@ class ExperimentStats:
         return next(iter(self.moments.values())).n
 
 
-def _resolve_kind(metric: Metric, column: np.ndarray) -> Metric:
+def _resolve_kind(metric: Metric, column: np.ndarray, mom: Moments) -> Metric:
+    """``auto`` -> ``ratio`` with a denominator, ``proportion`` for a 0/1 column, else ``mean``.
+
+    A column within [0, 1] is 0/1 exactly when ``E[x^2] = E[x]``, i.e. its
+    population variance is ``p (1 - p)`` in every arm; checked on the moments
+    (relative tolerance 1e-9) after two cheap min/max passes.
+    """
     if metric.kind != "auto":
         return metric
+    kind = "mean"
     if metric.is_ratio:
         kind = "ratio"
-    elif column.min() >= 0 and column.max() <= 1 and np.all((column == 0) | (column == 1)):
-        kind = "proportion"
-    else:
-        kind = "mean"
+    elif column.min() >= 0 and column.max() <= 1:
+        p = mom.mean[:, 0]
+        popvar = mom.comoment[:, 0, 0] / mom.n
+        if np.allclose(popvar, p * (1 - p), rtol=1e-9, atol=1e-15):
+            kind = "proportion"
     return Metric(metric.name, kind, metric.column, metric.denominator, metric.covariate,
                   metric.covariate_denominator)
 

@@ -35,7 +35,7 @@ def adjust_p(p_values: Any, method: str = "holm") -> np.ndarray:
     p = np.asarray(p_values, dtype=float)
     out = p.copy()
     ok = np.isfinite(p)
-    if METHODS[method] is None or ok.sum() == 0:
+    if METHODS[method] is None or ok.sum() <= 1:      # a family of one needs no adjustment
         return out
     out[ok] = multipletests(p[ok], method=METHODS[method])[1]
     return out
