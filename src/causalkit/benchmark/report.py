@@ -47,7 +47,8 @@ def plot(results: pd.DataFrame, path: str | Path | None = None, max_points: int 
     """Estimates with their mean CI per method, one panel per dataset, truth marked.
 
     Each panel shows every replication's estimate (dots), the mean estimate
-    with the average confidence interval (bar) and the true value (dashed line).
+    with the average confidence interval (bar) and the true value of the
+    method's estimand (red dashed segment).
     Returns the matplotlib figure; saves it as PNG when ``path`` is given.
     """
     import matplotlib.pyplot as plt
@@ -68,9 +69,10 @@ def plot(results: pd.DataFrame, path: str | Path | None = None, max_points: int 
             ax.errorbar(fits["estimate"].mean(), i, color="black", capsize=3, fmt="o", ms=3,
                         xerr=[[fits["estimate"].mean() - fits["ci_low"].mean()],
                               [fits["ci_high"].mean() - fits["estimate"].mean()]])
-        truth = sub["truth"].dropna()
-        if len(truth):
-            ax.axvline(float(truth.mean()), color="red", ls="--", lw=1, label="truth")
+            truth = fits["truth"].dropna()
+            if len(truth):  # the truth of this method's estimand (ATE, ATT, ...)
+                ax.plot([truth.mean()] * 2, [i - 0.4, i + 0.4], color="red", ls="--", lw=1.2)
+        ax.set_ylim(-0.6, len(methods) - 0.4)
         ax.set_yticks(range(len(methods)), methods, fontsize=7)
         ax.set_title(name, fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
