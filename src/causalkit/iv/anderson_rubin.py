@@ -19,7 +19,7 @@ Example
 >>> import numpy as np
 >>> cs = ar_set_from_moments(2.0, 1.0, np.array([[0.01, 0.0], [0.0, 0.01]]), 0.05)
 >>> cs.kind, [round(v, 3) for v in cs.intervals[0]]
-('interval', [1.722, 2.278])
+('interval', [1.626, 2.534])
 """
 
 from __future__ import annotations

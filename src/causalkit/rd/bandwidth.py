@@ -18,7 +18,7 @@ Example
 >>> rng = np.random.default_rng(0)
 >>> x = np.sort(rng.uniform(-1, 1, 1000)); y = x + (x >= 0) + rng.normal(0, .3, 1000)
 >>> bw = select_bandwidth(x, y, 0.0)
->>> 0.1 < bw.h_left < 1.0 and bw.h_left == bw.h_right
+>>> bool(0.1 < bw.h_left < 1.0 and bw.h_left == bw.h_right)
 True
 """
 
