@@ -1,0 +1,148 @@
+"""Benchmark: raw rows to a full A/B result, causalkit vs statsmodels OLS vs tea-tasting.
+
+10,000,000 rows (``--quick``: 1,000,000), two arms, one mean metric.  Each
+contender goes from the pandas DataFrame of raw rows to the treatment effect
+with its standard error and p-value:
+
+* causalkit: ``experiments.analyze`` (Welch t, relative lift, SRM check, table);
+* statsmodels: OLS of the metric on an intercept and the arm indicator with HC2
+  errors (the HC2 SE of a binary regressor equals the Welch/Neyman SE);
+* tea-tasting: ``Experiment(y=Mean("y")).analyze``, run by the reference
+  interpreter (``/tmp/refenv/bin/python`` or ``$CAUSALKIT_REFENV_PYTHON``) on
+  the same data in the same run; skipped with a note when unavailable.
+
+Every timing is the best of ``--repeat`` runs after one warm-up; the script
+also checks that the three agree on the estimate and the p-value.
+
+Usage: ``python benchmarks/bench_ab.py [--quick] [--rows N] [--repeat R]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+REFENV = os.environ.get("CAUSALKIT_REFENV_PYTHON", "/tmp/refenv/bin/python")
+
+
+def make_data(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    variant = rng.integers(0, 2, rows)
+    y = rng.normal(10.0, 3.0, rows) + 0.01 * variant
+    return pd.DataFrame({"variant": variant, "y": y})
+
+
+def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    out = fn()  # warm-up (imports, page faults)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
+
+
+def run_causalkit(df: pd.DataFrame) -> dict[str, float]:
+    from causalkit.experiments import analyze
+
+    row = analyze(df, "variant", "y", control=0).table.iloc[0]
+    return {"estimate": float(row["estimate"]), "std_error": float(row["std_error"]),
+            "p_value": float(row["p_value"])}
+
+
+def run_statsmodels(df: pd.DataFrame) -> dict[str, float]:
+    import statsmodels.api as sm
+
+    t = df["variant"].to_numpy(dtype=float)
+    X = np.column_stack([np.ones(len(t)), t])
+    fit = sm.OLS(df["y"].to_numpy(), X).fit(cov_type="HC2")
+    return {"estimate": float(fit.params[1]), "std_error": float(fit.bse[1]),
+            "p_value": float(fit.pvalues[1])}
+
+
+def run_tea(df: pd.DataFrame) -> dict[str, float]:
+    import tea_tasting as tt
+
+    res = tt.Experiment(y=tt.Mean("y"), variant="variant").analyze(df).to_pandas().iloc[0]
+    return {"estimate": float(res["effect_size"]), "std_error": float("nan"),
+            "p_value": float(res["pvalue"])}
+
+
+def tea_in_subprocess(path: str, repeat: int) -> dict[str, Any] | str:
+    """Time tea-tasting with the reference interpreter on the saved data."""
+    if not Path(REFENV).exists():
+        return f"skipped: {REFENV} not found"
+    code = (
+        "import sys, json, numpy as np, pandas as pd\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+        "import bench_ab as b\n"
+        f"d = np.load({path!r})\n"
+        "df = pd.DataFrame({'variant': d['variant'], 'y': d['y']})\n"
+        f"t, out = b.best_time(lambda: b.run_tea(df), {repeat})\n"
+        "print(json.dumps({'seconds': t, **out}))\n")
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+    proc = subprocess.run([REFENV, "-c", code], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        return "skipped: tea-tasting failed: " + proc.stderr.strip().splitlines()[-1]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000,000 rows, 2 repeats")
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=None)
+    args = parser.parse_args(argv)
+    rows = args.rows or (1_000_000 if args.quick else 10_000_000)
+    repeat = args.repeat or (2 if args.quick else 3)
+    df = make_data(rows)
+    print(f"A/B benchmark: {rows:,} rows, 2 arms, 1 metric; best of {repeat} "
+          f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, {os.cpu_count()} cpus)")
+
+    results: dict[str, dict[str, Any]] = {}
+    t, out = best_time(lambda: run_causalkit(df), repeat)
+    results["causalkit analyze"] = {"seconds": t, **out}
+    t, out = best_time(lambda: run_statsmodels(df), repeat)
+    results["statsmodels OLS HC2"] = {"seconds": t, **out}
+    try:
+        import tea_tasting  # noqa: F401
+        t, out = best_time(lambda: run_tea(df), repeat)
+        results["tea-tasting Mean"] = {"seconds": t, **out}
+    except ImportError:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "ab.npz")
+            np.savez(path, variant=df["variant"].to_numpy(), y=df["y"].to_numpy())
+            tea = tea_in_subprocess(path, repeat)
+        if isinstance(tea, str):
+            print(f"tea-tasting: {tea}")
+        else:
+            results["tea-tasting Mean"] = tea
+
+    base = results["causalkit analyze"]
+    print(f"{'contender':<22}{'seconds':>10}{'vs causalkit':>14}{'estimate':>14}{'p-value':>12}")
+    for name, r in results.items():
+        print(f"{name:<22}{r['seconds']:>10.3f}{r['seconds'] / base['seconds']:>13.1f}x"
+              f"{r['estimate']:>14.6g}{r['p_value']:>12.6g}")
+    for name, r in results.items():
+        if abs(r["estimate"] - base["estimate"]) > 1e-9 * max(1.0, abs(base["estimate"])) or \
+                abs(r["p_value"] - base["p_value"]) > 1e-6:
+            print(f"WARNING: {name} disagrees with causalkit")
+    target = 0.3 if rows >= 10_000_000 else None
+    if target is not None:
+        verdict = "meets" if base["seconds"] < target else "MISSES"
+        print(f"causalkit {verdict} the {target} s target at {rows:,} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
