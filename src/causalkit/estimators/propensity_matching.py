@@ -155,7 +155,7 @@ def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.
             dr = tv[r] - s if r < m else np.inf
             dl = s - tv[lft] if lft >= 0 else np.inf
             j, dj = (r, dr) if dr <= dl else (lft, dl)
-            if dj > width:
+            if dj > width or not 0 <= j < m:    # too far, or no target left
                 continue
             right[j] = j + 1
             left[j + 1] = j
