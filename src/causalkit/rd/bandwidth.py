@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import OptionError
+from ..errors import EstimationError, OptionError
 from .combination import outcome_combination
 from .kernels import PILOT_CONSTANT, kernel_name, kernel_weights
 from .local_poly import _hc_residuals, _meat, sym_inv, vander
@@ -84,29 +84,30 @@ def _pilot_combination(side: _Side, beta: np.ndarray, RW: np.ndarray, inv_gram: 
     return outcome_combination(math.factorial(nu) * beta[nu], gamma, side.fuzzy, side.n_cov)[0]
 
 
+def _fit(side: _Side, h: float, order: int, kernel: str):
+    """Weighted polynomial fit of order ``order`` within ``h``; ``None`` if not identified."""
+    x, D, W, cl = _window(side, h, kernel)
+    if len(np.unique(x)) < order + 1:
+        return None
+    R = vander(x, order)
+    RW = R * W[:, None]
+    inv_g = sym_inv(R.T @ RW)
+    return x, D, W, cl, R, RW, inv_g, inv_g @ RW.T @ D
+
+
 def _constants(side: _Side, o: int, nu: int, o_b: int, h_v: float, h_b: float, scale: float,
                kernel: str, vce: str, nnmatch: int) -> tuple[float, float, float]:
     """Variance, bias and regularisation constants (V, B, R) of one side."""
-    x, D, W, cl = _window(side, h_v, kernel)
-    if len(np.unique(x)) < o + 1:
+    pilot = _fit(side, h_v, o, kernel)
+    fit_b = _fit(side, h_b, o_b, kernel) if np.isfinite(h_b) and h_b > 0 else None
+    if pilot is None or fit_b is None:
         return math.nan, math.nan, math.nan
-    R = vander(x, o)
-    RW = R * W[:, None]
-    inv_g = sym_inv(R.T @ RW)
-    beta = inv_g @ RW.T @ D
+    x, D, W, cl, R, RW, inv_g, beta = pilot
     s = _pilot_combination(side, beta, RW, inv_g, x, D, W, nu)
     res = _residuals(x, D, R, W, inv_g, vce, nnmatch, cl is not None) @ s
     v_v = (inv_g @ _meat(RW, res, cl, o + 1) @ inv_g)[nu, nu]
     b_const = (h_v ** np.arange(o + 1) * (inv_g @ (RW.T @ (x / h_v) ** (o + 1))))[nu]
-    if not (np.isfinite(h_b) and h_b > 0):
-        return math.nan, math.nan, math.nan
-    xb, Db, Wb, clb = _window(side, h_b, kernel)
-    if len(np.unique(xb)) < o_b + 1:
-        return math.nan, math.nan, math.nan
-    RB = vander(xb, o_b)
-    RWB = RB * Wb[:, None]
-    inv_b = sym_inv(RB.T @ RWB)
-    beta_b = inv_b @ RWB.T @ Db
+    xb, Db, Wb, clb, RB, RWB, inv_b, beta_b = fit_b
     reg = 0.0
     if scale > 0:
         res_b = _residuals(xb, Db, RB, Wb, inv_b, vce, nnmatch, clb is not None) @ s
@@ -193,7 +194,7 @@ def select_bandwidth(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray 
         h = ((ch[0][0] + ch[1][0]) / ((ch[1][1] - ch[0][1]) ** 2
                                      + scaleregul * (ch[0][2] + ch[1][2]))) ** (1 / (2 * p + 3))
         h = min(h, max(bw_max))
-        return Bandwidths(h * x_sd, h * x_sd, b * x_sd, b * x_sd, method)
+        return _checked(Bandwidths(h * x_sd, h * x_sd, b * x_sd, b * x_sd, method))
     cd = consts(q + 1, q + 1, q + 2, [bw_max[0] * (1 + _EPS), bw_max[1] * (1 + _EPS)], 0)
     d = [max(min((v / bb ** 2) ** (1 / (2 * q + 5)), mx), mn)
          for (v, bb, _), mx, mn in zip(cd, bw_max, bw_min)]
@@ -203,4 +204,13 @@ def select_bandwidth(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray 
     ch = consts(p, deriv, q, b, scaleregul)
     h = [min((v / (bb ** 2 + scaleregul * r)) ** (1 / (2 * p + 3)), mx)
          for (v, bb, r), mx in zip(ch, bw_max)]
-    return Bandwidths(h[0] * x_sd, h[1] * x_sd, b[0] * x_sd, b[1] * x_sd, method)
+    return _checked(Bandwidths(h[0] * x_sd, h[1] * x_sd, b[0] * x_sd, b[1] * x_sd, method))
+
+
+def _checked(bw: Bandwidths) -> Bandwidths:
+    values = (bw.h_left, bw.h_right, bw.b_left, bw.b_right)
+    if not all(np.isfinite(v) and v > 0 for v in values):
+        raise EstimationError(
+            "bandwidth selection failed (a pilot fit had too few distinct running-variable "
+            "values, or the estimated bias is zero); pass a bandwidth with h=")
+    return bw
