@@ -192,6 +192,18 @@ def test_callaway_santanna_unbiased_where_twfe_is_not():
     assert 0.90 <= covered <= 0.99
 
 
+def test_cluster_option(mpdta):
+    base = _cs(mpdta)
+    assert _cs(mpdta, cluster="countyreal").std_error == pytest.approx(base.std_error, rel=1e-12)
+    # clustering on a coarser, unit-constant grouping sums influence functions within it
+    state = mpdta.assign(state=mpdta.countyreal // 1000)
+    eff = callaway_santanna(state, "lemp", "countyreal", "year", "first.treat", cluster="state")
+    assert eff.std_error != pytest.approx(base.std_error, rel=1e-3)
+    assert "clustered (" in eff.inference
+    with pytest.raises(DataError, match="constant within each unit"):
+        callaway_santanna(state, "lemp", "countyreal", "year", "first.treat", cluster="year")
+
+
 def test_bad_inputs(mpdta):
     with pytest.raises(DuplicatePanelRowError, match="duplicate unit-period"):
         _cs(pd.concat([mpdta, mpdta.iloc[[10]]]))

@@ -52,7 +52,8 @@ from ..errors import DataError, EmptyArmError, OptionError
 from ..inference import critical_value
 from ..registry import register
 from ._drdid import METHODS, att_two_period
-from ._panel import check_panel, cohort_column, covariate_columns, require_treated_after_start
+from ._panel import (check_panel, cluster_codes, cohort_column, covariate_columns,
+                     require_treated_after_start)
 
 AGGREGATIONS = ("simple", "group", "dynamic")
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
@@ -288,10 +289,11 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         raise EmptyArmError(f"cohort column {cohort!r} has no never-treated units (0 or NaN); "
                             "use control_group='not_yet_treated'")
     if cluster is not None:
-        cl_frame = frame.drop_duplicates(unit).set_index(unit)
-        if frame.groupby(unit)[cluster].nunique().max() > 1:
+        per_unit = pd.Series(cluster_codes(frame, cluster, unit)[0]).groupby(
+            frame[unit].to_numpy())
+        if per_unit.nunique().max() > 1:
             raise DataError(f"cluster column {cluster!r} must be constant within each unit")
-        clusters = pd.factorize(cl_frame.loc[units, cluster])[0]
+        clusters = pd.factorize(per_unit.first().loc[units])[0]
     else:
         clusters = np.arange(len(units))
 
