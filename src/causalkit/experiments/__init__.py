@@ -1,5 +1,12 @@
 """Randomized experiments: A/B and multi-arm analysis, power, SRM, sequential and Bayesian tests.
 
+Modules: :mod:`.stats` (sufficient statistics), :mod:`.metrics` (comparisons:
+Welch, z, ratio/delta method, relative lift, CUPED), :mod:`.analyze` (the
+tidy multi-metric, multi-arm table), :mod:`.srm`, :mod:`.multiple`,
+:mod:`.power`, :mod:`.sequential` (mSPRT, alpha spending), :mod:`.bayes`,
+:mod:`.design` (cluster-randomized, post-stratified), :mod:`.cuped`,
+:mod:`.assignment`, :mod:`.bandits`.
+
 Example
 -------
 >>> import numpy as np, pandas as pd
@@ -10,11 +17,25 @@ Example
 """
 
 from .analyze import ExperimentResult, ExperimentStats, analyze
+from .assignment import assign, block_randomize
+from .bandits import UCB1, EpsilonGreedy, ThompsonSampling, off_policy_value, simulate
+from .bayes import beta_binomial, normal_means
+from .cuped import cuped, regression_adjusted
+from .design import clustered, post_stratified
 from .metrics import Metric, compare, relative_lift
 from .multiple import adjust_p
+from .power import (mde_means, mde_proportions, power_means, power_proportions,
+                    sample_size_means, sample_size_proportions)
+from .sequential import group_sequential, msprt
 from .srm import SampleRatioMismatchWarning, srm_check
 from .stats import Moments, group_moments
 
-__all__ = ["ExperimentResult", "ExperimentStats", "Metric", "Moments",
-           "SampleRatioMismatchWarning", "adjust_p", "analyze", "compare", "group_moments",
-           "relative_lift", "srm_check"]
+__all__ = [
+    "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
+    "SampleRatioMismatchWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
+    "beta_binomial", "block_randomize", "clustered", "compare", "cuped", "group_moments",
+    "group_sequential", "mde_means", "mde_proportions", "msprt", "normal_means",
+    "off_policy_value", "post_stratified", "power_means", "power_proportions",
+    "regression_adjusted", "relative_lift", "sample_size_means", "sample_size_proportions",
+    "simulate", "srm_check",
+]

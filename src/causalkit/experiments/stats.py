@@ -241,11 +241,12 @@ def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str]
     chunk_fn = _chunk_indicator if n_groups <= _INDICATOR_MAX_GROUPS else _chunk_bincount
     work = _Work(k, size, n_groups)
     total = Moments(np.zeros(n_groups), np.zeros((n_groups, k)), np.zeros((n_groups, k, k)), names)
-    for start in range(0, n_rows, chunk_rows):
-        c = codes[start:start + chunk_rows]
-        xs = [col[start:start + chunk_rows] for col in cols]
-        cnt, mean, com = chunk_fn(c, xs, n_groups, work)
-        total = total.merge(Moments(cnt, mean, com, names))
+    with np.errstate(invalid="ignore", over="ignore"):   # NaN/inf surface in the result
+        for start in range(0, n_rows, chunk_rows):
+            c = codes[start:start + chunk_rows]
+            xs = [col[start:start + chunk_rows] for col in cols]
+            cnt, mean, com = chunk_fn(c, xs, n_groups, work)
+            total = total.merge(Moments(cnt, mean, com, names))
     if np.any(total.n == 0):
         empty = int(np.flatnonzero(total.n == 0)[0])
         raise EmptyArmError(f"group {empty} has no rows")
