@@ -123,6 +123,11 @@ def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUN
             f"no overlap: treated propensity scores span [{s1.min():.4g}, {s1.max():.4g}] and "
             f"control scores [{s0.min():.4g}, {s0.max():.4g}]; the covariates separate the "
             "arms, so the effect cannot be estimated without extrapolation")
+    bad = int(((t == 1) & (scores <= 0)).sum() + ((t == 0) & (scores >= 1)).sum())
+    if bad:
+        raise OverlapError(
+            f"{bad} unit(s) have a propensity score of exactly 0 (treated) or 1 (control): "
+            "their inverse weights are infinite; use clip= or trim=, or a smoother model")
     outside = (scores < bound) | (scores > 1 - bound)
     n_out = int(outside.sum())
     diag = {"propensity_min": float(scores.min()), "propensity_max": float(scores.max()),
