@@ -16,32 +16,25 @@ import networkx as nx
 Node = Hashable
 
 
-def ancestors_of(g: nx.DiGraph, nodes: Iterable[Node]) -> set[Node]:
-    """Every ancestor of ``nodes`` in ``g``, the nodes themselves included."""
+def _closure(neighbours: dict, nodes: Iterable[Node]) -> set[Node]:
     seen = set(nodes)
     stack = list(seen)
-    pred = g._pred
     while stack:
-        v = stack.pop()
-        for p in pred[v]:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
+        for w in neighbours[stack.pop()]:
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
     return seen
+
+
+def ancestors_of(g: nx.DiGraph, nodes: Iterable[Node]) -> set[Node]:
+    """Every ancestor of ``nodes`` in ``g``, the nodes themselves included."""
+    return _closure(g._pred, nodes)
 
 
 def descendants_of(g: nx.DiGraph, nodes: Iterable[Node]) -> set[Node]:
     """Every descendant of ``nodes`` in ``g``, the nodes themselves included."""
-    seen = set(nodes)
-    stack = list(seen)
-    succ = g._succ
-    while stack:
-        v = stack.pop()
-        for c in succ[v]:
-            if c not in seen:
-                seen.add(c)
-                stack.append(c)
-    return seen
+    return _closure(g._succ, nodes)
 
 
 def causal_nodes(g: nx.DiGraph, xs: frozenset, ys: frozenset) -> set[Node]:
@@ -51,23 +44,15 @@ def causal_nodes(g: nx.DiGraph, xs: frozenset, ys: frozenset) -> set[Node]:
     ancestors of Y in the graph without edges out of X (van der Zander et al.
     2019, Def. 4; Henckel, Perković & Maathuis 2022).
     """
-    down: set[Node] = set()
-    stack = [c for x in xs for c in g._succ[x] if c not in xs]
-    while stack:
-        v = stack.pop()
-        if v in down:
-            continue
-        down.add(v)
-        stack.extend(c for c in g._succ[v] if c not in xs and c not in down)
-    up: set[Node] = set()
-    stack = [y for y in ys if y not in xs]
-    while stack:
-        v = stack.pop()
-        if v in up:
-            continue
-        up.add(v)
-        stack.extend(p for p in g._pred[v] if p not in xs and p not in up)
+    down = _closure_avoiding(g._succ, [c for x in xs for c in g._succ[x]], xs)
+    up = _closure_avoiding(g._pred, ys, xs)
     return down & up
+
+
+def _closure_avoiding(neighbours: dict, start: Iterable[Node], avoid: frozenset) -> set[Node]:
+    """Closure of ``start`` under ``neighbours`` that never enters ``avoid``."""
+    return _closure({v: [w for w in neighbours[v] if w not in avoid] for v in neighbours},
+                    [v for v in start if v not in avoid])
 
 
 def proper_backdoor_graph(g: nx.DiGraph, xs: frozenset, cn: set[Node]) -> nx.DiGraph:
@@ -90,6 +75,19 @@ def moral_ancestral(g: nx.DiGraph, nodes: Iterable[Node]) -> dict[Node, set[Node
                 adj[p].add(q)
                 adj[q].add(p)
     return adj
+
+
+def _ball_moves(g: nx.DiGraph, v: Node, d: str, z: set, an_z: set) -> list[tuple[Node, str]]:
+    """Bayes-ball moves from node ``v`` entered going ``d`` ("up" from a child, "down" from a parent)."""
+    nxt: list[tuple[Node, str]] = []
+    if d == "up" and v not in z:
+        nxt += [(p, "up") for p in g._pred[v]] + [(c, "down") for c in g._succ[v]]
+    elif d == "down":
+        if v not in z:
+            nxt += [(c, "down") for c in g._succ[v]]
+        if v in an_z:
+            nxt += [(p, "up") for p in g._pred[v]]
+    return nxt
 
 
 def d_connecting_trail(g: nx.DiGraph, xs: Iterable[Node], ys: Iterable[Node],
@@ -115,15 +113,7 @@ def d_connecting_trail(g: nx.DiGraph, xs: Iterable[Node], ys: Iterable[Node],
                 trail.append(cur[0])
                 cur = prev[cur]
             return trail[::-1]
-        nxt: list[tuple[Node, str]] = []
-        if d == "up" and v not in z:
-            nxt += [(p, "up") for p in g._pred[v]] + [(c, "down") for c in g._succ[v]]
-        elif d == "down":
-            if v not in z:
-                nxt += [(c, "down") for c in g._succ[v]]
-            if v in an_z:
-                nxt += [(p, "up") for p in g._pred[v]]
-        for s in nxt:
+        for s in _ball_moves(g, v, d, z, an_z):
             if s not in prev:
                 prev[s] = state
                 queue.append(s)
@@ -142,15 +132,7 @@ def d_connected_nodes(g: nx.DiGraph, xs: Iterable[Node], given: Iterable[Node]) 
         v, d = stack.pop()
         if v not in z:
             found.add(v)
-        nxt: list[tuple[Node, str]] = []
-        if d == "up" and v not in z:
-            nxt += [(p, "up") for p in g._pred[v]] + [(c, "down") for c in g._succ[v]]
-        elif d == "down":
-            if v not in z:
-                nxt += [(c, "down") for c in g._succ[v]]
-            if v in an_z:
-                nxt += [(p, "up") for p in g._pred[v]]
-        for s in nxt:
+        for s in _ball_moves(g, v, d, z, an_z):
             if s not in seen:
                 seen.add(s)
                 stack.append(s)
