@@ -2,7 +2,8 @@
 
 Each replication draws a fresh dataset (seeded from ``seed``, the dataset's
 name and the replication number, so results do not depend on ``n_jobs``) and
-fits every compatible estimator on it.  A fit that raises is recorded with its
+fits every compatible estimator on it; estimators that take a
+``random_state`` get one derived from the same seed.  A fit that raises is recorded with its
 error message and the run goes on.  Replications run in parallel through
 joblib; to use a Dask (or Ray) cluster, wrap the call in joblib's backend
 switch::
@@ -22,6 +23,7 @@ Example
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 import warnings
@@ -113,8 +115,18 @@ def _seed(seed: int, name: str, rep: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), zlib.crc32(name.encode()), int(rep)])
 
 
+def _takes_random_state(spec: registry.EstimatorSpec) -> bool:
+    try:
+        return "random_state" in inspect.signature(spec.func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _fit_one(spec: registry.EstimatorSpec, ds: CausalDataset, rep: int, alpha: float,
-             adjustment: str, options: Mapping[str, Any]) -> dict[str, Any]:
+             adjustment: str, options: Mapping[str, Any], random_state: int) -> dict[str, Any]:
+    options = dict(options)
+    if "random_state" not in options and _takes_random_state(spec):
+        options["random_state"] = random_state  # reproducible cross-fitting, bootstraps, ...
     row: dict[str, Any] = {"dataset": ds.name, "method": spec.name, "rep": rep,
                            "error_type": None, "error": None}
     start = time.perf_counter()
@@ -140,13 +152,15 @@ def _fit_one(spec: registry.EstimatorSpec, ds: CausalDataset, rep: int, alpha: f
 def _run_task(source: _Source, rep: int, seed: int, specs: Sequence[registry.EstimatorSpec],
               alpha: float, adjustment: str, options: Mapping[str, Mapping[str, Any]]
               ) -> list[dict[str, Any]]:
+    seq = _seed(seed, source.name, rep)
+    random_state = int(seq.spawn(1)[0].generate_state(1)[0])
     try:
-        ds = source.make(_seed(seed, source.name, rep))
+        ds = source.make(seq)
     except Exception as err:
         return [{"dataset": source.name, "method": s.name, "rep": rep,
                  "error_type": type(err).__name__, "error": f"dataset: {err}"[:300]}
                 for s in specs]
-    return [_fit_one(s, ds, rep, alpha, adjustment, options.get(s.name, {}))
+    return [_fit_one(s, ds, rep, alpha, adjustment, options.get(s.name, {}), random_state)
             for s in specs if compatible(s, ds)]
 
 
