@@ -210,3 +210,26 @@ def test_fuzzy_without_jump_is_not_identified():
     df = pd.DataFrame({"x": x, "t": np.ones(500), "y": rng.normal(size=500)})
     with pytest.raises(NotIdentifiableError):
         causalkit.estimate(df, "t", "y", method="rdd", running="x", cutoff=0.0, h=0.5)
+
+
+def test_estimator_with_covariates_cluster_and_conventional_ci(senate):
+    data = senate.dropna(subset=["presdemvoteshlag1"])
+    eff = causalkit.estimate(data, outcome="vote", method="rdd", running="margin", cutoff=0,
+                             covariates=["presdemvoteshlag1"], cluster="state",
+                             ci="conventional")
+    ref = rdrobust.rdrobust(data["vote"], data["margin"], covs=data[["presdemvoteshlag1"]],
+                            cluster=data["state"])
+    assert eff.estimate == pytest.approx(ref.coef.to_numpy()[0, 0], abs=1e-6)
+    assert (eff.ci_low, eff.ci_high) == pytest.approx(tuple(ref.ci.to_numpy()[0]), abs=1e-6)
+    assert eff.covariates == ("presdemvoteshlag1",)
+
+
+def test_bad_options():
+    from causalkit.errors import OptionError
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.uniform(-1, 1, 300), "y": rng.normal(size=300)})
+    for opts in ({"kernel": "gaussian"}, {"bwselect": "ik"}, {"vce": "hc9"}, {"p": 2, "q": 1},
+                 {"ci": "bootstrap"}):
+        with pytest.raises(OptionError):
+            causalkit.estimate(df, outcome="y", method="rdd", running="x", cutoff=0.0, **opts)

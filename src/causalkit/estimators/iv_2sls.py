@@ -72,10 +72,10 @@ def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | 
                         "covariate or the outcome")
     roles: dict[str, Any] = {"treatment": treatment, "outcome": outcome,
                              "instruments": instruments, "covariates": covs}
-    if cluster is not None:
-        roles["cluster"] = cluster
-        cov_type = "clustered"
     frame = check_frame(data, roles=roles)
+    if cluster is not None:  # cluster labels may be strings
+        check_frame(frame, roles={"cluster": cluster}, numeric=False)
+        cov_type = "clustered"
     require_rows(len(frame), len(covs) + len(instruments) + 3, what="IV estimation")
     y = frame[outcome].to_numpy(dtype=float)
     d = frame[treatment].to_numpy(dtype=float)

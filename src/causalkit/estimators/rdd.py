@@ -75,6 +75,8 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
     sensitivity
         Multiples of ``h`` for the bandwidth-sensitivity table in the diagnostics.
 
+    ``n_treated`` / ``n_control`` count the observations above / below the cutoff
+    (the whole sample; the effective numbers within ``h`` are in the diagnostics).
     The diagnostics hold the conventional and bias-corrected estimates, both
     standard errors and intervals, the bandwidths, effective sample sizes,
     McCrary's density test, the sensitivity table and, for a fuzzy design, the
@@ -93,9 +95,9 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
     roles: dict[str, Any] = {"outcome": outcome, "running": running, "covariates": covs}
     if treatment is not None:
         roles["treatment"] = treatment
-    if cluster is not None:
-        roles["cluster"] = cluster
     frame = check_frame(data, roles=roles)
+    if cluster is not None:  # cluster labels may be strings
+        check_frame(frame, roles={"cluster": cluster}, numeric=False)
     if running == outcome or running in covs or (treatment is not None and
                                                  running == treatment):
         raise RoleError(f"the running variable {running!r} cannot also be the outcome, "

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import EmptyArmError, NotIdentifiableError, TooFewRowsError
+from ..errors import EmptyArmError, NotIdentifiableError, OptionError, TooFewRowsError
 from ..inference import wald
 from ..iv.ratio import wald_ratio
 from .bandwidth import Bandwidths, select_bandwidth
 from .combination import covariate_gamma, outcome_combination
 from .kernels import kernel_name
-from .local_poly import SideFit, fit_side
+from .local_poly import VCE_OPTIONS, SideFit, fit_side
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,12 @@ def rd_estimate(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray | Non
     cluster-robust (rdrobust's default with clusters) unless ``vce`` says otherwise.
     """
     q = p + 1 if q is None else q
+    if not (isinstance(p, (int, np.integer)) and isinstance(q, (int, np.integer))
+            and 0 <= p < q <= 10):
+        raise OptionError(f"polynomial orders must be integers with 0 <= p < q <= 10, got "
+                          f"p={p!r}, q={q!r}")
+    if vce not in VCE_OPTIONS:
+        raise OptionError(f"vce must be one of {', '.join(VCE_OPTIONS)}, got {vce!r}")
     kernel = kernel_name(kernel)
     order = np.argsort(x, kind="stable")
     x = np.asarray(x, dtype=float)[order]
