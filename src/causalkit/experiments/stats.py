@@ -28,7 +28,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -266,7 +266,8 @@ class _Work:
 
 def _chunk_indicator(c: np.ndarray, xs: list[np.ndarray], g: int, w: _Work
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    m, k = len(c), len(xs)
+    """Chunk moments with 0/1 indicator rows of groups 1..g-1 (BLAS products)."""
+    m = len(c)
     assert w.ind is not None
     ind = w.ind[: g - 1, :m]
     for grp in range(1, g):
@@ -275,9 +276,36 @@ def _chunk_indicator(c: np.ndarray, xs: list[np.ndarray], g: int, w: _Work
         else:
             np.equal(c, grp, out=w.flag[:m])
             np.copyto(ind[grp - 1], w.flag[:m])
+
+    def group_sum(v: np.ndarray) -> np.ndarray:
+        other = ind @ v
+        return np.r_[v.sum() - other.sum(), other]
+
+    def spread(values: np.ndarray, out: np.ndarray) -> None:
+        np.dot(values[1:] - values[0], ind, out=out)
+        out += values[0]
+
     cnt = np.empty(g)
     cnt[1:] = ind.sum(axis=1)
     cnt[0] = m - cnt[1:].sum()
+    return _two_pass(xs, cnt, w, group_sum, spread)
+
+
+def _chunk_bincount(c: np.ndarray, xs: list[np.ndarray], g: int, w: _Work
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chunk moments with :func:`numpy.bincount` (many groups)."""
+    c = c.astype(np.intp, copy=False)
+    cnt = np.bincount(c, minlength=g).astype(float)
+    return _two_pass(xs, cnt, w, lambda v: np.bincount(c, weights=v, minlength=g),
+                     lambda values, out: np.take(values, c, out=out))
+
+
+def _two_pass(xs: list[np.ndarray], cnt: np.ndarray, w: _Work,
+              group_sum: Callable[[np.ndarray], np.ndarray],
+              spread: Callable[[np.ndarray, np.ndarray], None]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group means of shifted data, then sums of products of deviations from them."""
+    m, k, g = len(xs[0]), len(xs), len(cnt)
     safe = np.maximum(cnt, 1.0)
     mean = np.empty((g, k))
     p = w.prod[:m]
@@ -285,43 +313,13 @@ def _chunk_indicator(c: np.ndarray, xs: list[np.ndarray], g: int, w: _Work
         d = w.dev[j, :m]
         shift = xj[0]
         np.subtract(xj, shift, out=d)                    # shifted data: exact sums
-        s_other = ind @ d
-        mean[1:, j] = s_other
-        mean[0, j] = d.sum() - s_other.sum()
-        mean[:, j] /= safe
-        np.dot(mean[1:, j] - mean[0, j], ind, out=p)
-        d -= p
-        d -= mean[0, j]                                  # deviations from the group mean
+        mean[:, j] = group_sum(d) / safe
+        spread(mean[:, j], p)
+        d -= p                                           # deviations from the group mean
         mean[:, j] += shift
     com = np.empty((g, k, k))
     for j in range(k):
         for l in range(j, k):
             np.multiply(w.dev[j, :m], w.dev[l, :m], out=p)
-            q_other = ind @ p
-            com[1:, j, l] = com[1:, l, j] = q_other
-            com[0, j, l] = com[0, l, j] = p.sum() - q_other.sum()
-    return cnt, mean, com
-
-
-def _chunk_bincount(c: np.ndarray, xs: list[np.ndarray], g: int, w: _Work
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    m, k = len(c), len(xs)
-    c = c.astype(np.intp, copy=False)
-    cnt = np.bincount(c, minlength=g).astype(float)
-    safe = np.maximum(cnt, 1.0)
-    mean = np.empty((g, k))
-    p = w.prod[:m]
-    for j, xj in enumerate(xs):
-        d = w.dev[j, :m]
-        shift = xj[0]
-        np.subtract(xj, shift, out=d)
-        mean[:, j] = np.bincount(c, weights=d, minlength=g) / safe
-        np.take(mean[:, j], c, out=p)
-        d -= p
-        mean[:, j] += shift
-    com = np.empty((g, k, k))
-    for j in range(k):
-        for l in range(j, k):
-            np.multiply(w.dev[j, :m], w.dev[l, :m], out=p)
-            com[:, j, l] = com[:, l, j] = np.bincount(c, weights=p, minlength=g)
+            com[:, j, l] = com[:, l, j] = group_sum(p)
     return cnt, mean, com
