@@ -31,7 +31,8 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..errors import EstimationError, OptionError, OverlapError
+from ..errors import ConstantColumnError, EstimationError, OptionError, OverlapError
+from ..validation import PreparedData, prepare
 
 #: Scores outside [POSITIVITY_BOUND, 1 - POSITIVITY_BOUND] trigger a warning.
 POSITIVITY_BOUND = 0.01
@@ -66,6 +67,25 @@ class PropensityFit:
     is_default_logistic: bool
     design: np.ndarray | None
     diagnostics: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare_observational(data: Any, treatment: str, outcome: str,
+                          covariates: Sequence[str]) -> PreparedData:
+    """:func:`causalkit.validation.prepare` with a vectorized constant-covariate check.
+
+    ``prepare``'s own check counts distinct values column by column, which costs
+    seconds at 10^6 rows; a column is constant exactly when its range is zero.
+    """
+    d = prepare(data, treatment, outcome, covariates, min_per_arm=2,
+                check_constant_covariates=False)
+    if d.X.shape[1]:
+        flat = np.ptp(d.X, axis=0) == 0
+        if flat.any():
+            name = d.covariates[int(np.argmax(flat))]
+            raise ConstantColumnError(
+                f"covariate column {name!r} is constant; it carries no information "
+                "and makes the model singular: drop it")
+    return d
 
 
 def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str]) -> None:
@@ -295,6 +315,7 @@ def score_derivative(fit: PropensityFit) -> np.ndarray:
 
 
 __all__ = ["PropensityFit", "POSITIVITY_BOUND", "check_separation", "cross_fit",
+           "prepare_observational",
            "default_outcome_model", "default_propensity_model", "finish_scores",
            "fit_propensity", "folds", "logistic_block", "logit_scores", "positivity",
            "sandwich_variance", "score_derivative", "expit"]

@@ -37,8 +37,8 @@ from ..balance import balance_table, propensity_frame
 from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
-from ..validation import prepare
-from ._propensity import check_separation, cross_fit, finish_scores, folds
+from ._propensity import (check_separation, cross_fit, finish_scores, folds,
+                          prepare_observational)
 from .ipw import ipw_weights
 
 
@@ -89,7 +89,7 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
     """
     if estimand not in ("ATE", "ATT"):
         raise OptionError(f"aipw estimates ATE or ATT, not {estimand!r}")
-    d = prepare(data, treatment, outcome, covariates, min_per_arm=2)
+    d = prepare_observational(data, treatment, outcome, covariates)
     check_separation(d.X, d.t, d.covariates)
     splits = folds(d.n, n_folds, random_state) if cross_fitting else None
     e_raw, mu1, mu0 = cross_fit(d.X, d.t, d.y, splits, propensity_model, outcome_model)

@@ -33,8 +33,8 @@ from ..balance import balance_table, effective_sample_size, propensity_frame
 from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
-from ..validation import prepare
-from ._propensity import fit_propensity, logistic_block, sandwich_variance, score_derivative
+from ._propensity import (fit_propensity, logistic_block, prepare_observational,
+                          sandwich_variance, score_derivative)
 
 
 def ipw_weights(t: np.ndarray, e: np.ndarray, estimand: str, stabilized: bool = False
@@ -142,7 +142,7 @@ def ipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[s
     """
     if estimand not in ("ATE", "ATT"):
         raise OptionError(f"ipw estimates ATE or ATT, not {estimand!r}")
-    d = prepare(data, treatment, outcome, covariates, min_per_arm=2)
+    d = prepare_observational(data, treatment, outcome, covariates)
     fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim, clip=clip)
     tau, se = ipw_estimate(d.t, d.y, fit, estimand, normalized)
     w = ipw_weights(d.t, fit.scores, estimand, stabilized) * fit.keep

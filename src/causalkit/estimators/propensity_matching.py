@@ -45,8 +45,7 @@ from ..balance import balance_table, propensity_frame
 from ..effect import Effect
 from ..errors import EstimationError, OptionError
 from ..registry import register
-from ..validation import prepare
-from ._propensity import fit_propensity, logit_scores
+from ._propensity import fit_propensity, logit_scores, prepare_observational
 
 
 @dataclass
@@ -69,7 +68,8 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
                       exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Positions and distances of the ``k`` nearest of ``sorted_targets`` to each value.
 
-    Binary search plus a window of ``2k`` candidates: O((n + m) log m + n k).
+    Binary search, then ``k`` steps that move outwards from the insertion point
+    taking the nearer frontier each time: O((n + m) log m + n k).
     With ``exclude_self`` the values are the targets themselves (in order) and
     each is not its own neighbour.  Missing neighbours (fewer than ``k``
     targets) get distance ``inf``.
@@ -79,25 +79,24 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
     ([1, 2], [0.1, 0.2])
     """
     m = len(sorted_targets)
+    n = len(values)
     if exclude_self:
-        centre = np.arange(len(values))
-        offsets = np.concatenate([np.arange(-k, 0), np.arange(1, k + 1)])
+        left, right = np.arange(n) - 1, np.arange(n) + 1
     else:
-        centre = np.searchsorted(sorted_targets, values)
-        offsets = np.arange(-k, k)
-    cand = centre[:, None] + offsets[None, :]
-    valid = (cand >= 0) & (cand < m)
-    cand_c = np.clip(cand, 0, max(m - 1, 0))
-    dist = np.where(valid, np.abs(sorted_targets[cand_c] - values[:, None]), np.inf)
-    if k < dist.shape[1]:
-        part = np.argpartition(dist, k - 1, axis=1)[:, :k]
-    else:
-        part = np.broadcast_to(np.arange(dist.shape[1]), dist.shape)
-    rows = np.arange(len(values))[:, None]
-    d = dist[rows, part]
-    order = np.argsort(d, axis=1, kind="stable")
-    part, d = part[rows, order], d[rows, order]
-    return cand_c[rows, part], d
+        right = np.searchsorted(sorted_targets, values)
+        left = right - 1
+    pos = np.empty((n, k), dtype=np.intp)
+    dist = np.empty((n, k))
+    for step in range(k):     # merge outwards: take the nearer of the two frontiers
+        dl = np.where(left >= 0, values - sorted_targets[np.maximum(left, 0)], np.inf)
+        dr = np.where(right < m, sorted_targets[np.minimum(right, m - 1)] - values, np.inf)
+        take_right = dr < dl
+        pos[:, step] = np.where(take_right, right, left)
+        dist[:, step] = np.where(take_right, dr, dl)
+        right = right + take_right
+        left = left - ~take_right
+    pos = np.clip(pos, 0, max(m - 1, 0))
+    return pos, dist
 
 
 def match_with_replacement(source: np.ndarray, target: np.ndarray, score: np.ndarray,
@@ -286,7 +285,7 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     if estimand == "ATE" and not replace:
         raise OptionError("matching for the ATE needs replace=True (each arm is matched to "
                           "the other); use estimand='ATT' or 'ATC' without replacement")
-    d = prepare(data, treatment, outcome, covariates, min_per_arm=2)
+    d = prepare_observational(data, treatment, outcome, covariates)
     fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim)
     keep = fit.keep
     t, y = d.t[keep], d.y[keep]

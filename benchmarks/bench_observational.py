@@ -1,0 +1,126 @@
+"""Wall time of propensity matching, IPW and AIPW, and the ratio against DoWhy.
+
+Data: n rows, 10 standard-normal covariates, logistic propensity, linear outcome
+with a constant effect of 1.  causalkit runs at n = 1,000,000 (``--quick``:
+100,000).  DoWhy's ``backdoor.propensity_score_matching`` and
+``backdoor.propensity_score_weighting`` run at increasing n (10^4, 10^5, 10^6)
+until the next size is predicted (linear extrapolation of the last time, x10)
+to exceed ``--dowhy-budget`` seconds; the ratio is taken at the largest n DoWhy
+finished, against causalkit at that same n, in the same run.
+
+Run with the reference environment, which has DoWhy::
+
+    OMP_NUM_THREADS=1 /tmp/refenv/bin/python benchmarks/bench_observational.py [--quick]
+
+Without DoWhy the DoWhy columns are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import causalkit
+
+P = 10
+
+
+def make_data(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, P))
+    beta = np.linspace(-0.5, 0.5, P)
+    t = (rng.random(n) < 1.0 / (1.0 + np.exp(-(X @ beta)))).astype(int)
+    y = 1.0 * t + X @ np.linspace(1.0, 0.1, P) + rng.normal(size=n)
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(P)])
+    df["t"], df["y"] = t, y
+    return df
+
+
+COVS = [f"x{j}" for j in range(P)]
+
+CK_RUNS = {
+    "matching (ATT, k=1)": ("propensity_matching", {}),
+    "ipw (ATE, Hajek)": ("ipw", {}),
+    "aipw (ATE, 5-fold)": ("aipw", {"random_state": 0}),
+}
+DOWHY_RUNS = {
+    "matching (ATT, k=1)": ("backdoor.propensity_score_matching", "att"),
+    "ipw (ATE, Hajek)": ("backdoor.propensity_score_weighting", "ate"),
+}
+
+
+def time_causalkit(df: pd.DataFrame, method: str, options: dict) -> tuple[float, float]:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eff = causalkit.estimate(df, "t", "y", method=method, covariates=COVS, **options)
+    return time.perf_counter() - start, eff.estimate
+
+
+def time_dowhy(df: pd.DataFrame, method: str, target: str) -> tuple[float, float]:
+    from dowhy import CausalModel
+
+    data = df.assign(t=df["t"].astype(bool))
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = CausalModel(data=data, treatment="t", outcome="y", common_causes=COVS)
+        estimand = model.identify_effect(proceed_when_unidentifiable=True)
+        params = {"weighting_scheme": "ips_normalized_weight"} if "weighting" in method else {}
+        est = model.estimate_effect(estimand, method_name=method, target_units=target,
+                                    method_params=params)
+    return time.perf_counter() - start, float(est.value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="n = 100,000 and a small budget")
+    parser.add_argument("--n", type=int, default=None, help="rows for causalkit")
+    parser.add_argument("--dowhy-budget", type=float, default=None,
+                        help="seconds one DoWhy call may take (default 120; quick 20)")
+    args = parser.parse_args()
+    n = args.n or (100_000 if args.quick else 1_000_000)
+    budget = args.dowhy_budget or (20.0 if args.quick else 120.0)
+
+    df = make_data(n)
+    print(f"causalkit at n = {n:,}, {P} covariates (true effect 1.0)")
+    ck = {}
+    for label, (method, options) in CK_RUNS.items():
+        seconds, est = time_causalkit(df, method, options)
+        ck[label] = seconds
+        print(f"  {label:<22} {seconds:8.2f} s   estimate {est:.4f}")
+
+    try:
+        import dowhy  # noqa: F401
+    except ImportError:
+        print("DoWhy not importable here: skipping the reference columns "
+              "(run with /tmp/refenv/bin/python)")
+        return
+    print(f"\nDoWhy {dowhy.__version__}: largest n finishing within {budget:.0f} s per call")
+    for label, (method, target) in DOWHY_RUNS.items():
+        done_n, done_t, last = None, None, 0.0
+        for size in (10_000, 100_000, 1_000_000):
+            predicted = last * size / done_n if done_n else 0.0   # linear extrapolation
+            if size > n or predicted > budget:
+                if size <= n:
+                    print(f"  {label:<22} DoWhy n={size:>9,} skipped: predicted "
+                          f"{predicted:.0f} s > budget")
+                break
+            seconds, est = time_dowhy(make_data(size), method, target)
+            done_n, done_t, last = size, seconds, seconds
+            print(f"  {label:<22} DoWhy n={size:>9,} {seconds:8.2f} s   estimate {est:.4f}")
+            if seconds > budget:
+                break
+        if done_n is None:
+            continue
+        ours, _ = time_causalkit(make_data(done_n), *CK_RUNS[label])
+        print(f"  {label:<22} causalkit n={done_n:>9,} {ours:8.2f} s   "
+              f"ratio DoWhy/causalkit = {done_t / ours:6.1f}x  (same n, same run)")
+
+
+if __name__ == "__main__":
+    main()
