@@ -56,10 +56,8 @@ def _closure_avoiding(neighbours: dict, start: Iterable[Node], avoid: frozenset)
 
 
 def proper_backdoor_graph(g: nx.DiGraph, xs: frozenset, cn: set[Node]) -> nx.DiGraph:
-    """G^pbd: ``g`` without the first edge X -> W of every proper causal path."""
-    pbd = g.copy()
-    pbd.remove_edges_from([(x, w) for x in xs for w in g._succ[x] if w in cn])
-    return pbd
+    """G^pbd: ``g`` without the first edge X -> W of every proper causal path (a read-only view)."""
+    return nx.restricted_view(g, (), [(x, w) for x in xs for w in g._succ[x] if w in cn])
 
 
 def moral_ancestral(g: nx.DiGraph, nodes: Iterable[Node]) -> dict[Node, set[Node]]:

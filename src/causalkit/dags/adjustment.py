@@ -84,7 +84,8 @@ class AdjustmentProblem:
         return moral_ancestral(self.pbd, self.xs | self.ys | self.include)
 
     def separates(self, z: frozenset) -> bool:
-        return nx.is_d_separator(self.pbd, set(self.xs), set(self.ys), set(z))
+        """Whether Z d-separates X and Y in the proper back-door graph (linear Bayes ball)."""
+        return d_connecting_trail(self.pbd, self.xs, self.ys, z) is None
 
 
 def _optional(dag: CausalDAG, nodes: NodeSet, role: str) -> frozenset:
