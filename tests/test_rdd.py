@@ -233,3 +233,28 @@ def test_bad_options():
                  {"ci": "bootstrap"}):
         with pytest.raises(OptionError):
             causalkit.estimate(df, outcome="y", method="rdd", running="x", cutoff=0.0, **opts)
+
+
+def test_fuzzy_with_perfect_compliance_equals_sharp():
+    """With t = 1(x >= c) the first stage is exactly 1, so the fuzzy (IV) estimate and its
+    robust CI must equal the sharp ones."""
+    rng = np.random.default_rng(12)
+    x = rng.uniform(-1, 1, 1500)
+    df = pd.DataFrame({"x": x, "t": (x >= 0).astype(float),
+                       "y": x + 0.4 * (x >= 0) + rng.normal(0, 0.3, 1500)})
+    sharp = causalkit.estimate(df, outcome="y", method="rdd", running="x", cutoff=0.0)
+    fuzzy = causalkit.estimate(df, "t", "y", method="rdd", running="x", cutoff=0.0)
+    assert fuzzy.diagnostics["first_stage_jump"] == pytest.approx(1.0, abs=1e-12)
+    assert fuzzy.estimate == pytest.approx(sharp.estimate, abs=1e-10)
+    assert fuzzy.ci == pytest.approx(sharp.ci, abs=1e-10)
+
+
+def test_fuzzy_weak_first_stage_warns():
+    rng = np.random.default_rng(13)
+    x = rng.uniform(-1, 1, 600)
+    t = (rng.uniform(size=600) < 0.45 + 0.05 * (x >= 0)).astype(float)
+    df = pd.DataFrame({"x": x, "t": t, "y": t + rng.normal(size=600)})
+    with pytest.warns(UserWarning, match="weak instrument"):
+        eff = causalkit.estimate(df, "t", "y", method="rdd", running="x", cutoff=0.0)
+    assert eff.diagnostics["first_stage_f"] < 10
+    assert eff.diagnostics["anderson_rubin_kind"] in ("real line", "two rays")

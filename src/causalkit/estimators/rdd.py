@@ -132,7 +132,8 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
         x, y, c, h=(bw.h_left, bw.h_right), b=(bw.b_left, bw.b_right), multiples=sensitivity,
         **base)
     if res.fuzzy:
-        f_stat = (res.first_stage / res.first_stage_se) ** 2
+        f_stat = ((res.first_stage / res.first_stage_se) ** 2 if res.first_stage_se > 0
+                  else math.inf)  # perfect compliance: a deterministic first stage
         weak_instrument_warning(f_stat, what=f"the cutoff indicator of {running!r}")
         ar = ar_set_from_moments(res.reduced_form, res.first_stage, res.reduced_form_cov, alpha)
         diags.update({"first_stage_jump": res.first_stage, "first_stage_se": res.first_stage_se,
