@@ -11,12 +11,9 @@ With a user-supplied propensity model the scores are treated as known.
 
 Example
 -------
->>> import numpy as np, pandas as pd, causalkit
->>> rng = np.random.default_rng(0)
->>> n = 2000
->>> x = rng.normal(size=n)
->>> t = (rng.random(n) < 1 / (1 + np.exp(-x))).astype(int)
->>> df = pd.DataFrame({"t": t, "x": x, "y": 1.0 * t + 2.0 * x + rng.normal(size=n)})
+>>> import causalkit
+>>> from causalkit.estimators._propensity import example_data
+>>> df = example_data(2000, seed=0)   # confounded by x, true effect 1
 >>> eff = causalkit.estimate(df, "t", "y", method="ipw", covariates=["x"])
 >>> bool(abs(eff.estimate - 1.0) < 0.3)
 True
