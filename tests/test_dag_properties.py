@@ -15,6 +15,7 @@ import networkx as nx
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from causalkit.dags import CausalDAG
+from causalkit.dags.adjustment import AdjustmentProblem, iter_minimal_sets
 
 
 @st.composite
@@ -67,7 +68,8 @@ def test_minimal_sets_equal_brute_force(case):
     valid = brute_force_valid(dag, x, y)
     found = dag.adjustment_sets(x, y, kind="minimal")
     assert set(found) == minimal_of(valid)
-    assert len(found) == len(set(found))
+    raw = list(iter_minimal_sets(AdjustmentProblem.build(dag, x, y)))
+    assert len(raw) == len(set(raw)) == len(found)  # each set listed exactly once
     for z in found:
         assert not (z & dag.latent_nodes)
 

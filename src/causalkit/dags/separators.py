@@ -86,7 +86,8 @@ def list_minimal_separators(adj: Adjacency, xs: set[Node], ys: set[Node], includ
 
     Polynomial delay: each step computes a close separator by reachability, and
     every branch of the backtracking either outputs a separator or is cut after
-    one step (Takata 2010; van der Zander et al. 2019, Alg. ListMinSep).
+    one step (Takata 2010; van der Zander et al. 2019, Alg. ListMinSep).  The
+    first set output is the separator closest to X, found in linear time.
     """
     if find_minimal_separator(adj, xs, ys, include, allowed) is None:
         return
@@ -123,13 +124,12 @@ def list_minimal_separators(adj: Adjacency, xs: set[Node], ys: set[Node], includ
         ca = _reach(graph, comp, sep)
         if ca & u:
             continue                       # barren branch
+        # S itself is the separator of this branch with all of S outside X's side;
+        # the others move one more node v_i of S to X's side, with v_1..v_{i-1} kept in S.
+        yield frozenset(sep | inc)
         free = sorted(sep - u, key=repr)
-        if not free:
-            yield frozenset(sep | inc)
-            continue
-        v = free[0]
-        stack.append((ca, u | {v}))        # v stays in the separator
-        stack.append((ca | {v}, u))        # v joins X's side (explored first)
+        for i in range(len(free) - 1, -1, -1):
+            stack.append((ca | {free[i]}, u | set(free[:i])))
 
 
 def minimum_separator(adj: Adjacency, xs: set[Node], ys: set[Node], include: set[Node],
