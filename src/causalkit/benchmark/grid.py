@@ -51,6 +51,10 @@ def fit_roles(spec: EstimatorSpec, dataset: CausalDataset,
     :class:`~causalkit.errors.NotIdentifiableError` when no set identifies the effect.
     """
     roles = dataset.role_kwargs(spec.accepted_roles)
+    if {"treatment", "cohort"} <= set(roles) and not {"treatment", "cohort"} & set(spec.roles):
+        # panel estimators that take the treatment path *or* the adoption period
+        # (twfe, event_study) get the adoption period, the more informative one
+        del roles["treatment"]
     if dataset.design == "backdoor" and spec.uses_adjustment_set:
         covariates = dataset.adjustment_set(adjustment)
         if not covariates and "covariates" in spec.roles:
