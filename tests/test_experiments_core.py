@@ -198,3 +198,27 @@ def test_bad_input_raises_specific_errors():
         analyze(df.fillna(0), "v", "y", control="zzz")
     with pytest.raises(OptionError):
         Metric("r", kind="ratio")
+
+
+def test_ratio_and_cuped_from_sql_cross_products_equal_raw_rows():
+    rng = np.random.default_rng(8)
+    n = 6000
+    df = pd.DataFrame({"arm": rng.integers(0, 2, n), "sess": rng.poisson(4, n) + 1})
+    df["clicks"] = rng.binomial(df.sess, 0.3)
+    df["pre"] = df.clicks + rng.poisson(2, n)
+    metrics = [Metric("ctr", column="clicks", denominator="sess"), Metric("clicks", covariate="pre")]
+    raw = analyze(df, "arm", metrics).table
+    moments = {}
+    for m in metrics:
+        cols = list(m.columns)
+        g = df.groupby("arm")
+        sums = g[cols].sum().to_numpy()                                  # SUM(col)
+        cross = np.stack([np.stack([g.apply(lambda d, a=a, b=b: (d[a] * d[b]).sum(),
+                                            include_groups=False).to_numpy()
+                                    for b in cols], axis=-1) for a in cols], axis=-2)
+        moments[m.name] = Moments.from_sums(g.size().to_numpy(), sums, cross, names=cols)
+    st = ExperimentStats((0, 1), moments, {m.name: m for m in metrics})
+    agg = analyze(st).table
+    for col in ["estimate", "std_error", "p_value", "relative_ci_low"]:
+        np.testing.assert_allclose(agg[col], raw[col], rtol=1e-9)
+    assert agg.loc[1, "variance_reduction"] == pytest.approx(raw.loc[1, "variance_reduction"], rel=1e-9)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from causalkit.experiments import Metric, Moments, compare
-from causalkit.experiments.sequential import group_sequential, msprt
+from causalkit.experiments.sequential import group_sequential, msprt, planned_mixing_variance
 
 SIMS = 10_000
 
@@ -55,7 +55,9 @@ def test_peeking_inflates_fixed_horizon_but_not_always_valid_p():
     peeking = float(np.mean((r.p_value < 0.05).any(axis=1)))
     assert 0.043 <= final_only <= 0.057
     assert peeking > 0.12            # ~0.19 in theory for 10 equally spaced looks
-    av = msprt(r.estimate, r.std_error ** 2, alpha=0.05)
+    # mixing variance fixed in advance from the plan: sd 1, 1000 units per arm at the end
+    av = msprt(r.estimate, r.std_error ** 2, alpha=0.05,
+               mixing_variance=planned_mixing_variance(1.0, 1000))
     av_rate = float(np.mean((av.p_value <= 0.05).any(axis=1)))
     assert av_rate <= 0.05
     # the confidence sequence covers the true effect 0 at all looks simultaneously
@@ -70,8 +72,12 @@ def test_always_valid_p_has_power_under_an_effect():
     control, treat = _peeking_moments(rng)
     shifted = Moments(treat.n, treat.mean + 0.25, treat.comoment)
     r = compare(shifted, control, Metric("y"))
-    av = msprt(r.estimate, r.std_error ** 2)
+    av = msprt(r.estimate, r.std_error ** 2, mixing_variance=planned_mixing_variance(1.0, 1000))
     assert float(np.mean(av.p_value[:, -1] <= 0.05)) > 0.8
+    # the retrospective default (tuned on the last look given) is the same tuning here
+    default = msprt(r.estimate, r.std_error ** 2)
+    assert float(np.median(default.mixing_variance)) == pytest.approx(
+        planned_mixing_variance(1.0, 1000), rel=0.05)
 
 
 def test_group_sequential_boundaries_keep_alpha_by_brownian_simulation():

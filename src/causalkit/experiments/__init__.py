@@ -26,7 +26,7 @@ from .metrics import Metric, compare, relative_lift
 from .multiple import adjust_p
 from .power import (mde_means, mde_proportions, power_means, power_proportions,
                     sample_size_means, sample_size_proportions)
-from .sequential import group_sequential, msprt
+from .sequential import group_sequential, msprt, planned_mixing_variance
 from .srm import SampleRatioMismatchWarning, srm_check
 from .stats import Moments, group_moments
 
@@ -35,7 +35,7 @@ __all__ = [
     "SampleRatioMismatchWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
     "beta_binomial", "block_randomize", "clustered", "compare", "cuped", "group_moments",
     "group_sequential", "mde_means", "mde_proportions", "msprt", "normal_means",
-    "off_policy_value", "post_stratified", "power_means", "power_proportions",
+    "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "power_proportions",
     "regression_adjusted", "relative_lift", "sample_size_means", "sample_size_proportions",
     "simulate", "srm_check",
 ]

@@ -255,7 +255,7 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     rows = []
     for name, mom in st.moments.items():
         metric = st.metrics[name]
-        kind = "mean" if metric.kind == "auto" else metric.kind
+        kind = metric.kind if metric.kind != "auto" else ("ratio" if metric.is_ratio else "mean")
         for a, arm in enumerate(arms):
             if a == c:
                 continue

@@ -9,7 +9,8 @@ the absolute and relative lift with their inference:
 
 * means: Welch t test (Student's t with Welch–Satterthwaite df);
 * proportions: two-proportion z test with the pooled null variance, and an
-  unpooled (Wald) interval;
+  unpooled (Wald) interval (with CUPED, the z test uses the unpooled adjusted
+  variance: the pooled null variance of the raw proportions no longer applies);
 * ratios: z test with delta-method variances;
 * relative lift ``treatment / control - 1``: delta-method interval, or
   Fieller's (1954) interval with ``relative_ci="fieller"``;

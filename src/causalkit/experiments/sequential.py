@@ -14,8 +14,11 @@ Looking at a fixed-horizon p-value every day and stopping at the first
   confidence sequence narrowest at the last look given: ``tau^2 = c V_last``
   with ``c`` the root of ``c = log(1 + c) - 2 log(alpha)`` (the optimum of the
   half-width ``sqrt(V (1 + 1/c)(log(1 + c) - 2 log alpha))`` in ``c``; Howard et
-  al. 2021, sec. 3.5, give the same tuning).  Pass ``mixing_variance=`` (e.g.
-  the square of a plausible effect) to choose otherwise.
+  al. 2021, sec. 3.5, give the same tuning).  For live monitoring the mixing
+  variance must be fixed before the data arrive: compute it from the planned
+  sample size with :func:`planned_mixing_variance` and pass it as
+  ``mixing_variance=`` at every look (the default, tuned on the looks passed
+  in, is for retrospective analysis of a complete sequence of looks).
 * :func:`group_sequential` — a pre-planned number of looks with Lan–DeMets
   (1983) alpha spending of O'Brien–Fleming or Pocock type; returns the z
   boundary at each look, computed by recursive numerical integration of the
@@ -53,6 +56,22 @@ def default_mixing_factor(alpha: float) -> float:
     """
     a = -2.0 * math.log(check_alpha(alpha))
     return float(optimize.brentq(lambda c: c - math.log1p(c) - a, a, 10 * a + 10))
+
+
+def planned_mixing_variance(sd: float, n_control: float, n_treatment: float | None = None,
+                            alpha: float = 0.05) -> float:
+    """Mixing variance ``tau^2`` tuned to a planned horizon, fixed before monitoring starts.
+
+    ``sd`` is the metric's standard deviation (from history); the variance of
+    the difference at the horizon is ``sd^2 (1/n_control + 1/n_treatment)``.
+
+    >>> round(planned_mixing_variance(1.0, 1000), 5)
+    0.01642
+    """
+    n1 = n_control if n_treatment is None else n_treatment
+    if sd <= 0 or n_control <= 0 or n1 <= 0:
+        raise OptionError("sd and the planned sample sizes must be positive")
+    return default_mixing_factor(alpha) * sd ** 2 * (1.0 / n_control + 1.0 / n1)
 
 
 @dataclass(frozen=True)
