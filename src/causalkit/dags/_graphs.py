@@ -16,12 +16,14 @@ import networkx as nx
 Node = Hashable
 
 
-def _closure(neighbours: dict, nodes: Iterable[Node]) -> set[Node]:
-    seen = set(nodes)
+def _closure(neighbours: dict, nodes: Iterable[Node], avoid: frozenset = frozenset()
+             ) -> set[Node]:
+    """Closure of ``nodes`` under ``neighbours`` that never enters ``avoid``."""
+    seen = {v for v in nodes if v not in avoid}
     stack = list(seen)
     while stack:
         for w in neighbours[stack.pop()]:
-            if w not in seen:
+            if w not in seen and w not in avoid:
                 seen.add(w)
                 stack.append(w)
     return seen
@@ -44,15 +46,9 @@ def causal_nodes(g: nx.DiGraph, xs: frozenset, ys: frozenset) -> set[Node]:
     ancestors of Y in the graph without edges out of X (van der Zander et al.
     2019, Def. 4; Henckel, Perković & Maathuis 2022).
     """
-    down = _closure_avoiding(g._succ, [c for x in xs for c in g._succ[x]], xs)
-    up = _closure_avoiding(g._pred, ys, xs)
+    down = _closure(g._succ, [c for x in xs for c in g._succ[x]], xs)
+    up = _closure(g._pred, ys, xs)
     return down & up
-
-
-def _closure_avoiding(neighbours: dict, start: Iterable[Node], avoid: frozenset) -> set[Node]:
-    """Closure of ``start`` under ``neighbours`` that never enters ``avoid``."""
-    return _closure({v: [w for w in neighbours[v] if w not in avoid] for v in neighbours},
-                    [v for v in start if v not in avoid])
 
 
 def proper_backdoor_graph(g: nx.DiGraph, xs: frozenset, cn: set[Node]) -> nx.DiGraph:
