@@ -31,21 +31,27 @@ from .errors import DataError
 SMD_THRESHOLD = 0.1
 
 
-def _weighted_moments(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    total = w.sum()
-    if total <= 0:
-        nan = np.full(X.shape[1], np.nan)
-        return nan, nan
-    mean = w @ X / total
-    var = w @ (X - mean) ** 2 / total
-    return mean, var
-
-
 def _arm_stats(X: np.ndarray, t: np.ndarray, w: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    m1, v1 = _weighted_moments(X[t == 1], w[t == 1])
-    m0, v0 = _weighted_moments(X[t == 0], w[t == 0])
-    return m1, v1, m0, v0
+    """Weighted mean and (population) variance of each column in each arm.
+
+    Works on ``X`` centred once at its column means and uses ``E[x^2] - E[x]^2``
+    with masked weight vectors, so no per-arm copy of ``X`` is made.
+    """
+    centre = X.mean(axis=0)
+    Xc = X - centre
+    sq = Xc * Xc
+    out = []
+    for arm in (1, 0):
+        wa = np.where(t == arm, w, 0.0)
+        total = wa.sum()
+        if total <= 0:
+            nan = np.full(X.shape[1], np.nan)
+            out += [nan, nan]
+            continue
+        m = wa @ Xc / total
+        out += [m + centre, np.maximum(wa @ sq / total - m * m, 0.0)]
+    return out[0], out[1], out[2], out[3]
 
 
 def balance_table(X: np.ndarray, t: np.ndarray, names: Sequence[str],

@@ -96,11 +96,18 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
     return pos, dist
 
 
+def _sorted_by_score(units: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """``units`` ordered by ``score`` (an O(n) check skips the sort when already sorted)."""
+    values = score[units]
+    if len(values) < 2 or bool(np.all(values[1:] >= values[:-1])):
+        return units
+    return units[np.argsort(values, kind="stable")]
+
+
 def match_with_replacement(source: np.ndarray, target: np.ndarray, score: np.ndarray,
                            k: int, width: float) -> Matches:
     """Each source unit's ``k`` nearest target units within ``width``, with replacement."""
-    order = np.argsort(score[target], kind="stable")
-    tgt_sorted = target[order]
+    tgt_sorted = _sorted_by_score(target, score)
     pos, dist = nearest_in_sorted(score[source], score[tgt_sorted], k)
     ok = dist <= width
     counts = ok.sum(axis=1)
@@ -129,8 +136,7 @@ def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.
     ("next free to the right / left"), so each query is near O(1) after the
     O(n log n) sort.
     """
-    order = np.argsort(score[target], kind="stable")
-    tgt_sorted = target[order]
+    tgt_sorted = _sorted_by_score(target, score)
     tvals = score[tgt_sorted]
     m = len(tvals)
     src_order = source[np.argsort(-score[source], kind="stable")]
@@ -172,19 +178,22 @@ def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.
 
 
 def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
-                         n_neighbours: int = 2) -> np.ndarray:
+                         n_neighbours: int = 2, order: np.ndarray | None = None) -> np.ndarray:
     """Abadie–Imbens estimate of ``Var(y | x, t)``: match ``J`` units within the same arm.
 
     ``sigma^2_i = J/(J+1) (y_i - mean of its J nearest same-arm neighbours)^2``.
+    ``order`` (optional) is ``argsort(score)``, to avoid sorting again.
     """
     J = int(n_neighbours)
     out = np.empty(len(y))
+    if order is None:
+        order = np.argsort(score, kind="stable")
     for arm in (0, 1):
-        idx = np.nonzero(t == arm)[0]
+        idx = order[t[order] == arm]
         if len(idx) <= J:
             raise EstimationError(f"arm {arm} has {len(idx)} units; the matching variance "
                                   f"needs more than {J} (variance_neighbours)")
-        idx = idx[np.argsort(score[idx], kind="stable")]
+        idx = _sorted_by_score(idx, score)
         pos, _ = nearest_in_sorted(score[idx], score[idx], J, exclude_self=True)
         ybar = y[idx][pos].mean(axis=1)
         out[idx] = J / (J + 1.0) * (y[idx] - ybar) ** 2
@@ -204,7 +213,8 @@ def _usage(matches: Matches, n: int) -> tuple[np.ndarray, np.ndarray]:
 def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k: int,
               width: float, replace: bool, n_var: int) -> dict[str, Any]:
     n = len(y)
-    treated, control = np.nonzero(t == 1)[0], np.nonzero(t == 0)[0]
+    order = np.argsort(score, kind="stable")      # one sort serves every search below
+    treated, control = order[t[order] == 1], order[t[order] == 0]
     matcher = match_with_replacement if replace else match_without_replacement
     directions = {"ATT": [(treated, control)], "ATC": [(control, treated)],
                   "ATE": [(treated, control), (control, treated)]}[estimand]
@@ -229,7 +239,7 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     tau = float(diff.mean())
     n_used = int(used.sum())
     if replace:
-        sigma2 = conditional_variance(y, score, t, n_var)
+        sigma2 = conditional_variance(y, score, t, n_var, order)
         extra = K**2 - Q if estimand != "ATE" else K**2 + 2 * K - Q
         var = (float(((diff - tau) ** 2).sum()) + float(extra @ sigma2)) / n_used**2
     else:
