@@ -8,7 +8,8 @@ import pytest
 from scipy import stats
 
 from causalkit.cli import main
-from causalkit.errors import MissingValueError
+from causalkit.errors import ConstantColumnError, DataError, EmptyArmError, MissingValueError
+from causalkit.experiments import Metric
 from causalkit.experiments import analyze
 
 
@@ -58,3 +59,15 @@ def test_infinite_values_named_and_kind_detection():
     assert analyze(half, "v", "y").table.kind[0] == "mean"      # a 0.5 is not a conversion
     binary = half.assign(y=np.tile([0.0, 1.0, 1.0, 0.0], 25))
     assert analyze(binary, "v", "y").table.kind[0] == "proportion"
+
+
+def test_degenerate_inputs_raise_named_errors():
+    df = pd.DataFrame({"v": [0, 0, 0, 1], "y": [1.0, 2.0, 3.0, 4.0], "k": 1.0,
+                       "num": [1.0, 2.0, 0.0, 1.0], "den": [1.0, 1.0, 1.0, 0.0]})
+    with pytest.raises(EmptyArmError, match="arm 1 has 1 unit"):
+        analyze(df, "v", "y")
+    df2 = pd.concat([df, df])
+    with pytest.raises(ConstantColumnError, match="'k'"):
+        analyze(df2, "v", ["y", "k"])
+    with pytest.raises(DataError, match="denominator sums to 0 in arm 1"):
+        analyze(df2, "v", Metric("r", column="num", denominator="den"))

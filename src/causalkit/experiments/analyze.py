@@ -30,7 +30,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, OptionError
+from ..errors import ConstantColumnError, DataError, EmptyArmError, OptionError
 from ..inference import check_alpha
 from ..validation import (as_dataframe, check_frame, require_columns, require_finite,
                           require_numeric)
@@ -251,6 +251,7 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     if control not in arms:
         raise OptionError(f"control arm {control!r} is not among the arms {arms}")
     c = arms.index(control)
+    _check_statistics(st)
     srm = srm_check(st.counts(), split=split, threshold=srm_threshold, labels=arms)
     rows = []
     for name, mom in st.moments.items():
@@ -265,6 +266,21 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     table["p_adjusted"] = _adjust(table, correction, correct_across)
     return ExperimentResult(table=table, srm=srm, control=control, alpha=alpha,
                             correction=correction, stats=st)
+
+
+def _check_statistics(st: ExperimentStats) -> None:
+    """Refuse arms too small for a variance, constant metrics and zero ratio denominators."""
+    for name, mom in st.moments.items():
+        small = np.flatnonzero(mom.n < 2)
+        if len(small):
+            raise EmptyArmError(f"arm {st.arms[small[0]]!r} has {int(mom.n[small[0]])} unit(s) "
+                                f"for metric {name!r}; every arm needs at least 2")
+        if np.all(mom.comoment[:, 0, 0] <= 0):
+            raise ConstantColumnError(f"metric {name!r} takes a single value in every arm; "
+                                      "there is nothing to compare (drop it)")
+        if st.metrics[name].is_ratio and np.any(mom.mean[:, 1] == 0):
+            bad = st.arms[int(np.flatnonzero(mom.mean[:, 1] == 0)[0])]
+            raise DataError(f"ratio metric {name!r}: the denominator sums to 0 in arm {bad!r}")
 
 
 def _row(metric: str, kind: str, arm: Any, treat: Moments, ctrl: Moments, r: Comparison
