@@ -69,13 +69,15 @@ def test_pairing_uses_design_roles_and_dag_adjustment_sets():
 
 def test_design_estimators_get_their_roles():
     names = set(registry.names())
-    wanted = [m for m in ("iv_2sls", "did", "rdd") if m in names]
+    expected = {"iv_2sls": "iv_unobserved_confounder", "did": "did_2x2", "rdd": "sharp_rd",
+                "twfe": "staggered_did_panel", "callaway_santanna": "staggered_did_panel"}
+    wanted = [m for m in expected if m in names]
     if not wanted:
         pytest.skip("no design estimator registered")
     res = run(wanted, {"iv_unobserved_confounder": {"n": 400}, "did_2x2": {"n_units": 200},
-                       "sharp_rd": {"n": 400}}, reps=2, seed=1)
+                       "sharp_rd": {"n": 400}, "staggered_did_panel": {"n_units": 100}},
+              reps=2, seed=1)
     assert res.summary["n_failed"].sum() == 0, res.summary["failures"].tolist()
-    expected = {"iv_2sls": "iv_unobserved_confounder", "did": "did_2x2", "rdd": "sharp_rd"}
     for m in wanted:
         assert set(res.results.query("method == @m")["dataset"]) == {expected[m]}
 
