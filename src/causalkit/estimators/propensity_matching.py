@@ -318,7 +318,9 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         propensity=propensity_frame(fit.raw_scores, d.t, d.frame.index))
     how = (f"Abadie-Imbens (2006) matching variance for the population {estimand} "
            f"(K_M match counts; conditional variances from {int(variance_neighbours)} "
-           "within-arm matches); propensity score treated as known"
+           "within-arm matches); the propensity score is treated as known, which is "
+           "conservative for the ATE when it is estimated (Abadie & Imbens 2016) and may "
+           "err either way for the ATT/ATC"
            if replace else "paired variance of matched differences (matching without "
            "replacement; Austin & Small 2014)")
     return Effect.from_estimate(
