@@ -154,7 +154,7 @@ def weak_overlap(n: int = 1000, effect: float = 1.0, confounding: float = 4.0,
     """Strong confounding that pushes propensity scores towards 0 and 1.
 
     The design of :func:`nonlinear_heterogeneous` with a linear outcome and a
-    large ``confounding`` (default 4: about a third of the propensities are
+    large ``confounding`` (default 4: nearly half of the propensities are
     below 0.05 or above 0.95), so weighting estimators are unstable while the
     (correctly specified) regression still works.
     """
