@@ -70,7 +70,7 @@ def test_cate_and_prediction_equal_econml_same_models(method):
                            "n_estimators": 40, "cv": 2},
                           CausalForestDML(model_y=_hgb(), model_t=_hgbc(),
                                           discrete_treatment=True, cv=2, n_estimators=40,
-                                          min_samples_leaf=5, random_state=0, n_jobs=1)),
+                                          min_samples_leaf=10, random_state=0, n_jobs=1)),
     }[method]
     eff = causalkit.estimate(df, "t", "y", method=method, covariates=COVS, n_bootstrap=0,
                              **opts)
@@ -108,7 +108,7 @@ def test_causal_forest_ate_inference_and_intervals_equal_econml():
                              outcome_model=_hgb(), propensity_model=_hgbc(), n_estimators=40,
                              cv=2, alpha=0.1)
     ref = _fit_econml(CausalForestDML(model_y=_hgb(), model_t=_hgbc(), discrete_treatment=True,
-                                      cv=2, n_estimators=40, min_samples_leaf=5,
+                                      cv=2, n_estimators=40, min_samples_leaf=10,
                                       random_state=0, n_jobs=1), df)
     assert eff.estimate == pytest.approx(float(np.ravel(ref.ate_)[0]), abs=1e-12)
     assert eff.std_error == pytest.approx(float(np.ravel(ref.ate_stderr_)[0]), abs=1e-12)

@@ -48,7 +48,7 @@ def _ate(est: CausalForestDML) -> AteResult:
 def causal_forest(data: pd.DataFrame, treatment: str, outcome: str,
                   covariates: Sequence[str] | None = None, alpha: float = 0.05,
                   outcome_model: Any = None, propensity_model: Any = None,
-                  n_estimators: int = 200, min_samples_leaf: int = 5, cv: int = 5,
+                  n_estimators: int = 100, min_samples_leaf: int = 10, cv: int = 5,
                   random_state: int | None = 0, n_jobs: int | None = 1,
                   estimand: str = "ATE", **_: Any) -> Effect:
     """Causal forest on DML residuals, wrapping econml's CausalForestDML.

@@ -18,7 +18,7 @@ Example
 >>> x = rng.normal(size=300); t = rng.integers(0, 2, 300)
 >>> df = pd.DataFrame({"t": t, "x": x, "y": x + 2.0 * t + rng.normal(size=300)})
 >>> eff = causalkit.estimate(df, "t", "y", method="s_learner", covariates=["x"],
-...                          model=LinearRegression(), n_bootstrap=20)
+...                          model=LinearRegression(), n_bootstrap=10)
 >>> abs(eff.estimate - 2.0) < 0.3, eff.cate.shape
 (True, (300,))
 """

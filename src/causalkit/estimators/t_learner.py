@@ -13,7 +13,7 @@ Example
 >>> x = rng.normal(size=300); t = rng.integers(0, 2, 300)
 >>> df = pd.DataFrame({"t": t, "x": x, "y": x + (1.0 + x) * t + rng.normal(size=300)})
 >>> eff = causalkit.estimate(df, "t", "y", method="t_learner", covariates=["x"],
-...                          model=LinearRegression(), n_bootstrap=20)
+...                          model=LinearRegression(), n_bootstrap=10)
 >>> bool(abs(eff.predict_cate(pd.DataFrame({"x": [1.0]}))[0] - 2.0) < 0.4)
 True
 """

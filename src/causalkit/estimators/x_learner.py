@@ -27,7 +27,7 @@ Example
 >>> df = pd.DataFrame({"t": t, "x": x, "y": x + (1.0 + x) * t + rng.normal(size=400)})
 >>> eff = causalkit.estimate(df, "t", "y", method="x_learner", covariates=["x"],
 ...                          outcome_model=LinearRegression(),
-...                          propensity_model=LogisticRegression(), n_bootstrap=20)
+...                          propensity_model=LogisticRegression(), n_bootstrap=10)
 >>> abs(eff.estimate - 1.0) < 0.3
 True
 """
