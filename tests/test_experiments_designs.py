@@ -147,3 +147,16 @@ def test_regression_adjusted_uses_registry():
     ref = causalkit.estimate(sub, "t", "y", method="regression_adjustment", covariates=["x1", "x2"])
     assert tab.loc[0, "estimate"] == pytest.approx(ref.estimate, rel=1e-12)
     assert tab.loc[0, "std_error"] == pytest.approx(ref.std_error, rel=1e-12)
+
+
+def test_bayes_from_experiment_statistics():
+    from causalkit.experiments.bayes import from_stats
+    rng = np.random.default_rng(9)
+    df = pd.DataFrame({"arm": np.repeat(["A", "B"], 2000), "c": rng.random(4000) < 0.1,
+                       "y": rng.normal(5, 1, 4000)})
+    res = analyze(df, "arm", [Metric("c", kind="proportion"), "y"])
+    b = from_stats(res, "c", random_state=0, draws=1000)
+    x = df.groupby("arm").c.sum()
+    assert b.loc["B", "posterior_mean"] == pytest.approx((x["B"] + 1) / 2002)
+    m = from_stats(res.stats, "y", random_state=0, draws=1000)
+    assert m.loc["A", "posterior_mean"] == pytest.approx(df.y[df.arm == "A"].mean())

@@ -20,6 +20,7 @@ from .analyze import ExperimentResult, ExperimentStats, analyze
 from .assignment import assign, block_randomize
 from .bandits import UCB1, EpsilonGreedy, ThompsonSampling, off_policy_value, simulate
 from .bayes import beta_binomial, normal_means
+from .bayes import from_stats as bayes_from_stats
 from .cuped import cuped, regression_adjusted
 from .design import clustered, post_stratified
 from .metrics import Metric, compare, relative_lift
@@ -33,7 +34,7 @@ from .stats import Moments, group_moments
 __all__ = [
     "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
     "SampleRatioMismatchWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
-    "beta_binomial", "block_randomize", "clustered", "compare", "cuped", "group_moments",
+    "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cuped", "group_moments",
     "group_sequential", "mde_means", "mde_proportions", "msprt", "normal_means",
     "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "power_proportions",
     "regression_adjusted", "relative_lift", "sample_size_means", "sample_size_proportions",

@@ -99,3 +99,27 @@ def normal_means(n: Sequence[float], mean: Sequence[float], var: Sequence[float]
     z = stats.norm.isf((1 - credible) / 2)
     return _table(_labels(labels, len(n)), post_mean, post_mean - z * sd, post_mean + z * sd,
                   sample, higher_is_better)
+
+
+def from_stats(stats_: Any, metric: str, **options: Any) -> pd.DataFrame:
+    """Bayesian summary of one metric of an :class:`~.analyze.ExperimentStats` (or raw-row result).
+
+    Proportions use :func:`beta_binomial` (successes ``= n * mean``), means use
+    :func:`normal_means`; ``options`` go to those functions.
+
+    >>> import pandas as pd
+    >>> from causalkit.experiments.analyze import ExperimentStats
+    >>> df = pd.DataFrame({"v": [0] * 4 + [1] * 4, "c": [0, 0, 1, 0, 1, 1, 0, 1]})
+    >>> from_stats(ExperimentStats.from_rows(df, "v", "c"), "c", random_state=0).index.tolist()
+    [0, 1]
+    """
+    st = getattr(stats_, "stats", stats_)
+    if metric not in st.moments:
+        raise OptionError(f"metric {metric!r} is not among {list(st.moments)}")
+    mom, spec = st.moments[metric], st.metrics[metric]
+    if spec.is_ratio or spec.covariate is not None:
+        raise OptionError(f"metric {metric!r}: Bayesian summaries cover plain means and proportions")
+    if spec.kind == "proportion":
+        successes = np.rint(mom.n * mom.mean[:, 0])
+        return beta_binomial(successes, mom.n, labels=st.arms, **options)
+    return normal_means(mom.n, mom.mean[:, 0], mom.var()[:, 0], labels=st.arms, **options)
