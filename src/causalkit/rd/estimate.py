@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import EmptyArmError, NotIdentifiableError, OptionError, TooFewRowsError
 from ..inference import wald
-from ..iv.ratio import wald_ratio
+from ..iv.ratio import ratio_gradient, wald_ratio
 from .bandwidth import Bandwidths, select_bandwidth
 from .combination import covariate_gamma, outcome_combination
 from .kernels import kernel_name
@@ -79,7 +79,7 @@ def rd_estimate(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray | Non
 
     ``h``/``b`` fix the bandwidths (a number or a (left, right) pair; ``b``
     defaults to ``h``); otherwise they are selected with ``bwselect``
-    (``"mserd"`` or ``"msetwo"``).  With a cluster the variance is CR1
+    (``"mserd"``, ``"msetwo"``, ``"cerrd"`` or ``"certwo"``).  With a cluster the variance is CR1
     cluster-robust (rdrobust's default with clusters) unless ``vce`` says otherwise.
     """
     q = p + 1 if q is None else q
@@ -134,7 +134,7 @@ def rd_estimate(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray | Non
                 f"{first:.2e}): a fuzzy RD is not identified")
         tau_cl = wald_ratio(reduced, first)
         bias = np.array([reduced - s_y @ jump_bc, first - s_t @ jump_bc])
-        tau_bc = tau_cl - float(np.array([1 / first, -reduced / first ** 2]) @ bias)
+        tau_bc = tau_cl - float(ratio_gradient(reduced, first) @ bias)  # linearised
         v_y, v_t = _var(fits, s_y, False), _var(fits, s_t, False)
         cov_yt = 0.5 * (_var(fits, s_y + s_t, False) - v_y - v_t)
         first_se = float(np.sqrt(v_t))
