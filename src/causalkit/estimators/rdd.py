@@ -61,8 +61,9 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
     kernel
         ``triangular`` (default), ``epanechnikov`` or ``uniform``.
     bwselect
-        ``mserd`` (one MSE-optimal bandwidth) or ``msetwo`` (one per side);
-        ignored when ``h`` is given (``b`` then defaults to ``h``).
+        ``mserd`` (one MSE-optimal bandwidth), ``msetwo`` (one per side), or their
+        coverage-error-optimal versions ``cerrd`` / ``certwo``; ignored when ``h``
+        is given (``b`` then defaults to ``h``).
     vce
         ``nn`` (nearest-neighbour residuals, ``nnmatch`` neighbours) or
         ``hc0``–``hc3``; with ``cluster=`` the variance is cluster-robust.
