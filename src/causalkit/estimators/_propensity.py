@@ -116,9 +116,12 @@ def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str]) -> None
     """
     if X.shape[1] == 0:
         return
-    treated, control = X[t == 1], X[t == 0]
-    max_t, min_t = treated.max(axis=0), treated.min(axis=0)
-    max_c, min_c = control.max(axis=0), control.min(axis=0)
+    on = (t == 1)[:, None]
+    off = ~on
+    max_t = np.max(X, axis=0, where=on, initial=-np.inf)
+    min_t = np.min(X, axis=0, where=on, initial=np.inf)
+    max_c = np.max(X, axis=0, where=off, initial=-np.inf)
+    min_c = np.min(X, axis=0, where=off, initial=np.inf)
     for j, name in enumerate(names):
         if max_t[j] < min_c[j] or max_c[j] < min_t[j]:
             raise OverlapError(
@@ -312,16 +315,14 @@ def sandwich_variance(psi: np.ndarray, jacobian: np.ndarray, gradient: np.ndarra
     return float(influence @ influence) / n / n
 
 
-def logistic_block(fit: PropensityFit, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Logistic score equations ``Z (t - e)`` and their Jacobian ``-mean(e(1-e) Z Z')``.
+def logistic_jacobian(fit: PropensityFit) -> np.ndarray:
+    """Mean derivative of the logistic score equations ``Z (t - e)``: ``-mean(e(1-e) Z Z')``.
 
     Uses the raw (unclipped) scores: the model is the maximum-likelihood fit.
     """
     Z, e = fit.design, fit.raw_scores
     assert Z is not None
-    psi = Z * (t - e)[:, None]
-    jac = -(Z * (e * (1 - e))[:, None]).T @ Z / len(t)
-    return psi, jac
+    return -(Z.T * (e * (1 - e))) @ Z / len(e)
 
 
 def score_derivative(fit: PropensityFit) -> np.ndarray:
@@ -333,5 +334,5 @@ def score_derivative(fit: PropensityFit) -> np.ndarray:
 __all__ = ["PropensityFit", "POSITIVITY_BOUND", "check_separation", "cross_fit",
            "prepare_observational",
            "default_outcome_model", "default_propensity_model", "finish_scores",
-           "fit_propensity", "folds", "logistic_block", "logit_scores", "positivity",
+           "fit_propensity", "folds", "logistic_jacobian", "logit_scores", "positivity",
            "sandwich_variance", "score_derivative", "expit"]

@@ -28,9 +28,9 @@ import pandas as pd
 
 from ..balance import balance_table, effective_sample_size, propensity_frame
 from ..effect import Effect
-from ..errors import OptionError
+from ..errors import EstimationError, OptionError
 from ..registry import register
-from ._propensity import (fit_propensity, logistic_block, prepare_observational,
+from ._propensity import (fit_propensity, logistic_jacobian, prepare_observational,
                           sandwich_variance, score_derivative)
 
 
@@ -101,15 +101,23 @@ def ipw_estimate(t: np.ndarray, y: np.ndarray, fit: Any, estimand: str = "ATE",
     tau, psi, dpsi, jac, grad = _moments(t, y, e, g, fit.keep, estimand, normalized)
     if not fit.is_default_logistic:
         return tau, float(np.sqrt(sandwich_variance(psi, jac, grad)))
-    psi_b, jac_b = logistic_block(fit, t)
-    n, p, q = len(t), psi_b.shape[1], psi.shape[1]
+    # stacked M-estimator: theta = (logistic coefficients, IPW parameters); the
+    # sandwich g' A^-1 B A^-T g / n is mean(IF^2) / n with IF = psi_stacked @ A^-T g,
+    # computed block by block so no n x (p + q) matrix is formed
+    Z = fit.design
+    n, p, q = len(t), Z.shape[1], psi.shape[1]
     full_jac = np.zeros((p + q, p + q))
-    full_jac[:p, :p] = jac_b
-    full_jac[p:, :p] = dpsi.T @ fit.design / n
+    full_jac[:p, :p] = logistic_jacobian(fit)
+    full_jac[p:, :p] = dpsi.T @ Z / n
     full_jac[p:, p:] = jac
     full_grad = np.concatenate([np.zeros(p), grad])
-    var = sandwich_variance(np.hstack([psi_b, psi]), full_jac, full_grad)
-    return tau, float(np.sqrt(var))
+    try:
+        v = np.linalg.solve(full_jac.T, full_grad)
+    except np.linalg.LinAlgError as err:
+        raise EstimationError("the stacked M-estimation Jacobian is singular (collinear "
+                              "covariates?)") from err
+    influence = (t - fit.raw_scores) * (Z @ v[:p]) + psi @ v[p:]
+    return tau, float(np.sqrt(influence @ influence) / n)
 
 
 @register("ipw", estimand=("ATE", "ATT"), roles=("treatment", "outcome", "covariates"))
