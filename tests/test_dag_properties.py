@@ -12,6 +12,7 @@ from __future__ import annotations
 from itertools import chain, combinations
 
 import networkx as nx
+import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from causalkit.dags import CausalDAG
@@ -120,3 +121,45 @@ def test_validity_check_agrees_with_brute_force(case):
     for k in range(min(3, len(cand)) + 1):
         for z in combinations(cand, k):
             assert bool(dag.is_valid_adjustment(x, y, set(z))) == (frozenset(z) in valid)
+
+
+def _residual_variance(cov: np.ndarray, target: int, given: list[int]) -> float:
+    """Var(target | given) in a Gaussian model with covariance ``cov`` (Schur complement)."""
+    if not given:
+        return float(cov[target, target])
+    s_tg = cov[target, given]
+    return float(cov[target, target] - s_tg @ np.linalg.solve(cov[np.ix_(given, given)], s_tg))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_dags(max_nodes=8), st.integers(0, 2**32 - 1))
+def test_optimal_set_has_smallest_asymptotic_variance(case, seed):
+    """Henckel, Perković & Maathuis (2022), Thm. 3.10, checked in closed form.
+
+    In a linear SEM with unit error variances, the OLS coefficient of X in the
+    regression of Y on X and a valid Z has asymptotic variance
+    Var(Y | X, Z) / (n Var(X | Z)); computed from the exact covariance matrix, the
+    optimal set must attain the minimum over all valid sets found by brute force.
+    """
+    dag, x, y = case
+    dag = CausalDAG(dag.graph.edges, nodes=dag.nodes)  # no latents: O(X, Y) is observable
+    valid = brute_force_valid(dag, x, y)
+    if not valid or not nx.has_path(dag.graph, x, y):  # the theorem assumes Y in De(X)
+        return
+    order = list(dag.nodes)
+    idx = {v: i for i, v in enumerate(order)}
+    rng = np.random.default_rng(seed)
+    b = np.zeros((len(order), len(order)))
+    for u, v in dag.graph.edges:
+        b[idx[v], idx[u]] = rng.uniform(0.5, 1.5) * rng.choice([-1, 1])
+    a = np.linalg.inv(np.eye(len(order)) - b)
+    cov = a @ a.T
+
+    def avar(z):
+        zi = [idx[v] for v in z]
+        return (_residual_variance(cov, idx[y], [idx[x]] + zi)
+                / _residual_variance(cov, idx[x], zi))
+
+    opt = dag.adjustment_set(x, y, kind="optimal")
+    best = min(avar(z) for z in valid)
+    assert avar(opt) <= best * (1 + 1e-8) + 1e-12

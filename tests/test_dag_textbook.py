@@ -144,3 +144,22 @@ def test_peer_failure_confounders_among_many_instruments():
     opt = dag.adjustment_set("X", "Y")
     assert opt == frozenset(conf) | frozenset(noise[:7])  # O-set adds outcome's parents
     assert not opt & set(inst)
+
+
+def test_generalized_criterion_accepts_valid_sets_the_backdoor_criterion_rejects():
+    # Shpitser, VanderWeele & Robins (2010), Fig. 1-style: D is a descendant of X but
+    # not of any causal path, so {U, D} is a valid adjustment set although Pearl's
+    # back-door criterion (no descendants of X) rejects it.
+    dag = CausalDAG([("U", "X"), ("U", "Y"), ("X", "Y"), ("X", "D")])
+    assert "D" in nx.descendants(dag.graph, "X")
+    assert dag.is_valid_adjustment("X", "Y", {"U", "D"})
+    assert dag.adjustment_sets("X", "Y") == sets({"U"})
+    # multiple treatments: X1 -> X2 with a confounder of X2 and Y
+    multi = CausalDAG([("X1", "X2"), ("W", "X2"), ("W", "Y"), ("X2", "Y"), ("X1", "Y")])
+    assert multi.adjustment_sets(["X1", "X2"], "Y") == sets({"W"})
+
+
+def test_outcome_causing_treatment_is_explained():
+    dag = CausalDAG([("Y", "X")])
+    with pytest.raises(NotIdentifiableError, match="outcome is a direct cause"):
+        dag.adjustment_set("X", "Y")

@@ -173,7 +173,8 @@ def optimal_set(p: AdjustmentProblem) -> frozenset | None:
     usable part is completed by the closest minimal separator (see module doc).
     """
     g = p.dag.graph
-    o = frozenset(par for c in p.cn for par in g._pred[c]) - p.forbidden
+    # Y is in cn whenever Y is a descendant of X; otherwise (a null effect) pa(Y) is used
+    o = frozenset(par for c in p.cn | p.ys for par in g._pred[c]) - p.forbidden - p.ys
     o_usable = (o & p.allowed) | p.include
     if o <= p.allowed and p.separates(o_usable):
         return o_usable
@@ -223,6 +224,8 @@ def explain_failure(p: AdjustmentProblem) -> str:
     trail = d_connecting_trail(p.pbd, p.xs, p.ys, z)
     if trail is None:  # pragma: no cover - canonical set would have been valid
         return "no adjustment set exists"
+    if len(trail) == 2:
+        return f"{trail[1]} -> {trail[0]}: the outcome is a direct cause of the treatment"
     hidden = [n for n in trail[1:-1] if n in p.dag.latent_nodes]
     shown = ["{} <-> {}".format(*p.dag._bidirected[n]) for n in hidden
              if p.dag.is_bidirected_latent(n)]
