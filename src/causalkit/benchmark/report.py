@@ -20,7 +20,7 @@ import pandas as pd
 
 #: Columns of the printed summary table.
 TABLE_COLUMNS = ["dataset", "method", "estimand", "n_fits", "n_failed", "truth", "bias", "rmse",
-                 "coverage", "mean_ci_width", "median_time_s"]
+                 "coverage", "coverage_mcse", "mean_ci_width", "median_time_s"]
 
 
 def _cell(value: Any, digits: int) -> str:
