@@ -19,14 +19,16 @@ import numpy as np
 import pandas as pd
 
 #: Columns of the printed summary table.
-TABLE_COLUMNS = ["dataset", "method", "estimand", "n_fits", "n_failed", "truth", "bias", "rmse",
-                 "coverage", "coverage_mcse", "mean_ci_width", "median_time_s"]
+TABLE_COLUMNS = ["dataset", "method", "estimand", "n_fits", "n_failed", "truth", "mean_estimate",
+                 "bias", "rmse", "coverage", "coverage_mcse", "mean_ci_width", "median_time_s"]
 
 
 def _cell(value: Any, digits: int) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (float, np.floating)):
+        if abs(value) >= 10 ** digits:
+            return f"{value:,.0f}"
         return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
     return str(value).replace("|", "\\|")
 

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     n_fits = len(result.results)
     print(f"\n{n_fits} fits in {elapsed:.1f} s (alpha = {args.alpha}; coverage Monte Carlo SE "
           f"~ {((1 - args.alpha) * args.alpha / max(args.reps, 1)) ** 0.5:.3f} at {args.reps} "
-          "replications)")
+          "replications of a synthetic dataset; real datasets are fitted once)")
     if args.out:
         paths = result.save(args.out)
         print("wrote " + ", ".join(paths.values()))
