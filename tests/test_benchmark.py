@@ -170,3 +170,9 @@ def test_effect_estimand_selects_the_truth():
         registry.unregister("att_stub_for_test")
     truth = datasets.nonlinear_heterogeneous(n=100).truth["ATT"]
     assert res.results["truth"].iloc[0] == pytest.approx(truth)
+
+
+def test_progress_bar_when_asked(capsys):
+    res = run(["difference_in_means"], {"randomized": {"n": 60}}, reps=3, progress=True)
+    assert len(res.results) == 3
+    assert "benchmark" in capsys.readouterr().err  # tqdm writes its bar to stderr

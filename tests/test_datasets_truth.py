@@ -179,3 +179,17 @@ def test_every_generator_has_dag_truth_and_roles(name):
     if ds.dag is not None and ds.design == "backdoor":
         assert sorted(ds.dag.adjustment_set(ds.treatment, ds.outcome, kind="minimal")) == \
             sorted(ds.adjustment)
+
+
+def test_weak_overlap_share_of_extreme_propensities():
+    """P(e(X) outside [0.05, 0.95]) = P(|N(0, c^2)| > logit(0.95)) in closed form."""
+    from scipy import special, stats
+
+    c, n = 4.0, 200_000
+    ds = datasets.weak_overlap(n=n, confounding=c, seed=12)
+    e = special.expit(c / np.sqrt(2) * (ds.data["x1"] + ds.data["x2"]))
+    share = float(((e < 0.05) | (e > 0.95)).mean())
+    expected = 2 * stats.norm.sf(special.logit(0.95) / c)
+    within(share, expected, np.sqrt(expected * (1 - expected) / n))
+    # and the treatment really follows that propensity: mean of t equals mean of e
+    within(ds.data["t"].mean(), e.mean(), np.sqrt(np.mean(e * (1 - e)) / n))
