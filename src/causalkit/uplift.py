@@ -112,6 +112,16 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
 
 
+def _curve(kind: str, y: Any, t: Any, score: Any) -> UpliftCurve:
+    y, t, score = _arrays(y, t, score)
+    k, n_t, n_c, y_t, y_c = _cumulative(y, t, score)
+    if kind == "qini":
+        gain = y_t - _ratio(y_c * n_t, n_c.astype(float))
+    else:
+        gain = (_ratio(y_t, n_t.astype(float)) - _ratio(y_c, n_c.astype(float))) * k
+    return UpliftCurve(kind, k / y.size, k, gain)
+
+
 def qini_curve(y: Any, t: Any, score: Any) -> UpliftCurve:
     """Qini curve ``Q(k) = Y_t(k) - Y_c(k) N_t(k) / N_c(k)`` at every score boundary.
 
@@ -119,10 +129,7 @@ def qini_curve(y: Any, t: Any, score: Any) -> UpliftCurve:
     >>> c.gain.tolist()
     [0.0, 1.0, 1.0, -1.0, 0.0]
     """
-    y, t, score = _arrays(y, t, score)
-    k, n_t, n_c, y_t, y_c = _cumulative(y, t, score)
-    gain = y_t - _ratio(y_c * n_t, n_c.astype(float))
-    return UpliftCurve("qini", k / y.size, k, gain)
+    return _curve("qini", y, t, score)
 
 
 def uplift_curve(y: Any, t: Any, score: Any) -> UpliftCurve:
@@ -132,10 +139,7 @@ def uplift_curve(y: Any, t: Any, score: Any) -> UpliftCurve:
     >>> c.gain.tolist()
     [0.0, 1.0, 1.0, -1.5, 0.0]
     """
-    y, t, score = _arrays(y, t, score)
-    k, n_t, n_c, y_t, y_c = _cumulative(y, t, score)
-    gain = (_ratio(y_t, n_t.astype(float)) - _ratio(y_c, n_c.astype(float))) * k
-    return UpliftCurve("uplift", k / y.size, k, gain)
+    return _curve("uplift", y, t, score)
 
 
 def qini_coefficient(y: Any, t: Any, score: Any) -> float:

@@ -110,6 +110,25 @@ def check_classifier(model: Any, role: str = "propensity_model") -> Any:
     return model
 
 
+def cross_fit_models(outcome_model: Any, propensity_model: Any, final_model: Any, cv: Any,
+                     with_final: bool = True) -> tuple[Any, Any, Any, int]:
+    """Checked ``(outcome, propensity, final, cv)`` for the cross-fitted learners.
+
+    Defaults: :func:`default_regressor`, :func:`default_classifier` and
+    :func:`default_effect_regressor`; ``final`` is ``None`` when not ``with_final``.
+
+    >>> m, g, f, cv = cross_fit_models(None, None, None, 5)
+    >>> type(g).__name__, f.max_depth, cv
+    ('HistGradientBoostingClassifier', 2, 5)
+    """
+    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2:
+        raise OptionError(f"cv must be an integer >= 2, got {cv!r}")
+    outcome = model_or_default(outcome_model, default_regressor, "outcome_model")
+    final = (model_or_default(final_model, default_effect_regressor, "final_model")
+             if with_final else None)
+    return outcome, check_classifier(propensity_model), final, int(cv)
+
+
 @dataclass(frozen=True)
 class AteResult:
     """An ATE with its standard error and how the latter was obtained."""
@@ -292,6 +311,6 @@ def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
 
 
 __all__ = ["AteResult", "DEFAULT_BOOTSTRAP", "LearnerPlan", "bootstrap_ate", "check_classifier",
-           "covariate_matrix", "default_classifier", "default_effect_regressor",
+           "covariate_matrix", "cross_fit_models", "default_classifier", "default_effect_regressor",
            "default_regressor", "dr_score_ate",
            "fit_learner", "make_predictor", "model_or_default"]

@@ -32,8 +32,7 @@ from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
 from ._metalearners import (
-    AteResult, LearnerPlan, check_classifier, default_regressor, fit_learner,
-    model_or_default,
+    AteResult, LearnerPlan, cross_fit_models, fit_learner,
 )
 
 
@@ -69,10 +68,7 @@ def causal_forest(data: pd.DataFrame, treatment: str, outcome: str,
     if not isinstance(n_estimators, (int, np.integer)) or n_estimators < 4 \
             or n_estimators % 4:
         raise OptionError(f"n_estimators must be a positive multiple of 4, got {n_estimators!r}")
-    if not isinstance(cv, (int, np.integer)) or cv < 2:
-        raise OptionError(f"cv must be an integer >= 2, got {cv!r}")
-    m = model_or_default(outcome_model, default_regressor, "outcome_model")
-    g = check_classifier(propensity_model)
+    m, g, _, cv = cross_fit_models(outcome_model, propensity_model, None, cv, with_final=False)
 
     def build() -> CausalForestDML:
         return CausalForestDML(model_y=m, model_t=g, discrete_treatment=True, cv=cv,

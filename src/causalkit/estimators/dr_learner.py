@@ -39,8 +39,7 @@ from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
 from ._metalearners import (
-    AteResult, LearnerPlan, check_classifier, default_effect_regressor, default_regressor,
-    dr_score_ate, fit_learner, model_or_default,
+    AteResult, LearnerPlan, cross_fit_models, dr_score_ate, fit_learner,
 )
 
 
@@ -82,11 +81,7 @@ def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
     """
     if not 0.0 <= float(min_propensity) < 0.5:
         raise OptionError(f"min_propensity must be in [0, 0.5), got {min_propensity!r}")
-    if not isinstance(cv, (int, np.integer)) or cv < 2:
-        raise OptionError(f"cv must be an integer >= 2, got {cv!r}")
-    mu = model_or_default(outcome_model, default_regressor, "outcome_model")
-    g = check_classifier(propensity_model)
-    final = model_or_default(final_model, default_effect_regressor, "final_model")
+    mu, g, final, cv = cross_fit_models(outcome_model, propensity_model, final_model, cv)
 
     def build() -> DRLearner:
         return DRLearner(model_propensity=g, model_regression=mu, model_final=final, cv=cv,

@@ -26,16 +26,13 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
 import pandas as pd
 from econml.dml import NonParamDML
 
 from ..effect import Effect
-from ..errors import OptionError
 from ..registry import register
 from ._metalearners import (
-    DEFAULT_BOOTSTRAP, LearnerPlan, check_classifier, default_effect_regressor,
-    default_regressor, fit_learner, model_or_default,
+    DEFAULT_BOOTSTRAP, LearnerPlan, cross_fit_models, fit_learner,
 )
 
 
@@ -63,11 +60,7 @@ def r_learner(data: pd.DataFrame, treatment: str, outcome: str,
         Bootstrap refits for the ATE standard error (0 to skip); seed of the folds
         and of the resamples.
     """
-    if not isinstance(cv, (int, np.integer)) or cv < 2:
-        raise OptionError(f"cv must be an integer >= 2, got {cv!r}")
-    m = model_or_default(outcome_model, default_regressor, "outcome_model")
-    g = check_classifier(propensity_model)
-    final = model_or_default(final_model, default_effect_regressor, "final_model")
+    m, g, final, cv = cross_fit_models(outcome_model, propensity_model, final_model, cv)
 
     def build() -> NonParamDML:
         return NonParamDML(model_y=m, model_t=g, model_final=final, discrete_treatment=True,
