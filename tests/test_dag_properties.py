@@ -163,3 +163,27 @@ def test_optimal_set_has_smallest_asymptotic_variance(case, seed):
     opt = dag.adjustment_set(x, y, kind="optimal")
     best = min(avar(z) for z in valid)
     assert avar(opt) <= best * (1 + 1e-8) + 1e-12
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_dags())
+def test_instruments_against_definition(case):
+    """Unconditional instruments equal those found by checking every node; conditional ones hold."""
+    dag, x, y = case
+    if nx.has_path(dag.graph, y, x):
+        return
+    g = dag.graph
+    on_causal = {v for v in nx.descendants(g, x) if v == y or nx.has_path(g, v, y)}
+    pbd = g.copy()
+    pbd.remove_edges_from([(x, w) for w in g.successors(x) if w in on_causal])
+    de_x = nx.descendants(g, x) | {x}
+    expected = {z for z in dag.observed_nodes if z not in de_x and z != y
+                and not nx.is_d_separator(g, {z}, {x}, set())
+                and nx.is_d_separator(pbd, {z}, {y}, set())}
+    found = dag.instruments(x, y)
+    assert {i.instrument for i in found if not i.conditional} == expected
+    for i in found:
+        w = set(i.conditioning)
+        assert not (w & de_x) and not (w & dag.latent_nodes)
+        assert nx.is_d_separator(pbd, {i.instrument}, {y}, w)
+        assert not nx.is_d_separator(g, {i.instrument}, {x}, w)

@@ -41,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--kind", choices=KINDS, default="optimal",
                    help="which set identify() uses (default: optimal)")
     a.add_argument("--max-paths", type=int, default=50, help="back-door paths to list")
+    a.add_argument("--max-sets", type=int, default=100, help="minimal sets to list")
     a.set_defaults(func=run)
 
 
@@ -65,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     x, y = args.exposure, args.outcome
     xs, ys = dag._treatment_outcome(x, y)
     print(f"Effect of {', '.join(sorted(map(str, xs)))} on {', '.join(sorted(map(str, ys)))}")
-    print(f"minimal adjustment sets: {_fmt(dag.adjustment_sets(xs, ys, kind='minimal'))}")
+    minimal = dag.adjustment_sets(xs, ys, kind="minimal", limit=args.max_sets)
+    more = f" (first {args.max_sets} found)" if len(minimal) == args.max_sets else ""
+    print(f"minimal adjustment sets{more}: {_fmt(minimal)}")
     opt = dag.adjustment_sets(xs, ys, kind="optimal")
     print(f"optimal adjustment set: {_fmt(opt)}")
     given = opt[0] if opt else frozenset()

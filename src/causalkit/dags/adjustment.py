@@ -31,6 +31,7 @@ False
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Iterator
 
 import networkx as nx
@@ -189,8 +190,11 @@ def optimal_set(p: AdjustmentProblem) -> frozenset | None:
 
 def adjustment_sets(dag: CausalDAG, x: NodeSet | None = None, y: NodeSet | None = None,
                     kind: str = "minimal", include: NodeSet = (),
-                    exclude: NodeSet = ()) -> list[frozenset]:
+                    exclude: NodeSet = (), limit: int | None = None) -> list[frozenset]:
     """Adjustment sets of ``kind``: ``[]`` means no valid set, ``[frozenset()]`` the empty set.
+
+    There can be exponentially many minimal sets; ``limit`` stops the listing after
+    that many (each found with polynomial delay).
 
     >>> dag = CausalDAG([("W", "X"), ("W", "M"), ("X", "M"), ("M", "Y")])
     >>> dag.adjustment_sets("X", "Y")
@@ -202,7 +206,7 @@ def adjustment_sets(dag: CausalDAG, x: NodeSet | None = None, y: NodeSet | None 
     if p.include & p.forbidden:
         return []
     if kind == "minimal":
-        return sorted_sets(iter_minimal_sets(p))
+        return sorted_sets(islice(iter_minimal_sets(p), limit))
     if kind == "smallest":
         z = minimum_separator(p.moral(), set(p.xs), set(p.ys), set(p.include), set(p.allowed))
     elif kind == "canonical":

@@ -288,11 +288,16 @@ class CausalDAG:
 
     def adjustment_sets(self, x: NodeSet | None = None, y: NodeSet | None = None,
                         kind: str = "minimal", include: NodeSet = (),
-                        exclude: NodeSet = ()) -> list[frozenset]:
-        """Adjustment sets of the given kind ([] = none exists, [frozenset()] = empty set works)."""
+                        exclude: NodeSet = (), limit: int | None = None) -> list[frozenset]:
+        """Adjustment sets of the given kind ([] = none exists, [frozenset()] = empty set works).
+
+        ``kind`` is "minimal" (all minimal sets, at most ``limit``), "smallest",
+        "canonical" or "optimal"; see :mod:`causalkit.dags.adjustment`.
+        """
         from .adjustment import adjustment_sets
 
-        return adjustment_sets(self, x, y, kind=kind, include=include, exclude=exclude)
+        return adjustment_sets(self, x, y, kind=kind, include=include, exclude=exclude,
+                               limit=limit)
 
     def adjustment_set(self, x: NodeSet | None = None, y: NodeSet | None = None,
                        kind: str = "optimal", include: NodeSet = (),

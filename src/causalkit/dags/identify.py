@@ -23,6 +23,9 @@ from .frontdoor import frontdoor_sets
 from .graph import CausalDAG, NodeSet, names
 from .instruments import Instrument, instruments
 
+#: at most this many minimal sets are listed in an Identification
+MAX_LISTED = 20
+
 
 @dataclass(frozen=True)
 class Identification:
@@ -68,14 +71,15 @@ def identify(dag: CausalDAG, x: NodeSet | None = None, y: NodeSet | None = None,
     chosen = adjustment_sets(dag, xs, ys, kind=kind)
     if chosen:
         z = chosen[0]
-        minimal = tuple(adjustment_sets(dag, xs, ys, kind="minimal"))
+        minimal = tuple(adjustment_sets(dag, xs, ys, kind="minimal", limit=MAX_LISTED))
         if z:
             why = (f"adjusting for {names(z)} ({kind} set) blocks every back-door path from "
                    f"{xl} to {yl} and includes no descendant of a causal path")
         else:
             why = (f"no adjustment is needed: the empty set is a valid adjustment set "
                    f"(every back-door path from {xl} to {yl} is already blocked)")
-        notes = (f"minimal adjustment sets: {', '.join(names(s) for s in minimal)}",)
+        more = f" (first {MAX_LISTED} found)" if len(minimal) == MAX_LISTED else ""
+        notes = (f"minimal adjustment sets{more}: {', '.join(names(s) for s in minimal)}",)
         return Identification("backdoor", tx, ty, why, adjustment_set=z,
                               adjustment_sets=minimal, notes=notes)
     failure = explain_failure(AdjustmentProblem.build(dag, xs, ys))

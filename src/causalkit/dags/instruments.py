@@ -3,10 +3,12 @@
 Z is an instrument for X -> Y given W (Brito & Pearl 2002; van der Zander,
 Textor & Liśkiewicz 2015) if W contains no descendant of X, Z is d-connected
 to X given W, and Z is d-separated from Y given W in the graph without the
-first edges of the causal paths from X to Y.  For each candidate Z the empty
-set is tried first, then the nearest separator of Z and Y (a minimal
-separator among observed non-descendants of X), which finds every ancestral
-instrument; each answer is verified against the definition.
+first edges of the causal paths from X to Y.  Unconditional instruments are
+found with two Bayes-ball passes; for each remaining cause Z of X, a minimal
+separator W of Z and Y among observed non-descendants of X (on the moralized
+ancestral graph of Z ∪ Y) is tried as the conditioning set, and kept when Z is
+still d-connected to X given W.  Every answer is verified against the
+definition; conditional instruments that are not causes of X are not searched.
 
 Example
 -------
@@ -20,9 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
-
-from ._graphs import causal_nodes, descendants_of, moral_ancestral, proper_backdoor_graph
+from ._graphs import (ancestors_of, causal_nodes, d_connected_nodes, d_connecting_trail,
+                      descendants_of, moral_ancestral, proper_backdoor_graph)
 from .graph import CausalDAG, NodeSet, names
 from .separators import find_minimal_separator
 
@@ -45,22 +46,25 @@ class Instrument:
 
 def instruments(dag: CausalDAG, x: NodeSet | None = None,
                 y: NodeSet | None = None) -> list[Instrument]:
-    """Every observed node that is an instrument (possibly conditional) for X -> Y."""
+    """Every observed instrument for X -> Y: unconditional ones, and conditional ones among the causes of X."""
     xs, ys = dag._treatment_outcome(x, y)
     g = dag.graph
     de_x = descendants_of(g, xs)
     pbd = proper_backdoor_graph(g, xs, causal_nodes(g, xs, ys))
     allowed = {n for n in g if n not in dag.latent_nodes and n not in de_x and n not in ys}
+    linked_to_x = d_connected_nodes(g, xs, ())
+    linked_to_y = d_connected_nodes(pbd, ys, ())
+    causes_of_x = ancestors_of(g, xs)
     found = []
     for z in sorted(allowed, key=str):
-        cands = [frozenset()]
-        adj = moral_ancestral(pbd, {z} | set(ys))
+        if z in linked_to_x and z not in linked_to_y:
+            found.append(Instrument(z))
+            continue
+        if z not in causes_of_x:
+            continue
+        adj = moral_ancestral(pbd, ys | {z})
         w = find_minimal_separator(adj, {z}, set(ys), set(), allowed - {z})
-        if w:
-            cands.append(w)
-        for cond in cands:
-            if (nx.is_d_separator(pbd, {z}, set(ys), set(cond))
-                    and not nx.is_d_separator(g, {z}, set(xs), set(cond))):
-                found.append(Instrument(z, cond))
-                break
+        if (w and d_connecting_trail(pbd, {z}, ys, w) is None
+                and d_connecting_trail(g, {z}, xs, w) is not None):
+            found.append(Instrument(z, w))
     return sorted(found, key=lambda i: (i.conditional, len(i.conditioning), str(i.instrument)))
