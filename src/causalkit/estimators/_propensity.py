@@ -116,12 +116,10 @@ def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str]) -> None
     """
     if X.shape[1] == 0:
         return
-    on = (t == 1)[:, None]
-    off = ~on
-    max_t = np.max(X, axis=0, where=on, initial=-np.inf)
-    min_t = np.min(X, axis=0, where=on, initial=np.inf)
-    max_c = np.max(X, axis=0, where=off, initial=-np.inf)
-    min_c = np.min(X, axis=0, where=off, initial=np.inf)
+    on = t == 1
+    X1, X0 = X[on], X[~on]
+    max_t, min_t = X1.max(axis=0), X1.min(axis=0)
+    max_c, min_c = X0.max(axis=0), X0.min(axis=0)
     for j, name in enumerate(names):
         if max_t[j] < min_c[j] or max_c[j] < min_t[j]:
             raise OverlapError(
@@ -189,6 +187,62 @@ def _predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
     return proba[:, classes.index(1)].astype(float)
 
 
+def logistic_newton(Z: np.ndarray, t: np.ndarray, tol: float = 1e-10,
+                    max_iter: int = 50, raise_on_failure: bool = True) -> np.ndarray:
+    """Unpenalized logistic-regression MLE by Newton–Raphson (IRLS), started at zero.
+
+    ``Z`` is the full design (include the intercept column).  Each step forms
+    the information ``Z' W Z`` with one BLAS product on float64 and solves the
+    small p x p system; a step that lowers the log-likelihood is halved.  It
+    stops when the largest coefficient step falls below ``tol`` (typically in
+    6-8 steps) and raises :class:`EstimationError` if it does not converge
+    (with ``raise_on_failure=False`` it returns the last iterate instead).
+
+    >>> import numpy as np
+    >>> Z = np.column_stack([np.ones(6), [-2., -1., 0., 1., 2., 0.5]])
+    >>> beta = logistic_newton(Z, np.array([0, 1, 0, 1, 1, 0]))
+    >>> bool(np.allclose(Z.T @ (np.array([0, 1, 0, 1, 1, 0]) - expit(Z @ beta)), 0, atol=1e-9))
+    True
+    """
+    tf = np.asarray(t, dtype=float)
+    beta = np.zeros(Z.shape[1])
+    eta = np.zeros(len(tf))
+
+    def loglik(eta: np.ndarray) -> float:
+        # sum t * eta - log(1 + exp(eta)), stably
+        return float(tf @ eta - np.logaddexp(0.0, eta).sum())
+
+    current = loglik(eta)
+    for _ in range(max_iter):
+        e = expit(eta)
+        w = e * (1.0 - e)
+        info = (Z.T * w) @ Z
+        grad = Z.T @ (tf - e)
+        try:
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError as err:
+            raise EstimationError("the logistic propensity model is singular (collinear "
+                                  "covariates?)") from err
+        for _half in range(30):           # step halving keeps the likelihood increasing
+            new_eta = Z @ (beta + step)
+            new = loglik(new_eta)
+            if new >= current - 1e-12 * abs(current):
+                break
+            step = step / 2
+        beta, eta, current = beta + step, new_eta, new
+        if float(np.max(np.abs(step))) < tol:
+            return beta
+    if raise_on_failure:
+        raise EstimationError(f"the logistic propensity model did not converge in {max_iter} "
+                              "Newton steps (near-separation?); pass propensity_model=")
+    return beta
+
+
+def logistic_newton_gradient(Z: np.ndarray, t: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Mean logistic score ``Z' (t - e) / n``: zero at the maximum-likelihood fit."""
+    return Z.T @ (t - scores) / len(t)
+
+
 def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
                    model: Any = None, *, trim: float | None = None,
                    clip: float | None = None, warn: bool = True) -> PropensityFit:
@@ -197,8 +251,9 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
     Parameters
     ----------
     model
-        Any scikit-learn classifier with ``predict_proba``; ``None`` for the
-        default unpenalized logistic regression on standardized covariates.
+        Any scikit-learn classifier with ``predict_proba`` (fitted by sklearn);
+        ``None`` for the default unpenalized logistic regression on
+        standardized covariates, fitted by :func:`logistic_newton`.
     trim
         Drop (``keep = False``) units whose score lies outside ``[trim, 1 - trim]``
         (Crump et al. 2009 use 0.1).
@@ -208,17 +263,29 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
     trim, clip = _check_bound("trim", trim), _check_bound("clip", clip)
     check_separation(X, t, names)
     is_default = model is None
-    estimator = default_propensity_model() if is_default else clone(model)
-    try:
-        estimator.fit(X, t)
-    except (ValueError, np.linalg.LinAlgError) as err:
-        raise EstimationError(f"the propensity model could not be fitted: {err}") from err
-    raw = _predict_proba(estimator, X)
+    design = None
+    if is_default:
+        mean, scale = X.mean(axis=0), X.std(axis=0)
+        design = np.empty((len(t), X.shape[1] + 1))
+        design[:, 0] = 1.0
+        np.subtract(X, mean, out=design[:, 1:])
+        design[:, 1:] /= scale
+        beta = logistic_newton(design, t, raise_on_failure=False)
+        raw = expit(design @ beta)
+        if not np.all(np.abs(logistic_newton_gradient(design, t, raw)) < 1e-6):
+            positivity(raw, t, warn=False)   # diverging under separation: name it "no overlap"
+            raise EstimationError("the logistic propensity model did not converge "
+                                  "(near-separation?); pass propensity_model=")
+    else:
+        estimator = clone(model)
+        try:
+            estimator.fit(X, t)
+        except (ValueError, np.linalg.LinAlgError) as err:
+            raise EstimationError(f"the propensity model could not be fitted: {err}") from err
+        raw = _predict_proba(estimator, X)
     fit = finish_scores(raw, t, trim=trim, clip=clip, warn=warn)
     fit.is_default_logistic = is_default
-    if is_default:
-        scale = X.std(axis=0)
-        fit.design = np.column_stack([np.ones(len(t)), (X - X.mean(axis=0)) / scale])
+    fit.design = design
     fit.diagnostics["propensity_model"] = ("logistic regression (unpenalized, standardized "
                                            "covariates)" if is_default else repr(model))
     return fit
@@ -334,5 +401,5 @@ def score_derivative(fit: PropensityFit) -> np.ndarray:
 __all__ = ["PropensityFit", "POSITIVITY_BOUND", "check_separation", "cross_fit",
            "prepare_observational",
            "default_outcome_model", "default_propensity_model", "finish_scores",
-           "fit_propensity", "folds", "logistic_jacobian", "logit_scores", "positivity",
+           "fit_propensity", "folds", "logistic_jacobian", "logistic_newton", "logit_scores", "positivity",
            "sandwich_variance", "score_derivative", "expit"]
