@@ -28,6 +28,7 @@ DEFAULT_DATASETS: dict[str, dict] = {
     "iv_unobserved_confounder": {"n": 500},
     "sharp_rd": {"n": 1000},
     "did_2x2": {"n_units": 300},
+    "staggered_did_panel": {"n_units": 200},
 }
 
 #: Default replications per dataset.
