@@ -91,13 +91,79 @@ def test_with_replacement_matches_brute_force(estimand, k, caliper):
     ref, ref_se, dropped = _brute(df, estimand, k, caliper)
     eff = causalkit.estimate(df, "t", "y", method="propensity_matching",
                              covariates=["x1", "x2"], estimand=estimand, n_neighbors=k,
-                             caliper=caliper)
+                             caliper=caliper, variance="ai2006")
     assert eff.estimate == pytest.approx(ref, abs=1e-9)
     assert eff.std_error == pytest.approx(ref_se, abs=1e-9)
     assert eff.diagnostics["n_dropped_caliper"] == dropped
     if caliper is not None:
         assert dropped > 0  # the narrow caliper really binds in this design
     assert "Abadie-Imbens (2006)" in eff.inference
+    assert "treated as known" in eff.inference
+
+
+def _brute_ai2016_adjustment(df, estimand, k, L=2):
+    """Abadie & Imbens (2016) estimated-score term, with loops and the raw design [1, X]."""
+    ls = _logit_score(df)
+    t, y = df.t.to_numpy(), df.y.to_numpy()
+    Z = sm.add_constant(df[["x1", "x2"]].to_numpy())
+    n = len(y)
+    e = expit(ls)
+    f = e * (1 - e)
+    info = sum(f[i] * np.outer(Z[i], Z[i]) for i in range(n)) / n
+    cov = {}
+    for w in (0, 1):
+        arm = np.nonzero(t == w)[0]
+        cov[w] = np.zeros((n, Z.shape[1]))
+        for i in range(n):
+            near = arm[np.argsort(np.abs(ls[arm] - ls[i]), kind="stable")[:L]]
+            zc = Z[near] - Z[near].mean(axis=0)
+            cov[w][i] = zc.T @ (y[near] - y[near].mean()) / (L - 1)
+    if estimand == "ATE":
+        c = sum(f[i] * (cov[1][i] / e[i] + cov[0][i] / (1 - e[i])) for i in range(n)) / n
+        return -c @ np.linalg.solve(info, c) / n
+    a = 1 if estimand == "ATT" else 0
+    ea = e if a == 1 else 1 - e
+    n_a = int((t == a).sum())
+    c = sum(f[i] * (cov[a][i] + ea[i] / (1 - ea[i]) * cov[1 - a][i]) for i in range(n)) / n_a
+    mu = {1: y.astype(float).copy(), 0: y.astype(float).copy()}
+    treated, control = np.nonzero(t == 1)[0], np.nonzero(t == 0)[0]
+    for src, tgt, w in ((treated, control, 0), (control, treated, 1)):
+        for i, chosen in _brute_direction(ls, src, tgt, k, np.inf).items():
+            mu[w][i] = np.mean(y[chosen])
+    effect = mu[1] - mu[0]
+    tau = effect[t == a].mean()
+    d = sum(Z[i] * f[i] * (effect[i] - tau) for i in range(n)) / n_a
+    return (-c @ np.linalg.solve(info, c) + d @ np.linalg.solve(info, d)) / n
+
+
+@pytest.mark.parametrize("estimand", ["ATT", "ATC", "ATE"])
+@pytest.mark.parametrize("k", [1, 3])
+def test_estimated_score_adjustment_matches_brute_force(estimand, k):
+    df = _data(6, n=300)
+    _, ref_se, _ = _brute(df, estimand, k, None)
+    ref_var = ref_se**2 + _brute_ai2016_adjustment(df, estimand, k)
+    eff = causalkit.estimate(df, "t", "y", method="propensity_matching",
+                             covariates=["x1", "x2"], estimand=estimand, n_neighbors=k,
+                             caliper=None)
+    assert eff.std_error == pytest.approx(np.sqrt(ref_var), rel=1e-7)
+    assert eff.diagnostics["std_error_known_score"] == pytest.approx(ref_se, rel=1e-9)
+    assert "Abadie-Imbens (2016)" in eff.inference
+    if estimand == "ATE":      # the ATE adjustment is never positive
+        assert eff.std_error < ref_se
+
+
+def test_variance_option_validation():
+    from sklearn.linear_model import LogisticRegression
+
+    df = _data(5)
+    kw = dict(method="propensity_matching", covariates=["x1", "x2"])
+    with pytest.raises(OptionError, match="variance"):
+        causalkit.estimate(df, "t", "y", variance="bootstrap", **kw)
+    with pytest.raises(OptionError, match="built-in logistic"):
+        causalkit.estimate(df, "t", "y", variance="ai2016",
+                           propensity_model=LogisticRegression(), **kw)
+    eff = causalkit.estimate(df, "t", "y", propensity_model=LogisticRegression(), **kw)
+    assert "user propensity_model" in eff.inference
 
 
 def _brute_greedy(df, k, caliper):

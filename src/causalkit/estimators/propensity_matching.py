@@ -15,8 +15,13 @@ Standard errors
     ``K_M(i)`` the (weighted) number of times unit ``i`` is used as a match and
     the conditional variance estimated by matching ``J`` units within the same
     arm (``sigma^2_i = J/(J+1) (y_i - mean of its J neighbours)^2``, Abadie,
-    Drukker, Herr & Imbens 2004).  The score is treated as known; Abadie &
-    Imbens (2016) show that for the ATE this is conservative.
+    Drukker, Herr & Imbens 2004).  With the built-in logistic propensity
+    model (default ``variance="ai2016"``) the Abadie & Imbens (2016,
+    Econometrica 84:781) adjustment for matching on the *estimated* score is
+    added (:func:`estimated_score_adjustment`): negative for the ATE, either
+    sign for the ATT/ATC.  ``variance="ai2006"`` (and any user
+    ``propensity_model``) treats the score as known, which over-covers for
+    the ATE.
   * without replacement: the paired variance of the matched differences
     (Austin & Small 2014), ATT and ATC only.
 
@@ -42,7 +47,7 @@ from ..balance import balance_table, propensity_frame
 from ..effect import Effect
 from ..errors import EstimationError, OptionError
 from ..registry import register
-from ._propensity import fit_propensity, logit_scores, prepare_observational
+from ._propensity import expit, fit_propensity, logit_scores, prepare_observational
 
 
 @dataclass
@@ -210,8 +215,90 @@ def _usage(matches: Matches, n: int) -> tuple[np.ndarray, np.ndarray]:
     return K, Q
 
 
+def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
+                               design: np.ndarray, estimand: str, k: int, L: int,
+                               order: np.ndarray | None = None) -> float:
+    """Abadie–Imbens (2016) correction to ``N Var`` for matching on an estimated logit score.
+
+    The score is the linear index of a logistic model fitted by maximum
+    likelihood on ``design`` (``Z``, with intercept); ``e = expit(score)``,
+    ``f = e (1 - e)`` and ``I = mean(f Z Z')`` the information matrix.  With
+    ``cov_w(i)`` the covariance of ``Z`` and ``y`` among the ``L`` units of arm
+    ``w`` nearest to unit ``i`` in the score (Abadie & Imbens 2016, Sec. 5):
+
+    * ATE: ``- c' I^-1 c`` with ``c = mean((1 - e) cov_1 + e cov_0)``
+      (``= mean(f [cov_1 / e + cov_0 / (1 - e)])``); never positive.
+    * ATT: ``- c' I^-1 c + d' I^-1 d`` with
+      ``c = sum(e (1 - e) cov_1 + e^2 cov_0) / N_1`` and
+      ``d = sum(Z f (mu1_i - mu0_i - tau)) / N_1``, the derivative of the
+      ATT in the logistic coefficients; ``mu_w`` are the matching imputations
+      (observed outcome in the own arm, mean of the ``k`` matches in the other).
+    * ATC: the ATT with the arms' roles swapped (``e -> 1 - e``).
+
+    Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.
+    """
+    n = len(y)
+    e = expit(score)
+    f = e * (1.0 - e)
+    if order is None:
+        order = np.argsort(score, kind="stable")
+    if L < 2:
+        raise OptionError("the estimated-score adjustment needs at least 2 within-arm "
+                          "neighbours (variance_neighbours >= 2)")
+    arms = {arm: order[t[order] == arm] for arm in (0, 1)}
+    # per-unit weights of cov_1 and cov_0 in c
+    if estimand == "ATE":
+        a1, a0, denom = 1.0 - e, e, float(n)
+    elif estimand == "ATT":
+        a1, a0, denom = f, e * e, float((t == 1).sum())
+    else:   # ATC: treated and control swap roles, e -> 1 - e
+        a1, a0, denom = (1.0 - e) ** 2, f, float((t == 0).sum())
+    # c = sum_i a_w(i) cov_w(i) / denom.  Because sum_l (y_l - ybar) = 0, cov_w(i) =
+    # sum_l Z_l (y_l - ybar) / (L - 1): accumulate the weights a_w(i) (y_l - ybar) on
+    # each neighbour l, then one product with Z gives c.
+    acc = np.zeros(n)
+    for arm, weight in ((1, a1), (0, a0)):
+        idx = arms[arm]
+        if len(idx) < L:
+            raise EstimationError(f"arm {arm} has {len(idx)} units; the estimated-score "
+                                  f"adjustment needs at least {L}")
+        pos, _ = nearest_in_sorted(score, score[idx], L)
+        nb = idx[pos]                                   # n x L global indices
+        yc = y[nb]
+        yc -= yc.mean(axis=1, keepdims=True)
+        acc += np.bincount(nb.ravel(), weights=(yc * weight[:, None]).ravel(), minlength=n)
+    c = design.T @ acc / ((L - 1) * denom)
+    root = design * np.sqrt(f)[:, None]
+    info = root.T @ root / n
+    try:
+        info_inv_c = np.linalg.solve(info, c)
+    except np.linalg.LinAlgError as err:
+        raise EstimationError("the logistic information matrix is singular") from err
+    adjustment = -float(c @ info_inv_c)
+    if estimand != "ATE":
+        treated, control = arms[1], arms[0]
+        mu1, mu0 = y.astype(float).copy(), y.astype(float).copy()
+        to_t = match_with_replacement(control, treated, score, k, np.inf)
+        to_c = match_with_replacement(treated, control, score, k, np.inf)
+        mu1[control] = _imputed(to_t, y, n)[control]
+        mu0[treated] = _imputed(to_c, y, n)[treated]
+        target = t == (1 if estimand == "ATT" else 0)
+        effect = mu1 - mu0
+        tau = float(effect[target].mean())
+        d = design.T @ (f * (effect - tau)) / denom
+        adjustment += float(d @ np.linalg.solve(info, d))
+    return adjustment
+
+
 def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k: int,
-              width: float, replace: bool, n_var: int) -> dict[str, Any]:
+              width: float, replace: bool, n_var: int,
+              design: np.ndarray | None = None) -> dict[str, Any]:
+    """Matching estimate and standard error.
+
+    With replacement the variance is Abadie–Imbens (2006); given ``design``
+    (the logistic model's design, ``score`` being its fitted linear index) the
+    Abadie–Imbens (2016) estimated-score adjustment is added.
+    """
     n = len(y)
     order = np.argsort(score, kind="stable")      # one sort serves every search below
     treated, control = order[t[order] == 1], order[t[order] == 0]
@@ -242,13 +329,23 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
         sigma2 = conditional_variance(y, score, t, n_var, order)
         extra = K**2 - Q if estimand != "ATE" else K**2 + 2 * K - Q
         var = (float(((diff - tau) ** 2).sum()) + float(extra @ sigma2)) / n_used**2
+        var_known = var
+        if design is not None:
+            adj = estimated_score_adjustment(y, t, score, design, estimand, k,
+                                             max(n_var, 2), order)
+            var = var_known + adj / n
+            if not var > 0:
+                raise EstimationError(
+                    "the Abadie-Imbens (2016) estimated-score variance is not positive "
+                    f"({var:.3g}); use variance='ai2006'")
     else:
         if n_used < 2:
             raise EstimationError("fewer than two matched pairs: no paired variance")
-        var = float(diff.var(ddof=1)) / n_used
+        var = var_known = float(diff.var(ddof=1)) / n_used
     weights = np.where(used, 1.0, 0.0) + K
-    return {"estimate": tau, "std_error": float(np.sqrt(var)), "used": used, "weights": weights,
-            "n_dropped": dropped, "K": K}
+    return {"estimate": tau, "std_error": float(np.sqrt(var)),
+            "std_error_known_score": float(np.sqrt(var_known)), "used": used,
+            "weights": weights, "n_dropped": dropped, "K": K}
 
 
 @register("propensity_matching", estimand=("ATT", "ATC", "ATE"),
@@ -258,7 +355,7 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
                         n_neighbors: int = 1, replace: bool = True,
                         caliper: float | None = 0.2, variance_neighbours: int = 2,
                         propensity_model: Any = None, trim: float | None = None,
-                        **_: Any) -> Effect:
+                        variance: str | None = None, **_: Any) -> Effect:
     """Nearest-neighbour propensity-score matching on the logit score, O(n log n).
 
     Parameters
@@ -278,6 +375,12 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     propensity_model, trim
         Propensity classifier (default logistic regression) and optional
         trimming of scores outside ``[trim, 1 - trim]`` before matching.
+    variance
+        With replacement: ``"ai2016"`` (default with the built-in logistic
+        model) adds the Abadie–Imbens (2016) adjustment for the estimated
+        score to the Abadie–Imbens (2006) variance; ``"ai2006"`` (the default
+        with a user ``propensity_model``, where the adjustment is not
+        available) treats the score as known.
     """
     if estimand not in ("ATT", "ATC", "ATE"):
         raise OptionError(f"propensity_matching estimates ATT, ATC or ATE, not {estimand!r}")
@@ -292,6 +395,11 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     if estimand == "ATE" and not replace:
         raise OptionError("matching for the ATE needs replace=True (each arm is matched to "
                           "the other); use estimand='ATT' or 'ATC' without replacement")
+    if variance not in (None, "ai2016", "ai2006"):
+        raise OptionError(f"variance must be 'ai2016' or 'ai2006', got {variance!r}")
+    if variance == "ai2016" and propensity_model is not None:
+        raise OptionError("variance='ai2016' needs the built-in logistic propensity model "
+                          "(its information matrix enters the adjustment); use 'ai2006'")
     d = prepare_observational(data, treatment, outcome, covariates)
     fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim)
     keep = fit.keep
@@ -299,8 +407,12 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     lscore = logit_scores(fit.raw_scores[keep])
     sd = float(lscore.std(ddof=1))
     width = np.inf if caliper is None else float(caliper) * sd
+    adjust = bool(replace) and fit.is_default_logistic and variance != "ai2006"
+    design = None
+    if adjust:
+        design = fit.design if keep.all() else fit.design[keep]
     res = _estimate(y, t, lscore, estimand, int(n_neighbors), width, bool(replace),
-                    int(variance_neighbours))
+                    int(variance_neighbours), design=design)
     used = res["used"]
     part = used | (res["K"] > 0)
     weights = np.zeros(d.n)
@@ -316,13 +428,26 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         weights=weights,
         balance=balance_table(d.X, d.t, d.covariates, weights=weights, estimand=estimand),
         propensity=propensity_frame(fit.raw_scores, d.t, d.frame.index))
-    how = (f"Abadie-Imbens (2006) matching variance for the population {estimand} "
-           f"(K_M match counts; conditional variances from {int(variance_neighbours)} "
-           "within-arm matches); the propensity score is treated as known, which is "
-           "conservative for the ATE when it is estimated (Abadie & Imbens 2016) and may "
-           "err either way for the ATT/ATC"
-           if replace else "paired variance of matched differences (matching without "
-           "replacement; Austin & Small 2014)")
+    ai2006 = (f"Abadie-Imbens (2006) matching variance for the population {estimand} "
+              f"(K_M match counts; conditional variances from {int(variance_neighbours)} "
+              "within-arm matches)")
+    if not replace:
+        how = ("paired variance of matched differences (matching without replacement; "
+               "Austin & Small 2014)")
+    elif adjust:
+        how = (ai2006 + " plus the Abadie-Imbens (2016) adjustment for matching on the "
+               "estimated logistic propensity score (logistic information matrix; "
+               f"covariances of covariates and outcome from {max(int(variance_neighbours), 2)} "
+               "within-arm matches" + ("; ATT/ATC derivative term" if estimand != "ATE"
+                                       else "") + ")"
+               + ("; the adjustment is derived for matching every unit, so with units "
+                  "dropped by the caliper it is approximate" if res["n_dropped"] else ""))
+        diagnostics["std_error_known_score"] = res["std_error_known_score"]
+    else:
+        how = (ai2006 + "; the propensity score is treated as known (" +
+               ("variance='ai2006'" if fit.is_default_logistic else "user propensity_model")
+               + "), which is conservative for the ATE when it is estimated (Abadie & "
+               "Imbens 2016) and may err either way for the ATT/ATC")
     return Effect.from_estimate(
         method="propensity_matching", estimand=estimand, estimate=res["estimate"],
         std_error=res["std_error"], alpha=alpha, treatment=treatment, outcome=outcome,
