@@ -67,14 +67,16 @@ class Matches:
 
 
 def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
-                      exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                      exclude_self: bool = False, start: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Positions and distances of the ``k`` nearest of ``sorted_targets`` to each value.
 
     Binary search, then ``k`` steps that move outwards from the insertion point
     taking the nearer frontier each time: O((n + m) log m + n k).
     With ``exclude_self`` the values are the targets themselves (in order) and
     each is not its own neighbour.  Missing neighbours (fewer than ``k``
-    targets) get distance ``inf``.
+    targets) get distance ``inf``.  ``start`` (optional) gives the insertion
+    positions ``searchsorted(sorted_targets, values)`` when already known.
 
     >>> pos, dist = nearest_in_sorted(np.array([0.9, 3.2]), np.array([0.0, 1.0, 3.0]), 1)
     >>> pos.ravel().tolist(), np.round(dist.ravel(), 2).tolist()
@@ -85,7 +87,7 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
     if exclude_self:
         left, right = np.arange(n) - 1, np.arange(n) + 1
     else:
-        right = np.searchsorted(sorted_targets, values)
+        right = np.searchsorted(sorted_targets, values) if start is None else start
         left = right - 1
     pos = np.empty((n, k), dtype=np.intp)
     dist = np.empty((n, k))
@@ -256,17 +258,27 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     # c = sum_i a_w(i) cov_w(i) / denom.  Because sum_l (y_l - ybar) = 0, cov_w(i) =
     # sum_l Z_l (y_l - ybar) / (L - 1): accumulate the weights a_w(i) (y_l - ybar) on
     # each neighbour l, then one product with Z gives c.
-    acc = np.zeros(n)
+    # work in score order (cache-friendly gathers), scatter back once at the end
+    acc_sorted = np.zeros(n)
+    sorted_score = score[order]
+    y_sorted = y[order]
+    t_sorted = t[order]
     for arm, weight in ((1, a1), (0, a0)):
-        idx = arms[arm]
-        if len(idx) < L:
-            raise EstimationError(f"arm {arm} has {len(idx)} units; the estimated-score "
+        in_arm = (t_sorted == arm).astype(np.intp)
+        members = np.flatnonzero(in_arm)           # the arm's positions in score order
+        if len(members) < L:
+            raise EstimationError(f"arm {arm} has {len(members)} units; the estimated-score "
                                   f"adjustment needs at least {L}")
-        pos, _ = nearest_in_sorted(score, score[idx], L)
-        nb = idx[pos]                                   # n x L global indices
-        yc = y[nb]
+        # each unit's insertion point among the arm is the count of arm units before it
+        start = np.cumsum(in_arm) - in_arm
+        pos, _ = nearest_in_sorted(sorted_score, sorted_score[members], L, start=start)
+        nb = members[pos]                          # n x L positions in score order
+        yc = y_sorted[nb]
         yc -= yc.mean(axis=1, keepdims=True)
-        acc += np.bincount(nb.ravel(), weights=(yc * weight[:, None]).ravel(), minlength=n)
+        yc *= weight[order][:, None]
+        acc_sorted += np.bincount(nb.ravel(), weights=yc.ravel(), minlength=n)
+    acc = np.empty(n)
+    acc[order] = acc_sorted
     c = design.T @ acc / ((L - 1) * denom)
     root = design * np.sqrt(f)[:, None]
     info = root.T @ root / n
