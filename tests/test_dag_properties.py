@@ -187,3 +187,33 @@ def test_instruments_against_definition(case):
         assert not (w & de_x) and not (w & dag.latent_nodes)
         assert nx.is_d_separator(pbd, {i.instrument}, {y}, w)
         assert not nx.is_d_separator(g, {i.instrument}, {x}, w)
+
+
+def _frontdoor_brute(dag, x, y, m):
+    """Pearl's Def. 3.3.3 checked directly with networkx, for a candidate set m."""
+    g = dag.graph
+    h = g.subgraph([n for n in g if n not in m])
+    if nx.has_path(h, x, y):
+        return False                                   # (i) fails
+    gx = g.copy()
+    gx.remove_edges_from(list(g.out_edges(x)))
+    if not nx.is_d_separator(gx, {x}, set(m), set()):
+        return False                                   # (ii) fails
+    gm = g.copy()
+    gm.remove_edges_from([e for v in m for e in g.out_edges(v)])
+    return nx.is_d_separator(gm, set(m), {y}, {x})     # (iii)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_dags(max_nodes=7))
+def test_frontdoor_sets_against_definition(case):
+    dag, x, y = case
+    if not nx.has_path(dag.graph, x, y):
+        return  # no causal path: the criterion is vacuous
+    cand = [v for v in dag.observed_nodes if v not in (x, y)]
+    exists = any(_frontdoor_brute(dag, x, y, set(z))
+                 for k in range(1, len(cand) + 1) for z in combinations(cand, k))
+    found = dag.frontdoor_sets(x, y)
+    assert bool(found) == exists
+    for m in found:
+        assert _frontdoor_brute(dag, x, y, set(m))

@@ -3,8 +3,9 @@
 M satisfies the front-door criterion relative to (X, Y) (Pearl 2009, Def. 3.3.3) if
 (i) M intercepts every directed path from X to Y, (ii) there is no unblocked
 back-door path from X to M, and (iii) every back-door path from M to Y is blocked
-by X.  The search follows Jeong, Tian & Bareinboim (2022): start from the causal
-nodes that satisfy (ii), prune those that violate (iii) until stable, check (i);
+by X.  The search follows Jeong, Tian & Bareinboim (2022): start from every
+observed node that satisfies (ii), prune those that violate (iii) until stable,
+check (i);
 every returned set is verified against the three conditions.
 
 Example
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ._graphs import causal_nodes, d_connected_nodes, descendants_of, without_out_edges
+from ._graphs import d_connected_nodes, descendants_of, without_out_edges
 from .graph import CausalDAG, NodeSet, sorted_sets
 
 
@@ -47,9 +48,8 @@ def frontdoor_sets(dag: CausalDAG, x: NodeSet | None = None,
     """Front-door sets for X -> Y: the largest found and, if different, a minimal one; [] if none."""
     xs, ys = dag._treatment_outcome(x, y)
     g = dag.graph
-    cn = causal_nodes(g, xs, ys) - ys
     open_to_x = d_connected_nodes(without_out_edges(g, xs), xs, ())
-    z = {v for v in cn if v not in dag.latent_nodes and v not in open_to_x}
+    z = {v for v in dag.observed_nodes if v not in xs and v not in ys and v not in open_to_x}
     while z:
         bad = d_connected_nodes(without_out_edges(g, z), z, xs) & ys
         if not bad:
