@@ -267,6 +267,36 @@ def logistic_newton_gradient(Z: np.ndarray, t: np.ndarray, scores: np.ndarray) -
     return Z.T @ (t - scores) / len(t)
 
 
+def standardized_design(X: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``[1, (X - mean) / scale]`` built in one preallocated array."""
+    design = np.empty((X.shape[0], X.shape[1] + 1))
+    design[:, 0] = 1.0
+    np.subtract(X, mean, out=design[:, 1:])
+    design[:, 1:] /= scale
+    return design
+
+
+def default_logistic_scores(X_train: np.ndarray, t_train: np.ndarray,
+                            X_new: np.ndarray) -> np.ndarray:
+    """The default model (unpenalized logistic, standardized covariates) fitted by Newton
+    on the training rows, its scores on new rows (for cross-fitting)."""
+    mean, scale = X_train.mean(axis=0), X_train.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    return expit(standardized_design(X_new, mean, scale)
+                 @ _converged_logistic(standardized_design(X_train, mean, scale), t_train))
+
+
+def _converged_logistic(design: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """:func:`logistic_newton`; if it diverges because the arms separate, say "no overlap"."""
+    beta = logistic_newton(design, t, raise_on_failure=False)
+    scores = expit(design @ beta)
+    if not np.all(np.abs(logistic_newton_gradient(design, t, scores)) < 1e-6):
+        positivity(scores, t, warn=False)   # diverging under separation: name it "no overlap"
+        raise EstimationError("the logistic propensity model did not converge "
+                              "(near-separation?); pass propensity_model=")
+    return beta
+
+
 def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
                    model: Any = None, *, trim: float | None = None,
                    clip: float | None = None, warn: bool = True) -> PropensityFit:
@@ -289,17 +319,8 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
     is_default = model is None
     design = None
     if is_default:
-        mean, scale = X.mean(axis=0), X.std(axis=0)
-        design = np.empty((len(t), X.shape[1] + 1))
-        design[:, 0] = 1.0
-        np.subtract(X, mean, out=design[:, 1:])
-        design[:, 1:] /= scale
-        beta = logistic_newton(design, t, raise_on_failure=False)
-        raw = expit(design @ beta)
-        if not np.all(np.abs(logistic_newton_gradient(design, t, raw)) < 1e-6):
-            positivity(raw, t, warn=False)   # diverging under separation: name it "no overlap"
-            raise EstimationError("the logistic propensity model did not converge "
-                                  "(near-separation?); pass propensity_model=")
+        design = standardized_design(X, X.mean(axis=0), X.std(axis=0))
+        raw = expit(design @ _converged_logistic(design, t))
     else:
         estimator = clone(model)
         try:
@@ -371,9 +392,12 @@ def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tupl
         if tt.min() == tt.max():
             raise EstimationError("a cross-fitting training fold has only one treatment arm; "
                                   "use fewer folds")
-        ps = default_propensity_model() if propensity_model is None else clone(propensity_model)
-        ps.fit(X[train], tt)
-        e[test] = _predict_proba(ps, X[test])
+        if propensity_model is None:
+            e[test] = default_logistic_scores(X[train], tt, X[test])
+        else:
+            ps = clone(propensity_model)
+            ps.fit(X[train], tt)
+            e[test] = _predict_proba(ps, X[test])
         for arm, target in ((1, mu1), (0, mu0)):
             rows = train[tt == arm]
             om = default_outcome_model() if outcome_model is None else clone(outcome_model)
