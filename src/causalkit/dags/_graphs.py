@@ -134,7 +134,5 @@ def d_connected_nodes(g: nx.DiGraph, xs: Iterable[Node], given: Iterable[Node]) 
 
 
 def without_out_edges(g: nx.DiGraph, nodes: Iterable[Node]) -> nx.DiGraph:
-    """A copy of ``g`` with every edge leaving ``nodes`` removed (G with X underlined)."""
-    h = g.copy()
-    h.remove_edges_from([(v, c) for v in nodes for c in g._succ[v]])
-    return h
+    """A read-only view of ``g`` without the edges leaving ``nodes`` (G with X underlined)."""
+    return nx.restricted_view(g, (), [(v, c) for v in nodes for c in g._succ[v]])

@@ -25,6 +25,10 @@ from ._graphs import d_connected_nodes, descendants_of, without_out_edges
 from .graph import CausalDAG, NodeSet, sorted_sets
 
 
+#: the greedy search for a minimal front-door set runs when the largest has at most this many nodes
+MAX_GREEDY = 64
+
+
 def _intercepts(g: nx.DiGraph, xs: frozenset, ys: frozenset, m: frozenset) -> bool:
     h = g.subgraph([n for n in g if n not in m])
     reach = descendants_of(h, xs)
@@ -45,18 +49,19 @@ def satisfies_frontdoor(dag: CausalDAG, xs: frozenset, ys: frozenset, m: frozens
 
 def frontdoor_sets(dag: CausalDAG, x: NodeSet | None = None,
                    y: NodeSet | None = None) -> list[frozenset]:
-    """Front-door sets for X -> Y: the largest found and, if different, a minimal one; [] if none."""
+    """Front-door sets for X -> Y: the largest found and, if different, a minimal one; [] if none.
+
+    The minimal one is found greedily (one criterion check per node) when the
+    largest set has at most ``MAX_GREEDY`` nodes.
+    """
     xs, ys = dag._treatment_outcome(x, y)
     g = dag.graph
     open_to_x = d_connected_nodes(without_out_edges(g, xs), xs, ())
     z = {v for v in dag.observed_nodes if v not in xs and v not in ys and v not in open_to_x}
     while z:
-        bad = d_connected_nodes(without_out_edges(g, z), z, xs) & ys
-        if not bad:
-            break
         # drop the members of Z from which Y is reachable by an open back-door path
-        h = without_out_edges(g, z)
-        drop = {v for v in z if d_connected_nodes(h, {v}, xs) & ys}
+        # (one Bayes-ball pass from Y; d-connection is symmetric)
+        drop = z & d_connected_nodes(without_out_edges(g, z), ys, xs)
         if not drop:
             break
         z -= drop
@@ -64,7 +69,7 @@ def frontdoor_sets(dag: CausalDAG, x: NodeSet | None = None,
     if not satisfies_frontdoor(dag, xs, ys, m):
         return []
     smallest = set(m)
-    for v in sorted(m, key=str):
+    for v in sorted(m, key=str) if len(m) <= MAX_GREEDY else ():
         if satisfies_frontdoor(dag, xs, ys, frozenset(smallest - {v})):
             smallest.discard(v)
     return sorted_sets([m, frozenset(smallest)])
