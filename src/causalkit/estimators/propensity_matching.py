@@ -258,25 +258,34 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     # c = sum_i a_w(i) cov_w(i) / denom.  Because sum_l (y_l - ybar) = 0, cov_w(i) =
     # sum_l Z_l (y_l - ybar) / (L - 1): accumulate the weights a_w(i) (y_l - ybar) on
     # each neighbour l, then one product with Z gives c.
-    # work in score order (cache-friendly gathers), scatter back once at the end
+    # work in score order (cache-friendly gathers), scatter back once at the end.
+    # One search per arm finds, for every unit, its max(L, k) nearest units of that
+    # arm: the first L give cov_w, and for units of the other arm the first k are
+    # exactly its matches there (same search, same tie order), giving mu_w.
     acc_sorted = np.zeros(n)
     sorted_score = score[order]
     y_sorted = y[order]
     t_sorted = t[order]
+    mu_sorted = {1: y_sorted.astype(float), 0: y_sorted.astype(float)}
+    width = max(L, k)
     for arm, weight in ((1, a1), (0, a0)):
         in_arm = (t_sorted == arm).astype(np.intp)
         members = np.flatnonzero(in_arm)           # the arm's positions in score order
-        if len(members) < L:
+        if len(members) < width:
             raise EstimationError(f"arm {arm} has {len(members)} units; the estimated-score "
-                                  f"adjustment needs at least {L}")
+                                  f"adjustment needs at least {width}")
         # each unit's insertion point among the arm is the count of arm units before it
         start = np.cumsum(in_arm) - in_arm
-        pos, _ = nearest_in_sorted(sorted_score, sorted_score[members], L, start=start)
-        nb = members[pos]                          # n x L positions in score order
-        yc = y_sorted[nb]
-        yc -= yc.mean(axis=1, keepdims=True)
+        pos, _ = nearest_in_sorted(sorted_score, sorted_score[members], width, start=start)
+        nb = members[pos]                          # n x width positions in score order
+        y_nb = y_sorted[nb]
+        if estimand != "ATE":
+            other = in_arm == 0
+            mu_sorted[arm][other] = y_nb[other, :k].mean(axis=1)
+        yc = y_nb[:, :L]
+        yc = yc - yc.mean(axis=1, keepdims=True)
         yc *= weight[order][:, None]
-        acc_sorted += np.bincount(nb.ravel(), weights=yc.ravel(), minlength=n)
+        acc_sorted += np.bincount(nb[:, :L].ravel(), weights=yc.ravel(), minlength=n)
     acc = np.empty(n)
     acc[order] = acc_sorted
     c = design.T @ acc / ((L - 1) * denom)
@@ -288,14 +297,9 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
         raise EstimationError("the logistic information matrix is singular") from err
     adjustment = -float(c @ info_inv_c)
     if estimand != "ATE":
-        treated, control = arms[1], arms[0]
-        mu1, mu0 = y.astype(float).copy(), y.astype(float).copy()
-        to_t = match_with_replacement(control, treated, score, k, np.inf)
-        to_c = match_with_replacement(treated, control, score, k, np.inf)
-        mu1[control] = _imputed(to_t, y, n)[control]
-        mu0[treated] = _imputed(to_c, y, n)[treated]
+        effect = np.empty(n)
+        effect[order] = mu_sorted[1] - mu_sorted[0]
         target = t == (1 if estimand == "ATT" else 0)
-        effect = mu1 - mu0
         tau = float(effect[target].mean())
         d = design.T @ (f * (effect - tau)) / denom
         adjustment += float(d @ np.linalg.solve(info, d))
