@@ -121,13 +121,13 @@ def accuracy(reps: int, n: int, jobs: int = 1, econml_reps: int | None = None) -
     return summary
 
 
-def timing(n: int, d: int, repeats: int) -> pd.DataFrame:
+def timing(n: int, d: int, repeats: int, methods: list[str] = LEARNERS) -> pd.DataFrame:
     df, _, covs = simulate(n, d, 7)
     new, _, _ = simulate(10_000, d, 8)
     X, Xn, y, t = df[covs].to_numpy(), new[covs].to_numpy(), df.y.to_numpy(), df.t.to_numpy()
     ours("s_learner", df.iloc[:500], covs)  # warm-up: registry import, first-call costs
     rows = []
-    for method in LEARNERS:
+    for method in methods:
         best_ours = best_ref = np.inf
         for _ in range(repeats):
             start = time.perf_counter()
@@ -158,6 +158,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="processes for the replications")
     parser.add_argument("--econml-reps", type=int, default=None,
                         help="refit econml on only the first K replications (default: all)")
+    parser.add_argument("--methods", nargs="+", default=LEARNERS, choices=LEARNERS,
+                        help="learners to time")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--skip-timing", action="store_true")
     args = parser.parse_args()
@@ -170,7 +172,7 @@ def main() -> None:
     if not args.skip_timing:
         print(f"\nFit + predict time, n = {args.timing_n}, 10 covariates "
               f"(best of {args.repeats}, same run)")
-        print(timing(args.timing_n, 10, args.repeats).round(3).to_string())
+        print(timing(args.timing_n, 10, args.repeats, args.methods).round(3).to_string())
 
 
 if __name__ == "__main__":
