@@ -338,20 +338,30 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         Clip scores into ``[clip, 1 - clip]``.
     """
     trim, clip = _check_bound("trim", trim), _check_bound("clip", clip)
-    check_separation(X, t, names)
     is_default = model is None
     design = None
     if is_default:
+        # a covariate that (quasi-)separates the arms leaves the logistic MLE
+        # undefined: Newton fails or drives scores to 0 / 1.  The separation
+        # check (a full pass over X) only runs then, to name the covariate
         design = standardized_design(X, X.mean(axis=0), X.std(axis=0))
-        raw = expit(design @ _converged_logistic(design, t))
+        try:
+            raw = expit(design @ _converged_logistic(design, t))
+            if raw.min() < 1e-6 or raw.max() > 1 - 1e-6:     # the symptom of separation
+                check_separation(X, t, names)
+            fit = finish_scores(raw, t, trim=trim, clip=clip, warn=warn)
+        except (EstimationError, OverlapError):
+            check_separation(X, t, names)
+            raise
     else:
+        check_separation(X, t, names)
         estimator = clone(model)
         try:
             estimator.fit(X, t)
         except (ValueError, np.linalg.LinAlgError) as err:
             raise EstimationError(f"the propensity model could not be fitted: {err}") from err
         raw = _predict_proba(estimator, X)
-    fit = finish_scores(raw, t, trim=trim, clip=clip, warn=warn)
+        fit = finish_scores(raw, t, trim=trim, clip=clip, warn=warn)
     fit.is_default_logistic = is_default
     fit.design = design
     fit.diagnostics["propensity_model"] = ("logistic regression (unpenalized, standardized "
