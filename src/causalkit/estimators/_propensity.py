@@ -470,7 +470,7 @@ def logistic_jacobian(fit: PropensityFit) -> np.ndarray:
     """
     Z, e = fit.design, fit.raw_scores
     assert Z is not None
-    return -(Z.T * (e * (1 - e))) @ Z / len(e)
+    return -_information(Z, e) / len(e)
 
 
 def score_derivative(fit: PropensityFit) -> np.ndarray:
