@@ -91,14 +91,18 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
         left = right - 1
     pos = np.empty((n, k), dtype=np.intp)
     dist = np.empty((n, k))
+    # k sentinels of -inf / +inf on each side: no bounds checks in the loop
+    padded = np.concatenate([np.full(k, -np.inf), sorted_targets, np.full(k, np.inf)])
+    left, right = left + k, right + k
     for step in range(k):     # merge outwards: take the nearer of the two frontiers
-        dl = np.where(left >= 0, values - sorted_targets[np.maximum(left, 0)], np.inf)
-        dr = np.where(right < m, sorted_targets[np.minimum(right, m - 1)] - values, np.inf)
+        dl = values - padded[left]
+        dr = padded[right] - values
         take_right = dr < dl
         pos[:, step] = np.where(take_right, right, left)
-        dist[:, step] = np.where(take_right, dr, dl)
-        right = right + take_right
-        left = left - ~take_right
+        np.minimum(dl, dr, out=dist[:, step])
+        right += take_right
+        left -= ~take_right
+    pos -= k
     pos = np.clip(pos, 0, max(m - 1, 0))
     return pos, dist
 
