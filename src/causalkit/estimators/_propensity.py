@@ -1,7 +1,8 @@
 """Propensity scores shared by matching, IPW and AIPW.
 
 One job each: fit a propensity model (any scikit-learn classifier, default an
-unpenalized logistic regression on standardized covariates), check positivity
+unpenalized logistic regression on standardized covariates, fitted by a lean
+Newton–Raphson in numpy, :func:`logistic_newton`), check positivity
 (warn with numbers when scores leave [0.01, 0.99], refuse when the arms do not
 overlap at all or a covariate separates them), trim or clip scores, cross-fit
 nuisance models over K folds, and compute M-estimation sandwich variances.
@@ -58,7 +59,8 @@ def example_data(n: int = 2000, seed: int = 0) -> Any:
 
 
 def default_propensity_model() -> Any:
-    """Unpenalized logistic regression on standardized covariates (a sklearn pipeline)."""
+    """The default propensity model as a sklearn pipeline (unpenalized logistic regression on
+    standardized covariates); the estimators fit the same MLE with :func:`logistic_newton`."""
     return make_pipeline(StandardScaler(), LogisticRegression(
         C=np.inf, solver="newton-cholesky", tol=1e-10, max_iter=1000))
 
