@@ -103,7 +103,8 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
         right += take_right
         left -= ~take_right
     pos -= k
-    pos = np.clip(pos, 0, max(m - 1, 0))
+    if m - int(exclude_self) < k:   # fewer than k real targets: some picks hit a sentinel
+        pos = np.clip(pos, 0, max(m - 1, 0))
     return pos, dist
 
 
