@@ -32,7 +32,7 @@ DEFAULT_DATASETS: dict[str, dict] = {
 }
 
 #: Default replications per dataset.
-DEFAULT_REPS = 100
+DEFAULT_REPS = 300
 
 
 def default_methods() -> list[str]:
