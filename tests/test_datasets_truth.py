@@ -104,7 +104,7 @@ def test_staggered_panel_att_by_group_time_comparisons():
     y = _wide(ds).to_numpy()
     g = ds.data.groupby("unit")["cohort"].first().to_numpy()
     never = g == 0
-    estimate, var, total = 0.0, 0.0, 0
+    estimate, var = 0.0, 0.0
     parts = []
     for c in sorted(set(g[g > 0])):
         post = y[:, c - 1:].mean(axis=1) - y[:, c - 2]   # mean post minus base period

@@ -1,7 +1,6 @@
 """2x2 difference-in-differences (`did`): Card & Krueger against statsmodels, clustered
 coverage by simulation, and specific errors for bad input."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,15 +12,9 @@ from causalkit.errors import (DataError, DuplicatePanelRowError, EmptyArmError,
                               MissingValueError, RoleError)
 from causalkit.estimators.did import did
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
 @pytest.fixture(scope="module")
-def card_krueger():
-    path = DATA / "card_krueger_njmin3.csv"
-    if not path.exists():
-        pytest.skip(f"Card & Krueger data not found at {path} (needs ../shared/data)")
-    return pd.read_csv(path).dropna(subset=["fte"]).reset_index(drop=True)
+def card_krueger(shared_csv):
+    return shared_csv("card_krueger_njmin3.csv").dropna(subset=["fte"]).reset_index(drop=True)
 
 
 def test_card_krueger_matches_statsmodels_hc1(card_krueger):

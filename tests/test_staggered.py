@@ -2,7 +2,6 @@
 results, closed-form cells, the doubly robust cell against a statsmodels build, its
 influence-function SE against a bootstrap, and CS vs TWFE by simulation."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,15 +14,9 @@ from causalkit.estimators._drdid import att_two_period
 from causalkit.estimators.staggered_did import callaway_santanna
 from causalkit.estimators.twfe import twfe
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
 @pytest.fixture(scope="module")
-def mpdta():
-    path = DATA / "mpdta.csv"
-    if not path.exists():
-        pytest.skip(f"mpdta data not found at {path} (needs ../shared/data)")
-    return pd.read_csv(path)
+def mpdta(shared_csv):
+    return shared_csv("mpdta.csv")
 
 
 def _cs(df, **kw):

@@ -13,6 +13,7 @@ import pandas as pd
 from ..errors import DataError
 from ..experiments.analyze import analyze
 from ..experiments.metrics import Metric
+from ._io import parse_pairs, read_csv
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -39,24 +40,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _pairs(items: list[str], flag: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise DataError(f"{flag} {item!r} must look like NAME=VALUE")
-        key, value = item.split("=", 1)
-        out[key.strip()] = value.strip()
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
-    try:
-        data = pd.read_csv(args.data)
-    except (OSError, pd.errors.ParserError) as err:
-        raise DataError(f"cannot read CSV file {args.data!r}: {err}") from None
-    cuped = _pairs(args.cuped, "--cuped")
+    data = read_csv(args.data)
+    cuped = parse_pairs(args.cuped, "--cuped")
     metrics = [Metric(m, covariate=cuped.get(m)) for m in args.metric]
-    for name, spec in _pairs(args.ratio, "--ratio").items():
+    for name, spec in parse_pairs(args.ratio, "--ratio").items():
         if "/" not in spec:
             raise DataError(f"--ratio {name}={spec!r} must look like NAME=NUMERATOR/DENOMINATOR")
         num, den = (s.strip() for s in spec.split("/", 1))

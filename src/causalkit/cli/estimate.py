@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import pandas as pd
-
 from ..api import estimate
-from ..errors import DataError
+from ._io import parse_pairs, parse_value, read_csv
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,38 +30,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _parse_value(text: str) -> Any:
-    for caster in (int, float):
-        try:
-            return caster(text)
-        except ValueError:
-            pass
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered == "none":
-        return None
-    return text
-
-
-def _pairs(items: list[str], what: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise DataError(f"{what} {item!r} must look like KEY=VALUE")
-        key, value = item.split("=", 1)
-        out[key.strip()] = _parse_value(value.strip())
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
-    try:
-        data = pd.read_csv(args.data)
-    except (OSError, pd.errors.ParserError) as err:
-        raise DataError(f"cannot read CSV file {args.data!r}: {err}") from None
-    options = _pairs(args.option, "option")
-    options.update({k: (str(v) if k != "cutoff" else v)
-                    for k, v in _pairs(args.role, "role").items()})
+    data = read_csv(args.data)
+    options: dict[str, Any] = {k: parse_value(v)
+                               for k, v in parse_pairs(args.option, "--option").items()}
+    for role, column in parse_pairs(args.role, "--role").items():
+        options[role] = parse_value(column) if role == "cutoff" else column
     if args.estimand:
         options["estimand"] = args.estimand
     effect = estimate(data, args.treatment, args.outcome, method=args.method,

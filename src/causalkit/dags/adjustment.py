@@ -39,7 +39,7 @@ import networkx as nx
 from ..errors import GraphError, NotIdentifiableError
 from ._graphs import (ancestors_of, causal_nodes, d_connecting_trail, descendants_of,
                       moral_ancestral, proper_backdoor_graph)
-from .graph import CausalDAG, Node, NodeSet, names, sorted_sets
+from .graph import CausalDAG, NodeSet, names, sorted_sets
 from .separators import find_minimal_separator, list_minimal_separators, minimum_separator
 
 KINDS = ("minimal", "smallest", "canonical", "optimal")

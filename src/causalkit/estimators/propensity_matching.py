@@ -252,7 +252,6 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     if L < 2:
         raise OptionError("the estimated-score adjustment needs at least 2 within-arm "
                           "neighbours (variance_neighbours >= 2)")
-    arms = {arm: order[t[order] == arm] for arm in (0, 1)}
     # per-unit weights of cov_1 and cov_0 in c
     if estimand == "ATE":
         a1, a0, denom = 1.0 - e, e, float(n)
