@@ -89,8 +89,9 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
     else:
         right = np.searchsorted(sorted_targets, values) if start is None else start
         left = right - 1
-    pos = np.empty((n, k), dtype=np.intp)
-    dist = np.empty((n, k))
+    # rows are steps: each step writes contiguous rows; the (n, k) results are transposed views
+    pos = np.empty((k, n), dtype=np.intp)
+    dist = np.empty((k, n))
     # k sentinels of -inf / +inf on each side: no bounds checks in the loop
     padded = np.concatenate([np.full(k, -np.inf), sorted_targets, np.full(k, np.inf)])
     left, right = left + k, right + k
@@ -98,11 +99,17 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
         dl = values - padded[left]
         dr = padded[right] - values
         take_right = dr < dl
-        pos[:, step] = np.where(take_right, right, left)
-        np.minimum(dl, dr, out=dist[:, step])
-        right += take_right
-        left -= ~take_right
+        np.copyto(pos[step], left)
+        np.copyto(pos[step], right, where=take_right)
+        np.minimum(dl, dr, out=dist[step])
+        if step + 1 < k:
+            right += take_right
+            left -= ~take_right
     pos -= k
+    if k < 8:   # row sums of fewer than 8 terms are sequential, the same bits in either layout
+        pos, dist = pos.T, dist.T
+    else:       # numpy sums 8+ contiguous terms pairwise: keep rows contiguous
+        pos, dist = np.ascontiguousarray(pos.T), np.ascontiguousarray(dist.T)
     if m - int(exclude_self) < k:   # fewer than k real targets: some picks hit a sentinel
         pos = np.clip(pos, 0, max(m - 1, 0))
     return pos, dist
@@ -190,25 +197,31 @@ def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.
 
 
 def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
-                         n_neighbours: int = 2, order: np.ndarray | None = None) -> np.ndarray:
+                         n_neighbours: int = 2, order: np.ndarray | None = None,
+                         in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                         ) -> np.ndarray:
     """Abadie–Imbens estimate of ``Var(y | x, t)``: match ``J`` units within the same arm.
 
     ``sigma^2_i = J/(J+1) (y_i - mean of its J nearest same-arm neighbours)^2``.
-    ``order`` (optional) is ``argsort(score)``, to avoid sorting again.
+    ``order`` (optional) is ``argsort(score)``, to avoid sorting again;
+    ``in_order`` (optional) is ``(score, y, t)`` already taken in that order.
     """
     J = int(n_neighbours)
     out = np.empty(len(y))
     if order is None:
         order = np.argsort(score, kind="stable")
+    s_sorted, y_sorted, t_sorted = (in_order if in_order is not None
+                                    else (score[order], y[order], t[order]))
     for arm in (0, 1):
-        idx = order[t[order] == arm]
-        if len(idx) <= J:
-            raise EstimationError(f"arm {arm} has {len(idx)} units; the matching variance "
+        members = np.flatnonzero(t_sorted == arm)   # the arm's positions in score order
+        if len(members) <= J:
+            raise EstimationError(f"arm {arm} has {len(members)} units; the matching variance "
                                   f"needs more than {J} (variance_neighbours)")
-        idx = _sorted_by_score(idx, score)
-        pos, _ = nearest_in_sorted(score[idx], score[idx], J, exclude_self=True)
-        ybar = y[idx][pos].mean(axis=1)
-        out[idx] = J / (J + 1.0) * (y[idx] - ybar) ** 2
+        s_arm = s_sorted[members]                  # sorted: a contiguous search target
+        y_arm = y_sorted[members]
+        pos, _ = nearest_in_sorted(s_arm, s_arm, J, exclude_self=True)
+        ybar = y_arm[pos].mean(axis=1)
+        out[order[members]] = J / (J + 1.0) * (y_arm - ybar) ** 2
     return out
 
 
@@ -224,7 +237,9 @@ def _usage(matches: Matches, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
                                design: np.ndarray, estimand: str, k: int, L: int,
-                               order: np.ndarray | None = None) -> float:
+                               order: np.ndarray | None = None,
+                               in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                               ) -> float:
     """Abadie–Imbens (2016) correction to ``N Var`` for matching on an estimated logit score.
 
     The score is the linear index of a logistic model fitted by maximum
@@ -242,7 +257,8 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
       (observed outcome in the own arm, mean of the ``k`` matches in the other).
     * ATC: the ATT with the arms' roles swapped (``e -> 1 - e``).
 
-    Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.
+    Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.  ``order``
+    (optional) is ``argsort(score)`` and ``in_order`` ``(score, y, t)`` taken in it.
     """
     n = len(y)
     e = expit(score)
@@ -252,13 +268,14 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     if L < 2:
         raise OptionError("the estimated-score adjustment needs at least 2 within-arm "
                           "neighbours (variance_neighbours >= 2)")
-    # per-unit weights of cov_1 and cov_0 in c
+    # per-unit weights of cov_1 and cov_0 in c (taken in score order below)
+    # ATE: (1 - e, e); ATT: (e (1 - e), e^2); ATC, the arms' roles swapped: ((1 - e)^2, e (1 - e))
     if estimand == "ATE":
-        a1, a0, denom = 1.0 - e, e, float(n)
+        denom = float(n)
     elif estimand == "ATT":
-        a1, a0, denom = f, e * e, float((t == 1).sum())
-    else:   # ATC: treated and control swap roles, e -> 1 - e
-        a1, a0, denom = (1.0 - e) ** 2, f, float((t == 0).sum())
+        denom = float((t == 1).sum())
+    else:
+        denom = float((t == 0).sum())
     # c = sum_i a_w(i) cov_w(i) / denom.  Because sum_l (y_l - ybar) = 0, cov_w(i) =
     # sum_l Z_l (y_l - ybar) / (L - 1): accumulate the weights a_w(i) (y_l - ybar) on
     # each neighbour l, then one product with Z gives c.
@@ -267,29 +284,40 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     # arm: the first L give cov_w, and for units of the other arm the first k are
     # exactly its matches there (same search, same tie order), giving mu_w.
     acc_sorted = np.zeros(n)
-    sorted_score = score[order]
-    y_sorted = y[order]
-    t_sorted = t[order]
-    mu_sorted = {1: y_sorted.astype(float), 0: y_sorted.astype(float)}
+    sorted_score, y_sorted, t_sorted = (in_order if in_order is not None
+                                        else (score[order], y[order], t[order]))
+    e_sorted = expit(sorted_score)                 # = e[order], elementwise
+    if estimand == "ATE":
+        w1, w0 = 1.0 - e_sorted, e_sorted
+    elif estimand == "ATT":
+        w1, w0 = e_sorted * (1.0 - e_sorted), e_sorted * e_sorted
+    else:
+        w1, w0 = (1.0 - e_sorted) ** 2, e_sorted * (1.0 - e_sorted)
+    mu_sorted: dict[int, np.ndarray] = {}
     width = max(L, k)
-    for arm, weight in ((1, a1), (0, a0)):
-        in_arm = (t_sorted == arm).astype(np.intp)
+    for arm, weight in ((1, w1), (0, w0)):
+        in_arm = t_sorted == arm
         members = np.flatnonzero(in_arm)           # the arm's positions in score order
         if len(members) < width:
             raise EstimationError(f"arm {arm} has {len(members)} units; the estimated-score "
                                   f"adjustment needs at least {width}")
         # each unit's insertion point among the arm is the count of arm units before it
-        start = np.cumsum(in_arm) - in_arm
+        start = np.cumsum(in_arm, dtype=np.intp)
+        start -= in_arm
         pos, _ = nearest_in_sorted(sorted_score, sorted_score[members], width, start=start)
-        nb = members[pos]                          # n x width positions in score order
-        y_nb = y_sorted[nb]
+        y_nb = y_sorted[members][pos]              # n x width, gathered from the arm only
         if estimand != "ATE":
-            other = in_arm == 0
-            mu_sorted[arm][other] = y_nb[other, :k].mean(axis=1)
-        yc = y_nb[:, :L]
+            mu = y_sorted.copy()
+            other = ~in_arm
+            mu[other] = y_nb[other, :k].mean(axis=1)
+            mu_sorted[arm] = mu
+        yc = y_nb[:, :L] if L < width else y_nb
         yc = yc - yc.mean(axis=1, keepdims=True)
-        yc *= weight[order][:, None]
-        acc_sorted += np.bincount(nb[:, :L].ravel(), weights=yc.ravel(), minlength=n)
+        yc *= weight[:, None]
+        pos_l = pos[:, :L] if L < width else pos
+        # neighbours of arm w are members of arm w: accumulate per member, scatter once
+        acc_sorted[members] += np.bincount(pos_l.ravel(), weights=yc.ravel(),
+                                           minlength=len(members))
     acc = np.empty(n)
     acc[order] = acc_sorted
     c = design.T @ acc / ((L - 1) * denom)
@@ -321,7 +349,8 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     """
     n = len(y)
     order = np.argsort(score, kind="stable")      # one sort serves every search below
-    treated, control = order[t[order] == 1], order[t[order] == 0]
+    in_order = (score[order], y[order], t[order])
+    treated, control = order[in_order[2] == 1], order[in_order[2] == 0]
     matcher = match_with_replacement if replace else match_without_replacement
     directions = {"ATT": [(treated, control)], "ATC": [(control, treated)],
                   "ATE": [(treated, control), (control, treated)]}[estimand]
@@ -346,13 +375,13 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     tau = float(diff.mean())
     n_used = int(used.sum())
     if replace:
-        sigma2 = conditional_variance(y, score, t, n_var, order)
+        sigma2 = conditional_variance(y, score, t, n_var, order, in_order)
         extra = K**2 - Q if estimand != "ATE" else K**2 + 2 * K - Q
         var = (float(((diff - tau) ** 2).sum()) + float(extra @ sigma2)) / n_used**2
         var_known = var
         if design is not None:
             adj = estimated_score_adjustment(y, t, score, design, estimand, k,
-                                             max(n_var, 2), order)
+                                             max(n_var, 2), order, in_order)
             var = var_known + adj / n
             if not var > 0:
                 raise EstimationError(
