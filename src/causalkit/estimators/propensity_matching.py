@@ -67,8 +67,8 @@ class Matches:
 
 
 def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
-                      exclude_self: bool = False, start: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+                      exclude_self: bool = False, start: np.ndarray | None = None,
+                      distances: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Positions and distances of the ``k`` nearest of ``sorted_targets`` to each value.
 
     Binary search, then ``k`` steps that move outwards from the insertion point
@@ -77,6 +77,7 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
     each is not its own neighbour.  Missing neighbours (fewer than ``k``
     targets) get distance ``inf``.  ``start`` (optional) gives the insertion
     positions ``searchsorted(sorted_targets, values)`` when already known.
+    With ``distances=False`` only the positions are computed (``dist`` is ``None``).
 
     >>> pos, dist = nearest_in_sorted(np.array([0.9, 3.2]), np.array([0.0, 1.0, 3.0]), 1)
     >>> pos.ravel().tolist(), np.round(dist.ravel(), 2).tolist()
@@ -91,7 +92,7 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
         left = right - 1
     # rows are steps: each step writes contiguous rows; the (n, k) results are transposed views
     pos = np.empty((k, n), dtype=np.intp)
-    dist = np.empty((k, n))
+    dist = np.empty((k, n)) if distances else None
     # k sentinels of -inf / +inf on each side: no bounds checks in the loop
     padded = np.concatenate([np.full(k, -np.inf), sorted_targets, np.full(k, np.inf)])
     left, right = left + k, right + k
@@ -101,18 +102,40 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
         take_right = dr < dl
         np.copyto(pos[step], left)
         np.copyto(pos[step], right, where=take_right)
-        np.minimum(dl, dr, out=dist[step])
+        if dist is not None:
+            np.minimum(dl, dr, out=dist[step])
         if step + 1 < k:
             right += take_right
             left -= ~take_right
     pos -= k
     if k < 8:   # row sums of fewer than 8 terms are sequential, the same bits in either layout
-        pos, dist = pos.T, dist.T
+        pos = pos.T
+        dist = None if dist is None else dist.T
     else:       # numpy sums 8+ contiguous terms pairwise: keep rows contiguous
-        pos, dist = np.ascontiguousarray(pos.T), np.ascontiguousarray(dist.T)
+        pos = np.ascontiguousarray(pos.T)
+        dist = None if dist is None else np.ascontiguousarray(dist.T)
     if m - int(exclude_self) < k:   # fewer than k real targets: some picks hit a sentinel
         pos = np.clip(pos, 0, max(m - 1, 0))
     return pos, dist
+
+
+def _row_mean(a: np.ndarray) -> np.ndarray:
+    """``a.mean(axis=1)`` (the same bits); under 8 columns as column sums, much faster for n x 2.
+
+    numpy adds fewer than 8 terms of a row left to right, exactly as the column loop does.
+
+    >>> a = np.array([[1.0, 2.0], [3.0, 5.0]])
+    >>> bool(np.array_equal(_row_mean(a), a.mean(axis=1)))
+    True
+    """
+    width = a.shape[1]
+    if width >= 8:
+        return a.mean(axis=1)
+    total = a[:, 0].copy()
+    for j in range(1, width):
+        total += a[:, j]
+    total /= width
+    return total
 
 
 def _sorted_by_score(units: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -219,8 +242,8 @@ def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
                                   f"needs more than {J} (variance_neighbours)")
         s_arm = s_sorted[members]                  # sorted: a contiguous search target
         y_arm = y_sorted[members]
-        pos, _ = nearest_in_sorted(s_arm, s_arm, J, exclude_self=True)
-        ybar = y_arm[pos].mean(axis=1)
+        pos, _ = nearest_in_sorted(s_arm, s_arm, J, exclude_self=True, distances=False)
+        ybar = _row_mean(y_arm[pos])
         out[order[members]] = J / (J + 1.0) * (y_arm - ybar) ** 2
     return out
 
@@ -238,8 +261,8 @@ def _usage(matches: Matches, n: int) -> tuple[np.ndarray, np.ndarray]:
 def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
                                design: np.ndarray, estimand: str, k: int, L: int,
                                order: np.ndarray | None = None,
-                               in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-                               ) -> float:
+                               in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                               overwrite_design: bool = False) -> float:
     """Abadie–Imbens (2016) correction to ``N Var`` for matching on an estimated logit score.
 
     The score is the linear index of a logistic model fitted by maximum
@@ -258,7 +281,8 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     * ATC: the ATT with the arms' roles swapped (``e -> 1 - e``).
 
     Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.  ``order``
-    (optional) is ``argsort(score)`` and ``in_order`` ``(score, y, t)`` taken in it.
+    (optional) is ``argsort(score)`` and ``in_order`` ``(score, y, t)`` taken in it;
+    with ``overwrite_design`` the design array is used as scratch space (destroyed).
     """
     n = len(y)
     e = expit(score)
@@ -304,15 +328,16 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
         # each unit's insertion point among the arm is the count of arm units before it
         start = np.cumsum(in_arm, dtype=np.intp)
         start -= in_arm
-        pos, _ = nearest_in_sorted(sorted_score, sorted_score[members], width, start=start)
+        pos, _ = nearest_in_sorted(sorted_score, sorted_score[members], width, start=start,
+                                   distances=False)
+        # row-major, so that the scatter below adds in the same order as a row-wise loop
+        pos = np.ascontiguousarray(pos)
         y_nb = y_sorted[members][pos]              # n x width, gathered from the arm only
         if estimand != "ATE":
-            mu = y_sorted.copy()
-            other = ~in_arm
-            mu[other] = y_nb[other, :k].mean(axis=1)
-            mu_sorted[arm] = mu
+            matched = _row_mean(y_nb[:, :k])
+            mu_sorted[arm] = np.where(in_arm, y_sorted, matched)
         yc = y_nb[:, :L] if L < width else y_nb
-        yc = yc - yc.mean(axis=1, keepdims=True)
+        yc = yc - _row_mean(yc)[:, None]
         yc *= weight[:, None]
         pos_l = pos[:, :L] if L < width else pos
         # neighbours of arm w are members of arm w: accumulate per member, scatter once
@@ -321,31 +346,37 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     acc = np.empty(n)
     acc[order] = acc_sorted
     c = design.T @ acc / ((L - 1) * denom)
-    root = design * np.sqrt(f)[:, None]
-    info = root.T @ root / n
-    try:
-        info_inv_c = np.linalg.solve(info, c)
-    except np.linalg.LinAlgError as err:
-        raise EstimationError("the logistic information matrix is singular") from err
-    adjustment = -float(c @ info_inv_c)
+    d = None
     if estimand != "ATE":
         effect = np.empty(n)
         effect[order] = mu_sorted[1] - mu_sorted[0]
         target = t == (1 if estimand == "ATT" else 0)
         tau = float(effect[target].mean())
         d = design.T @ (f * (effect - tau)) / denom
+    # sqrt(f) Z, for the information matrix; written over the design when allowed (its
+    # last use), which spares allocating and faulting in another n x p array
+    root = np.multiply(design, np.sqrt(f)[:, None], out=design if overwrite_design else None)
+    info = root.T @ root / n
+    try:
+        info_inv_c = np.linalg.solve(info, c)
+    except np.linalg.LinAlgError as err:
+        raise EstimationError("the logistic information matrix is singular") from err
+    adjustment = -float(c @ info_inv_c)
+    if d is not None:
         adjustment += float(d @ np.linalg.solve(info, d))
     return adjustment
 
 
 def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k: int,
               width: float, replace: bool, n_var: int,
-              design: np.ndarray | None = None) -> dict[str, Any]:
+              design: np.ndarray | None = None,
+              overwrite_design: bool = False) -> dict[str, Any]:
     """Matching estimate and standard error.
 
     With replacement the variance is Abadie–Imbens (2006); given ``design``
     (the logistic model's design, ``score`` being its fitted linear index) the
-    Abadie–Imbens (2016) estimated-score adjustment is added.
+    Abadie–Imbens (2016) estimated-score adjustment is added (``overwrite_design``:
+    the design may be used as scratch space).
     """
     n = len(y)
     order = np.argsort(score, kind="stable")      # one sort serves every search below
@@ -381,7 +412,8 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
         var_known = var
         if design is not None:
             adj = estimated_score_adjustment(y, t, score, design, estimand, k,
-                                             max(n_var, 2), order, in_order)
+                                             max(n_var, 2), order, in_order,
+                                             overwrite_design=overwrite_design)
             var = var_known + adj / n
             if not var > 0:
                 raise EstimationError(
@@ -460,8 +492,10 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     design = None
     if adjust:
         design = fit.design if keep.all() else fit.design[keep]
+    # the design is not needed after the adjustment: let it serve as scratch space
     res = _estimate(y, t, lscore, estimand, int(n_neighbors), width, bool(replace),
-                    int(variance_neighbours), design=design)
+                    int(variance_neighbours), design=design, overwrite_design=True)
+    fit.design = None                             # possibly overwritten above
     used = res["used"]
     part = used | (res["K"] > 0)
     weights = np.zeros(d.n)
