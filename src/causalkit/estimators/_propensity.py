@@ -229,8 +229,10 @@ def logistic_newton(Z: np.ndarray, t: np.ndarray, tol: float = 1e-9,
     return beta
 
 
-def _information(Z: np.ndarray, e: np.ndarray) -> np.ndarray:
-    Zw = Z * np.sqrt(e * (1.0 - e))[:, None]
+def _information(Z: np.ndarray, e: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``Z' W Z``, ``W = diag(e (1 - e))``; ``out`` (optional) an array like ``Z`` for
+    the weighted copy, to reuse across Newton steps (no fresh n x p allocation)."""
+    Zw = np.multiply(Z, np.sqrt(e * (1.0 - e))[:, None], out=out)
     return Zw.T @ Zw                      # Z' W Z as one symmetric BLAS product
 
 
@@ -249,12 +251,15 @@ def _newton(Z: np.ndarray, tf: np.ndarray, beta: np.ndarray, info: np.ndarray | 
     current: float | None = None
     previous = np.inf
     fresh = False
+    scratch: np.ndarray | None = None     # reused for every information matrix
     for _ in range(max_iter):
         e = expit(eta)
         grad = Z.T @ (tf - e)
         for _attempt in range(2):
             if info is None:
-                info, fresh = _information(Z, e), True
+                if scratch is None:
+                    scratch = np.empty_like(Z)
+                info, fresh = _information(Z, e, scratch), True
             try:
                 step = np.linalg.solve(info, grad)
             except np.linalg.LinAlgError as err:

@@ -138,6 +138,23 @@ def _row_mean(a: np.ndarray) -> np.ndarray:
     return total
 
 
+def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``argsort(score, kind="stable")`` and the sorted scores.
+
+    Without ties every sorting permutation is the stable one, so the faster
+    unstable sort is tried first and kept when the sorted scores strictly increase.
+
+    >>> _stable_order(np.array([0.3, 0.1, 0.3]))[0].tolist()
+    [1, 0, 2]
+    """
+    order = np.argsort(score)
+    values = score[order]
+    if len(values) > 1 and not bool(np.all(values[1:] > values[:-1])):
+        order = np.argsort(score, kind="stable")
+        values = score[order]
+    return order, values
+
+
 def _sorted_by_score(units: np.ndarray, score: np.ndarray) -> np.ndarray:
     """``units`` ordered by ``score`` (an O(n) check skips the sort when already sorted)."""
     values = score[units]
@@ -147,10 +164,21 @@ def _sorted_by_score(units: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 
 def match_with_replacement(source: np.ndarray, target: np.ndarray, score: np.ndarray,
-                           k: int, width: float) -> Matches:
-    """Each source unit's ``k`` nearest target units within ``width``, with replacement."""
-    tgt_sorted = _sorted_by_score(target, score)
-    pos, dist = nearest_in_sorted(score[source], score[tgt_sorted], k)
+                           k: int, width: float,
+                           sorted_scores: tuple[np.ndarray, np.ndarray] | None = None
+                           ) -> Matches:
+    """Each source unit's ``k`` nearest target units within ``width``, with replacement.
+
+    ``sorted_scores`` (optional): ``(score[source], score[target])`` when ``target``
+    is already in score order.
+    """
+    if sorted_scores is None:
+        tgt_sorted = _sorted_by_score(target, score)
+        src_values, tgt_values = score[source], score[tgt_sorted]
+    else:
+        tgt_sorted = target
+        src_values, tgt_values = sorted_scores
+    pos, dist = nearest_in_sorted(src_values, tgt_values, k)
     ok = dist <= width
     counts = ok.sum(axis=1)
     rows = np.nonzero(ok)
@@ -379,10 +407,11 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     the design may be used as scratch space).
     """
     n = len(y)
-    order = np.argsort(score, kind="stable")      # one sort serves every search below
-    in_order = (score[order], y[order], t[order])
-    treated, control = order[in_order[2] == 1], order[in_order[2] == 0]
-    matcher = match_with_replacement if replace else match_without_replacement
+    order, sorted_score = _stable_order(score)    # one sort serves every search below
+    in_order = (sorted_score, y[order], t[order])
+    is_treated = in_order[2] == 1
+    treated, control = order[is_treated], order[~is_treated]
+    arm_scores = {1: sorted_score[is_treated], 0: sorted_score[~is_treated]}
     directions = {"ATT": [(treated, control)], "ATC": [(control, treated)],
                   "ATE": [(treated, control), (control, treated)]}[estimand]
     used = np.zeros(n, dtype=bool)
@@ -390,7 +419,12 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     K, Q = np.zeros(n), np.zeros(n)
     dropped = 0
     for source, target in directions:
-        mt = matcher(source, target, score, k, width)
+        if replace:
+            src_arm = int(t[source[0]])
+            mt = match_with_replacement(source, target, score, k, width,
+                                        (arm_scores[src_arm], arm_scores[1 - src_arm]))
+        else:
+            mt = match_without_replacement(source, target, score, k, width)
         imputed = _imputed(mt, y, n)
         arm_is_treated = t[source[0]] == 1
         (y0 if arm_is_treated else y1)[source] = imputed[source]
