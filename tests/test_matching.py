@@ -240,3 +240,28 @@ def test_bad_matching_options():
         causalkit.estimate(df, "t", "y", caliper=-1.0, **kw)
     with pytest.raises(OptionError):
         causalkit.estimate(df, "t", "y", estimand="LATE", **kw)
+
+
+@pytest.mark.parametrize("estimand", ["ATT", "ATC", "ATE"])
+@pytest.mark.parametrize("k,J", [(1, 2), (3, 1), (9, 8)])
+def test_shared_within_arm_search_equals_separate_searches(estimand, k, J):
+    """Without ties, the one within-arm search shared by the conditional variance and the
+    estimated-score adjustment gives exactly (bit for bit) what separate searches give."""
+    from causalkit.estimators import propensity_matching as pm
+
+    df = _data(3, 300)
+    score = _logit_score(df)
+    y, t = df["y"].to_numpy(), df["t"].to_numpy()
+    Z = np.column_stack([np.ones(len(df)), df[["x1", "x2"]].to_numpy()])
+    order, sorted_score, distinct = pm._stable_order(score)
+    assert distinct and np.array_equal(order, np.argsort(score, kind="stable"))
+    in_order = (sorted_score, y[order], t[order])
+    L = max(J, 2)
+    within = pm.within_arm_neighbours(sorted_score, in_order[2], max(J, max(L, k) - 1))
+    separate = pm.estimated_score_adjustment(y, t, score, Z.copy(), estimand, k, L, order,
+                                             in_order)
+    shared = pm.estimated_score_adjustment(y, t, score, Z.copy(), estimand, k, L, order,
+                                           in_order, within=within)
+    assert shared == separate
+    assert np.array_equal(pm.conditional_variance(y, score, t, J, order, in_order, within),
+                          pm.conditional_variance(y, score, t, J))

@@ -129,8 +129,8 @@ def _row_mean(a: np.ndarray) -> np.ndarray:
     True
     """
     width = a.shape[1]
-    if width >= 8:
-        return a.mean(axis=1)
+    if width >= 8:   # pairwise sums over contiguous rows, as numpy does for a fresh gather
+        return np.ascontiguousarray(a).mean(axis=1)
     total = a[:, 0].copy()
     for j in range(1, width):
         total += a[:, j]
@@ -138,21 +138,23 @@ def _row_mean(a: np.ndarray) -> np.ndarray:
     return total
 
 
-def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``argsort(score, kind="stable")`` and the sorted scores.
+def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``argsort(score, kind="stable")``, the sorted scores, and whether they are all distinct.
 
     Without ties every sorting permutation is the stable one, so the faster
     unstable sort is tried first and kept when the sorted scores strictly increase.
 
-    >>> _stable_order(np.array([0.3, 0.1, 0.3]))[0].tolist()
-    [1, 0, 2]
+    >>> order, _, distinct = _stable_order(np.array([0.3, 0.1, 0.3]))
+    >>> order.tolist(), distinct
+    ([1, 0, 2], False)
     """
     order = np.argsort(score)
     values = score[order]
-    if len(values) > 1 and not bool(np.all(values[1:] > values[:-1])):
+    distinct = len(values) < 2 or bool(np.all(values[1:] > values[:-1]))
+    if not distinct:
         order = np.argsort(score, kind="stable")
         values = score[order]
-    return order, values
+    return order, values, distinct
 
 
 def _sorted_by_score(units: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -249,13 +251,15 @@ def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.
 
 def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
                          n_neighbours: int = 2, order: np.ndarray | None = None,
-                         in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-                         ) -> np.ndarray:
+                         in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                         within: dict[int, np.ndarray] | None = None) -> np.ndarray:
     """Abadie–Imbens estimate of ``Var(y | x, t)``: match ``J`` units within the same arm.
 
     ``sigma^2_i = J/(J+1) (y_i - mean of its J nearest same-arm neighbours)^2``.
     ``order`` (optional) is ``argsort(score)``, to avoid sorting again;
-    ``in_order`` (optional) is ``(score, y, t)`` already taken in that order.
+    ``in_order`` (optional) is ``(score, y, t)`` already taken in that order;
+    ``within`` (optional) maps each arm to its members' nearest same-arm neighbours
+    (:func:`within_arm_neighbours`, at least ``J`` columns).
     """
     J = int(n_neighbours)
     out = np.empty(len(y))
@@ -270,9 +274,28 @@ def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
                                   f"needs more than {J} (variance_neighbours)")
         s_arm = s_sorted[members]                  # sorted: a contiguous search target
         y_arm = y_sorted[members]
-        pos, _ = nearest_in_sorted(s_arm, s_arm, J, exclude_self=True, distances=False)
+        if within is not None:
+            pos = within[arm][:, :J]
+        else:
+            pos, _ = nearest_in_sorted(s_arm, s_arm, J, exclude_self=True, distances=False)
         ybar = _row_mean(y_arm[pos])
         out[order[members]] = J / (J + 1.0) * (y_arm - ybar) ** 2
+    return out
+
+
+def within_arm_neighbours(sorted_score: np.ndarray, t_sorted: np.ndarray, k: int
+                          ) -> dict[int, np.ndarray]:
+    """For each arm, its members' ``k`` nearest other members (positions within the arm).
+
+    ``sorted_score`` is in increasing order and ``t_sorted`` the arms in that order.
+
+    >>> within_arm_neighbours(np.array([0.0, 1.0, 1.5, 4.0]), np.array([0, 0, 0, 1]), 1)[0].ravel().tolist()
+    [1, 2, 1]
+    """
+    out = {}
+    for arm in (0, 1):
+        s_arm = sorted_score[t_sorted == arm]
+        out[arm] = nearest_in_sorted(s_arm, s_arm, k, exclude_self=True, distances=False)[0]
     return out
 
 
@@ -290,7 +313,8 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
                                design: np.ndarray, estimand: str, k: int, L: int,
                                order: np.ndarray | None = None,
                                in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                               overwrite_design: bool = False) -> float:
+                               overwrite_design: bool = False,
+                               within: dict[int, np.ndarray] | None = None) -> float:
     """Abadie–Imbens (2016) correction to ``N Var`` for matching on an estimated logit score.
 
     The score is the linear index of a logistic model fitted by maximum
@@ -311,6 +335,10 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.  ``order``
     (optional) is ``argsort(score)`` and ``in_order`` ``(score, y, t)`` taken in it;
     with ``overwrite_design`` the design array is used as scratch space (destroyed).
+    ``within`` (only when no two scores are equal): each arm's members' nearest other
+    members (:func:`within_arm_neighbours`, at least ``max(L, k) - 1`` columns).  Without
+    ties a member's nearest unit of its own arm is itself, then exactly these, so only
+    the other arm's units need a search.
     """
     n = len(y)
     e = expit(score)
@@ -353,13 +381,23 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
         if len(members) < width:
             raise EstimationError(f"arm {arm} has {len(members)} units; the estimated-score "
                                   f"adjustment needs at least {width}")
-        # each unit's insertion point among the arm is the count of arm units before it
-        start = np.cumsum(in_arm, dtype=np.intp)
-        start -= in_arm
-        pos, _ = nearest_in_sorted(sorted_score, sorted_score[members], width, start=start,
-                                   distances=False)
-        # row-major, so that the scatter below adds in the same order as a row-wise loop
-        pos = np.ascontiguousarray(pos)
+        if within is None:
+            # each unit's insertion point among the arm is the count of arm units before it
+            start = np.cumsum(in_arm, dtype=np.intp)
+            start -= in_arm
+            pos, _ = nearest_in_sorted(sorted_score, sorted_score[members], width,
+                                       start=start, distances=False)
+            # row-major, so that the scatter below adds in the same order as a row-wise loop
+            pos = np.ascontiguousarray(pos)
+        else:
+            others = np.flatnonzero(~in_arm)
+            # an other-arm unit's insertion point: its position minus the others before it
+            start = others - np.arange(len(others))
+            pos = np.empty((n, width), dtype=np.intp)
+            pos[others] = nearest_in_sorted(sorted_score[others], sorted_score[members], width,
+                                            start=start, distances=False)[0]
+            pos[members, 0] = np.arange(len(members))
+            pos[members, 1:] = within[arm][:, :width - 1]
         y_nb = y_sorted[members][pos]              # n x width, gathered from the arm only
         if estimand != "ATE":
             matched = _row_mean(y_nb[:, :k])
@@ -407,7 +445,7 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     the design may be used as scratch space).
     """
     n = len(y)
-    order, sorted_score = _stable_order(score)    # one sort serves every search below
+    order, sorted_score, distinct = _stable_order(score)   # one sort serves every search
     in_order = (sorted_score, y[order], t[order])
     is_treated = in_order[2] == 1
     treated, control = order[is_treated], order[~is_treated]
@@ -440,14 +478,22 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     tau = float(diff.mean())
     n_used = int(used.sum())
     if replace:
-        sigma2 = conditional_variance(y, score, t, n_var, order, in_order)
+        within = None
+        L = max(n_var, 2)
+        depth = max(n_var, max(L, k) - 1)
+        n_arm_min = min(len(treated), len(control))
+        if (distinct and design is not None and n_arm_min > depth
+                and n_arm_min >= max(L, k)):
+            # without ties one within-arm search serves the variance and the adjustment
+            within = within_arm_neighbours(sorted_score, in_order[2], depth)
+        sigma2 = conditional_variance(y, score, t, n_var, order, in_order, within)
         extra = K**2 - Q if estimand != "ATE" else K**2 + 2 * K - Q
         var = (float(((diff - tau) ** 2).sum()) + float(extra @ sigma2)) / n_used**2
         var_known = var
         if design is not None:
             adj = estimated_score_adjustment(y, t, score, design, estimand, k,
-                                             max(n_var, 2), order, in_order,
-                                             overwrite_design=overwrite_design)
+                                             L, order, in_order,
+                                             overwrite_design=overwrite_design, within=within)
             var = var_known + adj / n
             if not var > 0:
                 raise EstimationError(
