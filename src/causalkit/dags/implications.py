@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import OptionError
 from ..inference import check_alpha, two_sided_p_value
@@ -87,7 +86,7 @@ def test_implications(dag: CausalDAG, data: Any, method: str = "partial_correlat
             r = partial_correlation(frame, str(u), str(v), given)
             r = float(np.clip(r, -1 + 1e-15, 1 - 1e-15))
             stat = float(np.arctanh(r) * np.sqrt(len(frame) - len(given) - 3))
-            p, est = float(2 * stats.norm.sf(abs(stat))), r
+            p, est = two_sided_p_value(stat), r
         else:
             x = np.column_stack([np.ones(len(frame)), frame[str(v)].to_numpy(float)]
                                 + [frame[c].to_numpy(float) for c in given])

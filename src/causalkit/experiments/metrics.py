@@ -35,10 +35,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ..errors import OptionError
-from ..inference import check_alpha
+from ..inference import check_alpha, critical_value
 from ._vector import critical_values, p_values, welch_dfs
 from .stats import Moments
 
@@ -217,7 +216,7 @@ def relative_lift(f1: Any, f0: Any, v1: Any, v0: Any, alpha: float = 0.05,
     (0.1, 0.0297)
     """
     f1, f0, v1, v0 = (np.asarray(a, dtype=float) for a in (f1, f0, v1, v0))
-    z = float(stats.norm.isf(alpha / 2))
+    z = critical_value(alpha)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = f1 / f0 - 1.0
         se = np.sqrt(v1 / f0 ** 2 + f1 ** 2 * v0 / f0 ** 4)
