@@ -173,9 +173,19 @@ def require_rows(n_rows: int, minimum: int, what: str = "this method") -> None:
 
 
 def require_varies(data: pd.DataFrame, columns: Sequence[str], role: str = "covariate") -> None:
-    """Check that no column is constant (it would make a design matrix singular)."""
+    """Check that no column is constant (it would make a design matrix singular).
+
+    Numeric columns are constant exactly when their range is zero, a vectorized
+    O(n) check; other columns count their distinct values.
+    """
     for name in columns:
-        if data[name].nunique(dropna=False) <= 1:
+        col = data[name]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            values = col.to_numpy(dtype=float)
+            constant = len(values) == 0 or bool(np.ptp(values) == 0)
+        else:
+            constant = col.nunique(dropna=False) <= 1
+        if constant:
             raise ConstantColumnError(
                 f"{role} column {name!r} is constant; it carries no information "
                 "and makes the model singular: drop it")

@@ -32,7 +32,7 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..errors import ConstantColumnError, EstimationError, OptionError, OverlapError
+from ..errors import EstimationError, OptionError, OverlapError
 from ..validation import PreparedData, prepare
 
 #: Above 4x this many rows, the Newton fit is warm-started on a subsample of this size.
@@ -92,21 +92,8 @@ class PropensityFit:
 
 def prepare_observational(data: Any, treatment: str, outcome: str,
                           covariates: Sequence[str]) -> PreparedData:
-    """:func:`causalkit.validation.prepare` with a vectorized constant-covariate check.
-
-    ``prepare``'s own check counts distinct values column by column, which costs
-    seconds at 10^6 rows; a column is constant exactly when its range is zero.
-    """
-    d = prepare(data, treatment, outcome, covariates, min_per_arm=2,
-                check_constant_covariates=False)
-    if d.X.shape[1]:
-        flat = np.ptp(d.X, axis=0) == 0
-        if flat.any():
-            name = d.covariates[int(np.argmax(flat))]
-            raise ConstantColumnError(
-                f"covariate column {name!r} is constant; it carries no information "
-                "and makes the model singular: drop it")
-    return d
+    """:func:`causalkit.validation.prepare` with the settings the propensity estimators share."""
+    return prepare(data, treatment, outcome, covariates, min_per_arm=2)
 
 
 def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str]) -> None:
