@@ -207,3 +207,21 @@ def test_instrument_from_dag_equals_explicit_instrument():
     explicit = causalkit.estimate(df, "d", "y", method="iv_2sls", instrument="z")
     assert via_dag.estimate == explicit.estimate
     assert via_dag.std_error == explicit.std_error
+
+
+@pytest.mark.parametrize("covariates, error, message", [
+    (["const_col"], "ConstantColumnError", "covariate column 'const_col' is constant"),
+    (["w", "w_twice"], "EstimationError", "collinear"),
+])
+def test_degenerate_covariates_are_clear_errors(covariates, error, message):
+    import causalkit.errors as errors
+
+    rng = np.random.default_rng(11)
+    n = 300
+    z = rng.normal(size=n)
+    w = rng.normal(size=n)
+    d = z + rng.normal(size=n)
+    df = pd.DataFrame({"d": d, "z": z, "w": w, "w_twice": 2 * w, "const_col": 1.0,
+                       "y": d + w + rng.normal(size=n)})
+    with pytest.raises(getattr(errors, error), match=message):
+        causalkit.estimate(df, "d", "y", method="iv_2sls", instrument="z", covariates=covariates)

@@ -39,6 +39,18 @@ class Coefficient:
     results: Any
 
 
+def require_full_rank(X: np.ndarray, what: str = "the design matrix") -> None:
+    """Raise :class:`EstimationError` when the columns of ``X`` are linearly dependent.
+
+    >>> require_full_rank(np.column_stack([np.ones(3), [1.0, 2.0, 3.0]]))
+    """
+    rank = np.linalg.matrix_rank(X)
+    if rank < X.shape[1]:
+        raise EstimationError(
+            f"{what} has {X.shape[1]} columns but rank {rank}: some covariates are "
+            "collinear (or duplicate the treatment); drop the redundant ones")
+
+
 def fit_coefficient(y: np.ndarray, X: np.ndarray, index: int, cov_type: str = "HC2",
                     groups: np.ndarray | None = None, weights: np.ndarray | None = None
                     ) -> Coefficient:
@@ -56,11 +68,7 @@ def fit_coefficient(y: np.ndarray, X: np.ndarray, index: int, cov_type: str = "H
         raise OptionError("cov_type='cluster' needs a cluster column")
     if groups is not None:
         cov_type = "cluster"
-    rank = np.linalg.matrix_rank(X)
-    if rank < X.shape[1]:
-        raise EstimationError(
-            f"the design matrix has {X.shape[1]} columns but rank {rank}: some covariates are "
-            "collinear (or duplicate the treatment); drop the redundant ones")
+    require_full_rank(X)
     model = sm.WLS(y, X, weights=weights) if weights is not None else sm.OLS(y, X)
     if cov_type == "cluster":
         codes = np.unique(np.asarray(groups), return_inverse=True)[1]

@@ -29,11 +29,12 @@ import pandas as pd
 from linearmodels.iv import IV2SLS, IVLIML
 
 from ..effect import Effect
+from ..linear import require_full_rank
 from ..errors import OptionError, RoleError
 from ..iv import (anderson_rubin_set, check_instruments, first_stage_strength,
                   overidentification_test, weak_instrument_warning)
 from ..registry import register
-from ..validation import as_column_list, check_frame, require_rows
+from ..validation import as_column_list, check_frame, require_rows, require_varies
 
 COV_TYPES = ("robust", "unadjusted", "clustered")
 
@@ -77,6 +78,7 @@ def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | 
         check_frame(frame, roles={"cluster": cluster}, numeric=False)
         cov_type = "clustered"
     require_rows(len(frame), len(covs) + len(instruments) + 3, what="IV estimation")
+    require_varies(frame, covs)
     y = frame[outcome].to_numpy(dtype=float)
     d = frame[treatment].to_numpy(dtype=float)
     Z = frame[instruments].to_numpy(dtype=float)
@@ -85,6 +87,8 @@ def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | 
     check_instruments(d, Z, W, treatment, instruments)
 
     exog = np.column_stack([np.ones(len(y))] + ([W] if W is not None else []))
+    require_full_rank(np.column_stack([exog, d]), "the second-stage design [covariates, treatment]")
+    require_full_rank(np.column_stack([exog, Z]), "the first-stage design [covariates, instruments]")
     model_cls = IVLIML if liml else IV2SLS
     model = model_cls(y, exog, d[:, None], Z)  # arrays: linearmodels' pandas path is slow
     fit_kw: dict[str, Any] = {"cov_type": cov_type}
