@@ -3,7 +3,9 @@
 Every estimator computes a point estimate and a standard error and hands both
 to :func:`wald`, which returns the test statistic, the two-sided p-value and
 the confidence interval, from the normal distribution or from Student's t when
-degrees of freedom are given.  p-values come from survival functions, so a
+degrees of freedom are given.  The array forms (:func:`p_values`,
+:func:`critical_values`, :func:`welch_dfs`) serve batches of tests, such as the
+experiment analyses and simulations.  p-values come from survival functions, so a
 statistic of 12 gives a tiny positive p-value rather than 0.
 
 Example
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
 
 from .errors import OptionError
@@ -56,10 +59,22 @@ def critical_value(alpha: float, df: float | None = None) -> float:
     >>> round(critical_value(0.05), 6)
     1.959964
     """
+    return float(critical_values(alpha, math.inf if df is None else df))
+
+
+def critical_values(alpha: float, df: np.ndarray | float = math.inf) -> np.ndarray:
+    """Two-sided critical values at level ``alpha``, elementwise in ``df`` (``inf`` = normal).
+
+    >>> critical_values(0.05, np.array([np.inf, 10.0])).round(4).tolist()
+    [1.96, 2.2281]
+    """
     alpha = check_alpha(alpha)
-    if df is None or not math.isfinite(df):
-        return float(stats.norm.isf(alpha / 2))
-    return float(stats.t.isf(alpha / 2, df))
+    df = np.asarray(df, dtype=float)
+    finite = np.isfinite(df)
+    z = stats.norm.isf(alpha / 2)
+    if not np.any(finite):
+        return np.full(df.shape, z)[()]
+    return np.where(finite, stats.t.isf(alpha / 2, np.where(finite, df, 1.0)), z)[()]
 
 
 def two_sided_p_value(statistic: float, df: float | None = None) -> float:
@@ -68,11 +83,23 @@ def two_sided_p_value(statistic: float, df: float | None = None) -> float:
     >>> two_sided_p_value(12.0) > 0
     True
     """
-    if math.isnan(statistic):
-        return math.nan
-    if df is None or not math.isfinite(df):
-        return float(2.0 * stats.norm.sf(abs(statistic)))
-    return float(2.0 * stats.t.sf(abs(statistic), df))
+    return float(p_values(statistic, math.inf if df is None else df))
+
+
+def p_values(statistic: np.ndarray | float, df: np.ndarray | float = math.inf) -> np.ndarray:
+    """Two-sided p-values of z (``df=inf``) or t statistics, elementwise, via survival functions.
+
+    >>> p = p_values(np.array([1.959963984540054, 12.0]))
+    >>> round(float(p[0]), 6), bool(p[1] > 0)
+    (0.05, True)
+    """
+    z = np.abs(np.asarray(statistic, dtype=float))
+    df = np.broadcast_to(np.asarray(df, dtype=float), z.shape)
+    finite = np.isfinite(df)
+    out = 2.0 * stats.norm.sf(z)
+    if np.any(finite):
+        out = np.where(finite, 2.0 * stats.t.sf(z, np.where(finite, df, 1.0)), out)
+    return out
 
 
 def wald(estimate: float, std_error: float, alpha: float = 0.05,
@@ -115,9 +142,18 @@ def welch_df(var1: float, n1: int, var0: float, n0: int) -> float:
     >>> round(welch_df(1.0, 10, 4.0, 20), 4)
     27.9818
     """
-    a = var1 / n1
-    b = var0 / n0
-    denom = a * a / (n1 - 1) + b * b / (n0 - 1)
-    if denom == 0:
-        return math.inf
-    return (a + b) ** 2 / denom
+    return float(welch_dfs(np.asarray(var1 / n1), n1, np.asarray(var0 / n0), n0))
+
+
+def welch_dfs(v1: np.ndarray, n1: np.ndarray | int, v0: np.ndarray,
+              n0: np.ndarray | int) -> np.ndarray:
+    """Welch–Satterthwaite df from the *squared standard errors* ``v = s^2/n`` of two arms.
+
+    ``inf`` where both variances are zero.
+
+    >>> float(welch_dfs(np.array(0.1), 10, np.array(0.2), 20).round(4))
+    27.9818
+    """
+    num = (v1 + v0) ** 2
+    den = v1 ** 2 / (np.asarray(n1, float) - 1) + v0 ** 2 / (np.asarray(n0, float) - 1)
+    return np.divide(num, den, out=np.full(np.shape(num), np.inf), where=den > 0)

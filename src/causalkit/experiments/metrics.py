@@ -37,8 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError
-from ..inference import check_alpha, critical_value
-from ._vector import critical_values, p_values, welch_dfs
+from ..inference import check_alpha, critical_value, critical_values, p_values, welch_dfs
 from .stats import Moments
 
 KINDS = ("auto", "mean", "proportion", "ratio")
