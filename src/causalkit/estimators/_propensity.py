@@ -42,22 +42,6 @@ WARM_START_ROWS = 50_000
 POSITIVITY_BOUND = 0.01
 
 
-def example_data(n: int = 2000, seed: int = 0) -> Any:
-    """A small confounded DataFrame (``t``, ``x``, ``y``) with a true effect of 1, for examples.
-
-    ``x ~ N(0, 1)``, ``P(t = 1 | x) = expit(x)``, ``y = t + 2x + N(0, 1)``.
-
-    >>> example_data(5).shape
-    (5, 3)
-    """
-    import pandas as pd
-
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=n)
-    t = (rng.random(n) < expit(x)).astype(int)
-    return pd.DataFrame({"t": t, "x": x, "y": 1.0 * t + 2.0 * x + rng.normal(size=n)})
-
-
 def default_propensity_model() -> Any:
     """The default propensity model as a sklearn pipeline (unpenalized logistic regression on
     standardized covariates); the estimators fit the same MLE with :func:`logistic_newton`."""

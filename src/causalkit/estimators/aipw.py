@@ -16,9 +16,11 @@ correct (double robustness).
 Example
 -------
 >>> import causalkit
->>> from causalkit.estimators._propensity import example_data
->>> df = example_data(2000, seed=0)   # confounded by x, true effect 1
->>> eff = causalkit.estimate(df, "t", "y", method="aipw", covariates=["x"], random_state=0)
+>>> from causalkit.datasets import linear_confounding
+>>> ds = linear_confounding(2000, n_covariates=2, seed=0)   # confounded, true effect 1
+>>> df = ds.data
+>>> eff = causalkit.estimate(df, "t", "y", method="aipw", covariates=ds.covariates,
+...                          random_state=0)
 >>> bool(abs(eff.estimate - 1.0) < 0.2)
 True
 """

@@ -12,9 +12,10 @@ With a user-supplied propensity model the scores are treated as known.
 Example
 -------
 >>> import causalkit
->>> from causalkit.estimators._propensity import example_data
->>> df = example_data(2000, seed=0)   # confounded by x, true effect 1
->>> eff = causalkit.estimate(df, "t", "y", method="ipw", covariates=["x"])
+>>> from causalkit.datasets import linear_confounding
+>>> ds = linear_confounding(2000, n_covariates=2, seed=0)   # confounded, true effect 1
+>>> df = ds.data
+>>> eff = causalkit.estimate(df, "t", "y", method="ipw", covariates=ds.covariates)
 >>> bool(abs(eff.estimate - 1.0) < 0.3)
 True
 """
