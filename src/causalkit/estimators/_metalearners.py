@@ -208,6 +208,7 @@ def bootstrap_ate(build: Callable[[], Any], y: np.ndarray, t: np.ndarray, X: np.
 def covariate_matrix(new_data: Any, covariates: Sequence[str]) -> np.ndarray:
     """Covariate matrix of new rows: a DataFrame holding the columns, or a 2-D array.
 
+    >>> import pandas as pd
     >>> covariate_matrix(pd.DataFrame({"a": [1.0], "b": [2.0]}), ["b"])
     array([[2.]])
     """
