@@ -34,9 +34,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..errors import EstimationError, OptionError, OverlapError
 from ..validation import PreparedData, prepare
-
-#: Above 4x this many rows, the Newton fit is warm-started on a subsample of this size.
-WARM_START_ROWS = 50_000
+from ._logistic import Design, StandardizedDesign, logistic_newton, mean_score
 
 #: Scores outside [POSITIVITY_BOUND, 1 - POSITIVITY_BOUND] trigger a warning.
 POSITIVITY_BOUND = 0.01
@@ -62,7 +60,9 @@ class PropensityFit:
     ``raw_scores`` those the model predicted; ``keep`` marks units kept after
     trimming; ``moving`` is 1 where the score responds to the logistic
     coefficients (0 where it was clipped); ``design`` is ``[1, standardized X]``
-    for the logistic score equations (only for the default logistic model).
+    (a :class:`~causalkit.estimators._logistic.StandardizedDesign`) for the logistic
+    score equations and ``linear_index`` the fitted logit ``Z @ beta`` (both only for
+    the default logistic model).
     """
 
     scores: np.ndarray
@@ -70,8 +70,9 @@ class PropensityFit:
     keep: np.ndarray
     moving: np.ndarray
     is_default_logistic: bool
-    design: np.ndarray | None
+    design: Design | None
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    linear_index: np.ndarray | None = None
 
 
 def prepare_observational(data: Any, treatment: str, outcome: str,
@@ -163,139 +164,26 @@ def _predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
     return proba[:, classes.index(1)].astype(float)
 
 
-def logistic_newton(Z: np.ndarray, t: np.ndarray, tol: float = 1e-9,
-                    max_iter: int = 50, raise_on_failure: bool = True) -> np.ndarray:
-    """Unpenalized logistic-regression MLE by Newton–Raphson (IRLS), started at zero.
-
-    ``Z`` is the full design (include the intercept column).  A Newton step
-    forms the information ``Z' W Z`` with one symmetric BLAS product on float64
-    and solves the small p x p system; far from the optimum a step that lowers
-    the log-likelihood is halved.  Above ``4 * WARM_START_ROWS`` rows the fit
-    starts from the MLE on an evenly spaced subsample and reuses its (rescaled)
-    information matrix: near the optimum such chord steps cost one pass over
-    the data and shrink the error by a factor of about ``1/sqrt(subsample)``
-    each; a fresh information matrix is formed whenever a step does not at
-    least halve.  It stops after a step whose largest coefficient change is
-    below ``tol`` and raises :class:`EstimationError` if it does not converge
-    (with ``raise_on_failure=False`` it returns the last iterate instead).
-
-    >>> import numpy as np
-    >>> Z = np.column_stack([np.ones(6), [-2., -1., 0., 1., 2., 0.5]])
-    >>> beta = logistic_newton(Z, np.array([0, 1, 0, 1, 1, 0]))
-    >>> bool(np.allclose(Z.T @ (np.array([0, 1, 0, 1, 1, 0]) - expit(Z @ beta)), 0, atol=1e-9))
-    True
-    """
-    tf = np.asarray(t, dtype=float)
-    beta, info = np.zeros(Z.shape[1]), None
-    stride = len(tf) // WARM_START_ROWS
-    if stride >= 4:
-        sub_beta, sub_info, ok = _newton(Z[::stride], tf[::stride], np.zeros(Z.shape[1]),
-                                         None, 1e-6, max_iter)
-        if ok and float(np.max(np.abs(sub_beta))) < 20:
-            beta, info = sub_beta, sub_info * (len(tf) / len(tf[::stride]))
-    beta, _, ok = _newton(Z, tf, beta, info, tol, max_iter)
-    if not ok and raise_on_failure:
-        raise EstimationError(f"the logistic propensity model did not converge in {max_iter} "
-                              "Newton steps (near-separation?); pass propensity_model=")
-    return beta
-
-
-def _information(Z: np.ndarray, e: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``Z' W Z``, ``W = diag(e (1 - e))``; ``out`` (optional) an array like ``Z`` for
-    the weighted copy, to reuse across Newton steps (no fresh n x p allocation)."""
-    Zw = np.multiply(Z, np.sqrt(e * (1.0 - e))[:, None], out=out)
-    return Zw.T @ Zw                      # Z' W Z as one symmetric BLAS product
-
-
-def _newton(Z: np.ndarray, tf: np.ndarray, beta: np.ndarray, info: np.ndarray | None,
-            tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray | None, bool]:
-    """Newton / chord iterations from ``beta``; ``info`` a starting information matrix.
-
-    Returns ``(beta, last information matrix, converged)``.
-    """
-    eta = Z @ beta
-
-    def loglik(eta: np.ndarray) -> float:
-        # sum t * eta - log(1 + exp(eta)), stably
-        return float(tf @ eta - np.logaddexp(0.0, eta).sum())
-
-    current: float | None = None
-    previous = np.inf
-    fresh = False
-    scratch: np.ndarray | None = None     # reused for every information matrix
-    for _ in range(max_iter):
-        e = expit(eta)
-        grad = Z.T @ (tf - e)
-        for _attempt in range(2):
-            if info is None:
-                if scratch is None:
-                    scratch = np.empty_like(Z)
-                info, fresh = _information(Z, e, scratch), True
-            try:
-                step = np.linalg.solve(info, grad)
-            except np.linalg.LinAlgError as err:
-                raise EstimationError("the logistic propensity model is singular (collinear "
-                                      "covariates?)") from err
-            size = float(np.max(np.abs(step)))
-            if fresh or size <= 0.5 * previous:
-                break
-            info = None                   # a stale information matrix stalls: refresh it
-        if not np.isfinite(size):
-            return beta, info, False
-        if size < tol:
-            return beta + step, info, True
-        if size > 0.1:
-            if current is None:
-                current = loglik(eta)
-            for _half in range(30):       # far from the optimum: keep the likelihood increasing
-                new_eta = Z @ (beta + step)
-                new = loglik(new_eta)
-                if new >= current - 1e-12 * abs(current):
-                    break
-                step = step / 2
-            current = new
-        else:
-            new_eta, current = Z @ (beta + step), None
-        beta, eta, previous = beta + step, new_eta, size
-        if size > 1e-2:
-            info = None                   # far from the optimum: a fresh Newton step next
-        fresh = False
-    return beta, info, False
-
-
-def logistic_newton_gradient(Z: np.ndarray, t: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Mean logistic score ``Z' (t - e) / n``: zero at the maximum-likelihood fit."""
-    return Z.T @ (t - scores) / len(t)
-
-
-def standardized_design(X: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """``[1, (X - mean) / scale]`` built in one preallocated array."""
-    design = np.empty((X.shape[0], X.shape[1] + 1))
-    design[:, 0] = 1.0
-    np.subtract(X, mean, out=design[:, 1:])
-    design[:, 1:] /= scale
-    return design
-
-
 def default_logistic_scores(X_train: np.ndarray, t_train: np.ndarray,
                             X_new: np.ndarray) -> np.ndarray:
     """The default model (unpenalized logistic, standardized covariates) fitted by Newton
     on the training rows, its scores on new rows (for cross-fitting)."""
-    mean, scale = X_train.mean(axis=0), X_train.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    return expit(standardized_design(X_new, mean, scale)
-                 @ _converged_logistic(standardized_design(X_train, mean, scale), t_train))
+    train = StandardizedDesign(X_train)
+    beta, _ = _converged_logistic(train, t_train)
+    return expit(StandardizedDesign(X_new, train.mean, train.scale).dot(beta))
 
 
-def _converged_logistic(design: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """:func:`logistic_newton`; if it diverges because the arms separate, say "no overlap"."""
+def _converged_logistic(design: Design, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`logistic_newton` and its linear index ``Z @ beta``; if the fit diverges
+    because the arms separate, say "no overlap"."""
     beta = logistic_newton(design, t, raise_on_failure=False)
-    scores = expit(design @ beta)
-    if not np.all(np.abs(logistic_newton_gradient(design, t, scores)) < 1e-6):
+    index = design.dot(beta)
+    scores = expit(index)
+    if not np.all(np.abs(mean_score(design, t, scores)) < 1e-6):
         positivity(scores, t, warn=False)   # diverging under separation: name it "no overlap"
         raise EstimationError("the logistic propensity model did not converge "
                               "(near-separation?); pass propensity_model=")
-    return beta
+    return beta, index
 
 
 def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
@@ -317,14 +205,15 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
     """
     trim, clip = _check_bound("trim", trim), _check_bound("clip", clip)
     is_default = model is None
-    design = None
+    design, index = None, None
     if is_default:
         # a covariate that (quasi-)separates the arms leaves the logistic MLE
         # undefined: Newton fails or drives scores to 0 / 1.  The separation
         # check (a full pass over X) only runs then, to name the covariate
-        design = standardized_design(X, X.mean(axis=0), X.std(axis=0))
+        design = StandardizedDesign(X)
         try:
-            raw = expit(design @ _converged_logistic(design, t))
+            _, index = _converged_logistic(design, t)
+            raw = expit(index)
             if raw.min() < 1e-6 or raw.max() > 1 - 1e-6:     # the symptom of separation
                 check_separation(X, t, names)
             fit = finish_scores(raw, t, trim=trim, clip=clip, warn=warn)
@@ -342,6 +231,7 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         fit = finish_scores(raw, t, trim=trim, clip=clip, warn=warn)
     fit.is_default_logistic = is_default
     fit.design = design
+    fit.linear_index = index
     fit.diagnostics["propensity_model"] = ("logistic regression (unpenalized, standardized "
                                            "covariates)" if is_default else repr(model))
     return fit
@@ -372,6 +262,15 @@ def finish_scores(raw: np.ndarray, t: np.ndarray, *, trim: float | None = None,
 def logit_scores(scores: np.ndarray) -> np.ndarray:
     """The logit of the scores, with scores first bounded away from 0 and 1 by 1e-12."""
     return logit(np.clip(scores, 1e-12, 1 - 1e-12))
+
+
+def fitted_logit(fit: PropensityFit) -> np.ndarray:
+    """The logit of the raw scores: the default logistic model's linear index itself (no
+    round trip through ``expit``), else :func:`logit_scores`; bounded as there."""
+    if fit.linear_index is None:
+        return logit_scores(fit.raw_scores)
+    bound = float(logit(1e-12))
+    return np.clip(fit.linear_index, bound, -bound)
 
 
 # ------------------------------------------------------------------ cross-fitting
@@ -448,7 +347,7 @@ def logistic_jacobian(fit: PropensityFit) -> np.ndarray:
     """
     Z, e = fit.design, fit.raw_scores
     assert Z is not None
-    return -_information(Z, e) / len(e)
+    return -Z.gram(e * (1.0 - e)) / len(e)
 
 
 def score_derivative(fit: PropensityFit) -> np.ndarray:
@@ -460,5 +359,5 @@ def score_derivative(fit: PropensityFit) -> np.ndarray:
 __all__ = ["PropensityFit", "POSITIVITY_BOUND", "check_separation", "cross_fit",
            "prepare_observational",
            "default_outcome_model", "default_propensity_model", "finish_scores",
-           "fit_propensity", "folds", "logistic_jacobian", "logistic_newton", "logit_scores", "positivity",
+           "fit_propensity", "fitted_logit", "folds", "logistic_jacobian", "logistic_newton", "logit_scores", "positivity",
            "sandwich_variance", "score_derivative", "expit"]

@@ -109,7 +109,7 @@ def ipw_estimate(t: np.ndarray, y: np.ndarray, fit: Any, estimand: str = "ATE",
     n, p, q = len(t), Z.shape[1], psi.shape[1]
     full_jac = np.zeros((p + q, p + q))
     full_jac[:p, :p] = logistic_jacobian(fit)
-    full_jac[p:, :p] = dpsi.T @ Z / n
+    full_jac[p:, :p] = Z.tdot(dpsi).T / n
     full_jac[p:, p:] = jac
     full_grad = np.concatenate([np.zeros(p), grad])
     try:
@@ -117,7 +117,7 @@ def ipw_estimate(t: np.ndarray, y: np.ndarray, fit: Any, estimand: str = "ATE",
     except np.linalg.LinAlgError as err:
         raise EstimationError("the stacked M-estimation Jacobian is singular (collinear "
                               "covariates?)") from err
-    influence = (t - fit.raw_scores) * (Z @ v[:p]) + psi @ v[p:]
+    influence = (t - fit.raw_scores) * Z.dot(v[:p]) + psi @ v[p:]
     return tau, float(np.sqrt(influence @ influence) / n)
 
 

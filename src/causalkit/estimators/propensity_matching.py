@@ -48,7 +48,10 @@ from ..balance import balance_table, propensity_frame
 from ..effect import Effect
 from ..errors import EstimationError, OptionError
 from ..registry import register
-from ._propensity import expit, fit_propensity, logit_scores, prepare_observational
+from ._logistic import Design, as_design
+from ._matching_kernels import (arm_covariance_weights, greedy_without_replacement,
+                                nearest_walk, within_arm_variance)
+from ._propensity import expit, fit_propensity, fitted_logit, prepare_observational
 
 
 @dataclass
@@ -73,70 +76,33 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
     """Positions and distances of the ``k`` nearest of ``sorted_targets`` to each value.
 
     Binary search, then ``k`` steps that move outwards from the insertion point
-    taking the nearer frontier each time: O((n + m) log m + n k).
-    With ``exclude_self`` the values are the targets themselves (in order) and
-    each is not its own neighbour.  Missing neighbours (fewer than ``k``
-    targets) get distance ``inf``.  ``start`` (optional) gives the insertion
-    positions ``searchsorted(sorted_targets, values)`` when already known.
-    With ``distances=False`` only the positions are computed (``dist`` is ``None``).
+    taking the nearer frontier each time (compiled,
+    :func:`~causalkit.estimators._matching_kernels.nearest_walk`):
+    O((n + m) log m + n k).  With ``exclude_self`` the values are the targets
+    themselves (in order) and each is not its own neighbour.  Missing neighbours
+    (fewer than ``k`` targets) get distance ``inf``.  ``start`` (optional) gives
+    the insertion positions ``searchsorted(sorted_targets, values)`` when already
+    known.  With ``distances=False`` only the positions are computed (``dist`` is
+    ``None``).
 
     >>> pos, dist = nearest_in_sorted(np.array([0.9, 3.2]), np.array([0.0, 1.0, 3.0]), 1)
     >>> pos.ravel().tolist(), np.round(dist.ravel(), 2).tolist()
     ([1, 2], [0.1, 0.2])
     """
-    m = len(sorted_targets)
-    n = len(values)
+    m, n = len(sorted_targets), len(values)
+    values = np.ascontiguousarray(values, dtype=float)
+    targets = np.ascontiguousarray(sorted_targets, dtype=float)
     if exclude_self:
-        left, right = np.arange(n) - 1, np.arange(n) + 1
-    else:
-        right = np.searchsorted(sorted_targets, values) if start is None else start
-        left = right - 1
-    # rows are steps: each step writes contiguous rows; the (n, k) results are transposed views
-    pos = np.empty((k, n), dtype=np.intp)
-    dist = np.empty((k, n)) if distances else None
-    # k sentinels of -inf / +inf on each side: no bounds checks in the loop
-    padded = np.concatenate([np.full(k, -np.inf), sorted_targets, np.full(k, np.inf)])
-    left, right = left + k, right + k
-    for step in range(k):     # merge outwards: take the nearer of the two frontiers
-        dl = values - padded[left]
-        dr = padded[right] - values
-        take_right = dr < dl
-        np.copyto(pos[step], left)
-        np.copyto(pos[step], right, where=take_right)
-        if dist is not None:
-            np.minimum(dl, dr, out=dist[step])
-        if step + 1 < k:
-            right += take_right
-            left -= ~take_right
-    pos -= k
-    if k < 8:   # row sums of fewer than 8 terms are sequential, the same bits in either layout
-        pos = pos.T
-        dist = None if dist is None else dist.T
-    else:       # numpy sums 8+ contiguous terms pairwise: keep rows contiguous
-        pos = np.ascontiguousarray(pos.T)
-        dist = None if dist is None else np.ascontiguousarray(dist.T)
-    if m - int(exclude_self) < k:   # fewer than k real targets: some picks hit a sentinel
+        start = np.empty(0, dtype=np.intp)
+    elif start is None:
+        start = np.searchsorted(targets, values)
+    pos = np.empty((n, k), dtype=np.intp)
+    dist = np.empty((n, k)) if distances else np.empty((0, k))
+    nearest_walk(values, targets, np.asarray(start, dtype=np.intp), int(k), bool(exclude_self),
+                 pos, dist)
+    if m - int(exclude_self) < k:   # fewer than k real targets: some picks are missing
         pos = np.clip(pos, 0, max(m - 1, 0))
-    return pos, dist
-
-
-def _row_mean(a: np.ndarray) -> np.ndarray:
-    """``a.mean(axis=1)`` (the same bits); under 8 columns as column sums, much faster for n x 2.
-
-    numpy adds fewer than 8 terms of a row left to right, exactly as the column loop does.
-
-    >>> a = np.array([[1.0, 2.0], [3.0, 5.0]])
-    >>> bool(np.array_equal(_row_mean(a), a.mean(axis=1)))
-    True
-    """
-    width = a.shape[1]
-    if width >= 8:   # pairwise sums over contiguous rows, as numpy does for a fresh gather
-        return np.ascontiguousarray(a).mean(axis=1)
-    total = a[:, 0].copy()
-    for j in range(1, width):
-        total += a[:, j]
-    total /= width
-    return total
+    return pos, (dist if distances else None)
 
 
 def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -184,19 +150,13 @@ def match_with_replacement(source: np.ndarray, target: np.ndarray, score: np.nda
     pos, dist = nearest_in_sorted(src_values, tgt_values, k)
     ok = dist <= width
     counts = ok.sum(axis=1)
+    if ok.all():                      # every source unit has all k matches: no masking
+        return Matches(source, np.repeat(source, k), tgt_sorted[pos.ravel()],
+                       np.full(len(source) * k, 1.0 / k), counts > 0)
     rows = np.nonzero(ok)
     src = source[rows[0]]
     tgt = tgt_sorted[pos[rows]]
     return Matches(source, src, tgt, 1.0 / counts[rows[0]], counts > 0)
-
-
-def _find(parent: list[int], i: int) -> int:
-    root = i
-    while parent[root] != root:
-        root = parent[root]
-    while parent[i] != root:
-        parent[i], i = root, parent[i]
-    return root
 
 
 def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.ndarray,
@@ -204,63 +164,42 @@ def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.
     """Greedy nearest-neighbour matching without replacement, highest score first.
 
     ``k`` rounds; in each, every source unit (in descending score order) takes
-    its nearest still-available target within ``width``.  Available targets
-    are found through two union-find structures over the sorted targets
-    ("next free to the right / left"), so each query is near O(1) after the
-    O(n log n) sort.
+    its nearest still-available target within ``width``
+    (:func:`~causalkit.estimators._matching_kernels.greedy_without_replacement`:
+    union-find over the sorted targets, near O(1) per query after the sort).
     """
     tgt_sorted = _sorted_by_score(target, score)
-    tvals = score[tgt_sorted]
-    m = len(tvals)
-    src_order = source[np.argsort(-score[source], kind="stable")]
-    svals = score[src_order]
-    start = np.searchsorted(tvals, svals).tolist()
-    sv, tv = svals.tolist(), tvals.tolist()
-    right = list(range(m + 1))     # right[i]: next free position >= i (m = none)
-    left = list(range(m + 1))      # left[i + 1]: next free position <= i, shifted (0 = none)
-    src_out: list[int] = []
-    tgt_out: list[int] = []
-    active = list(range(len(sv)))
-    for _ in range(k):
-        still: list[int] = []
-        for a in active:
-            p, s = start[a], sv[a]
-            r = _find(right, p)
-            lft = _find(left, p) - 1
-            dr = tv[r] - s if r < m else np.inf
-            dl = s - tv[lft] if lft >= 0 else np.inf
-            j, dj = (r, dr) if dr <= dl else (lft, dl)
-            if dj > width or not 0 <= j < m:    # too far, or no target left
-                continue
-            right[j] = j + 1
-            left[j + 1] = j
-            src_out.append(a)
-            tgt_out.append(j)
-            still.append(a)
-        active = still
-    src_pos = np.asarray(src_out, dtype=int)
-    counts = np.bincount(src_pos, minlength=len(sv))
-    matched_sorted = counts > 0
-    w = 1.0 / counts[src_pos] if len(src_pos) else np.empty(0)
-    matched = np.zeros(len(source), dtype=bool)
-    rank = np.empty(len(source), dtype=int)
-    rank[np.argsort(-score[source], kind="stable")] = np.arange(len(source))
-    matched = matched_sorted[rank]
-    return Matches(source, src_order[src_pos], tgt_sorted[np.asarray(tgt_out, dtype=int)],
-                   w, matched)
+    tvals = np.ascontiguousarray(score[tgt_sorted], dtype=float)
+    descending = np.argsort(-score[source], kind="stable")
+    src_order = source[descending]
+    svals = np.ascontiguousarray(score[src_order], dtype=float)
+    start = np.searchsorted(tvals, svals).astype(np.intp)
+    src_pos = np.empty(len(svals) * k, dtype=np.intp)
+    tgt_pos = np.empty(len(svals) * k, dtype=np.intp)
+    count = greedy_without_replacement(svals, start, tvals, int(k), float(width),
+                                       src_pos, tgt_pos)
+    src_pos, tgt_pos = src_pos[:count], tgt_pos[:count]
+    counts = np.bincount(src_pos, minlength=len(svals))
+    w = 1.0 / counts[src_pos] if count else np.empty(0)
+    matched = np.empty(len(source), dtype=bool)
+    matched[descending] = counts > 0
+    return Matches(source, src_order[src_pos], tgt_sorted[tgt_pos], w, matched)
 
 
 def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
                          n_neighbours: int = 2, order: np.ndarray | None = None,
-                         in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                         within: dict[int, np.ndarray] | None = None) -> np.ndarray:
+                         in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                         ) -> np.ndarray:
     """Abadie–Imbens estimate of ``Var(y | x, t)``: match ``J`` units within the same arm.
 
     ``sigma^2_i = J/(J+1) (y_i - mean of its J nearest same-arm neighbours)^2``.
     ``order`` (optional) is ``argsort(score)``, to avoid sorting again;
-    ``in_order`` (optional) is ``(score, y, t)`` already taken in that order;
-    ``within`` (optional) maps each arm to its members' nearest same-arm neighbours
-    (:func:`within_arm_neighbours`, at least ``J`` columns).
+    ``in_order`` (optional) is ``(score, y, t)`` already taken in that order.
+
+    >>> s2 = conditional_variance(np.array([1.0, 3.0, 0.0, 5.0, 2.0, 4.0]),
+    ...                           np.arange(6.0), np.array([0, 0, 0, 1, 1, 1]), 1)
+    >>> s2.tolist()   # arm 0 (y 1, 3, 0): the neighbour of the middle unit is its left (a tie)
+    [2.0, 2.0, 4.5, 4.5, 4.5, 2.0]
     """
     J = int(n_neighbours)
     out = np.empty(len(y))
@@ -273,30 +212,10 @@ def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
         if len(members) <= J:
             raise EstimationError(f"arm {arm} has {len(members)} units; the matching variance "
                                   f"needs more than {J} (variance_neighbours)")
-        s_arm = s_sorted[members]                  # sorted: a contiguous search target
-        y_arm = y_sorted[members]
-        if within is not None:
-            pos = within[arm][:, :J]
-        else:
-            pos, _ = nearest_in_sorted(s_arm, s_arm, J, exclude_self=True, distances=False)
-        ybar = _row_mean(y_arm[pos])
-        out[order[members]] = J / (J + 1.0) * (y_arm - ybar) ** 2
-    return out
-
-
-def within_arm_neighbours(sorted_score: np.ndarray, t_sorted: np.ndarray, k: int
-                          ) -> dict[int, np.ndarray]:
-    """For each arm, its members' ``k`` nearest other members (positions within the arm).
-
-    ``sorted_score`` is in increasing order and ``t_sorted`` the arms in that order.
-
-    >>> within_arm_neighbours(np.array([0.0, 1.0, 1.5, 4.0]), np.array([0, 0, 0, 1]), 1)[0].ravel().tolist()
-    [1, 2, 1]
-    """
-    out = {}
-    for arm in (0, 1):
-        s_arm = sorted_score[t_sorted == arm]
-        out[arm] = nearest_in_sorted(s_arm, s_arm, k, exclude_self=True, distances=False)[0]
+        sigma2 = np.empty(len(members))
+        within_arm_variance(np.ascontiguousarray(s_sorted[members], dtype=float),
+                            np.ascontiguousarray(y_sorted[members], dtype=float), J, sigma2)
+        out[order[members]] = sigma2
     return out
 
 
@@ -311,15 +230,15 @@ def _usage(matches: Matches, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
-                               design: np.ndarray, estimand: str, k: int, L: int,
+                               design: Design | np.ndarray, estimand: str, k: int, L: int,
                                order: np.ndarray | None = None,
-                               in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                               overwrite_design: bool = False,
-                               within: dict[int, np.ndarray] | None = None) -> float:
+                               in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                               ) -> float:
     """Abadie–Imbens (2016) correction to ``N Var`` for matching on an estimated logit score.
 
     The score is the linear index of a logistic model fitted by maximum
-    likelihood on ``design`` (``Z``, with intercept); ``e = expit(score)``,
+    likelihood on ``design`` (``Z``, with intercept: a
+    :class:`~causalkit.estimators._logistic.Design` or a matrix); ``e = expit(score)``,
     ``f = e (1 - e)`` and ``I = mean(f Z Z')`` the information matrix.  With
     ``cov_w(i)`` the covariance of ``Z`` and ``y`` among the ``L`` units of arm
     ``w`` nearest to unit ``i`` in the score (Abadie & Imbens 2016, Sec. 5):
@@ -334,119 +253,78 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     * ATC: the ATT with the arms' roles swapped (``e -> 1 - e``).
 
     Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.  ``order``
-    (optional) is ``argsort(score)`` and ``in_order`` ``(score, y, t)`` taken in it;
-    with ``overwrite_design`` the design array is used as scratch space (destroyed).
-    ``within`` (only when no two scores are equal): each arm's members' nearest other
-    members (:func:`within_arm_neighbours`, at least ``max(L, k) - 1`` columns).  Without
-    ties a member's nearest unit of its own arm is itself, then exactly these, so only
-    the other arm's units need a search.
+    (optional) is ``argsort(score)`` and ``in_order`` ``(score, y, t)`` taken in it.
+    One compiled walk per arm (:func:`~causalkit.estimators._matching_kernels.
+    arm_covariance_weights`) finds every unit's ``max(L, k)`` nearest units of that
+    arm: the first ``L`` give ``cov_w`` and, for units of the other arm, the first
+    ``k`` are exactly its matches there (same walk, same tie order), giving ``mu_w``.
     """
+    Z = as_design(design)
     n = len(y)
-    e = expit(score)
-    f = e * (1.0 - e)
-    if order is None:
-        order = np.argsort(score, kind="stable")
     if L < 2:
         raise OptionError("the estimated-score adjustment needs at least 2 within-arm "
                           "neighbours (variance_neighbours >= 2)")
-    # per-unit weights of cov_1 and cov_0 in c (taken in score order below)
-    # ATE: (1 - e, e); ATT: (e (1 - e), e^2); ATC, the arms' roles swapped: ((1 - e)^2, e (1 - e))
-    if estimand == "ATE":
-        denom = float(n)
-    elif estimand == "ATT":
-        denom = float((t == 1).sum())
-    else:
-        denom = float((t == 0).sum())
-    # c = sum_i a_w(i) cov_w(i) / denom.  Because sum_l (y_l - ybar) = 0, cov_w(i) =
-    # sum_l Z_l (y_l - ybar) / (L - 1): accumulate the weights a_w(i) (y_l - ybar) on
-    # each neighbour l, then one product with Z gives c.
-    # work in score order (cache-friendly gathers), scatter back once at the end.
-    # One search per arm finds, for every unit, its max(L, k) nearest units of that
-    # arm: the first L give cov_w, and for units of the other arm the first k are
-    # exactly its matches there (same search, same tie order), giving mu_w.
-    acc_sorted = np.zeros(n)
+    if order is None:
+        order = np.argsort(score, kind="stable")
     sorted_score, y_sorted, t_sorted = (in_order if in_order is not None
                                         else (score[order], y[order], t[order]))
-    e_sorted = expit(sorted_score)                 # = e[order], elementwise
+    sorted_score = np.ascontiguousarray(sorted_score, dtype=float)
+    y_sorted = np.asarray(y_sorted, dtype=float)
+    denom = float(n) if estimand == "ATE" else float((t == (1 if estimand == "ATT" else 0)).sum())
+    # per-unit weights of cov_1 and cov_0 in c = sum_i a_w(i) cov_w(i) / denom
+    # ATE: (1 - e, e); ATT: (e (1 - e), e^2); ATC, the arms' roles swapped: ((1 - e)^2, e (1 - e))
+    e_sorted = expit(sorted_score)
     if estimand == "ATE":
         w1, w0 = 1.0 - e_sorted, e_sorted
     elif estimand == "ATT":
         w1, w0 = e_sorted * (1.0 - e_sorted), e_sorted * e_sorted
     else:
         w1, w0 = (1.0 - e_sorted) ** 2, e_sorted * (1.0 - e_sorted)
-    mu_sorted: dict[int, np.ndarray] = {}
-    width = max(L, k)
+    acc_sorted = np.zeros(n)
+    imputed = {1: np.empty(n), 0: np.empty(n)}
     for arm, weight in ((1, w1), (0, w0)):
         in_arm = t_sorted == arm
         members = np.flatnonzero(in_arm)           # the arm's positions in score order
-        if len(members) < width:
+        if len(members) < max(L, k):
             raise EstimationError(f"arm {arm} has {len(members)} units; the estimated-score "
-                                  f"adjustment needs at least {width}")
-        if within is None:
-            # each unit's insertion point among the arm is the count of arm units before it
-            start = np.cumsum(in_arm, dtype=np.intp)
-            start -= in_arm
-            pos, _ = nearest_in_sorted(sorted_score, sorted_score[members], width,
-                                       start=start, distances=False)
-            # row-major, so that the scatter below adds in the same order as a row-wise loop
-            pos = np.ascontiguousarray(pos)
-        else:
-            others = np.flatnonzero(~in_arm)
-            # an other-arm unit's insertion point: its position minus the others before it
-            start = others - np.arange(len(others))
-            pos = np.empty((n, width), dtype=np.intp)
-            pos[others] = nearest_in_sorted(sorted_score[others], sorted_score[members], width,
-                                            start=start, distances=False)[0]
-            pos[members, 0] = np.arange(len(members))
-            pos[members, 1:] = within[arm][:, :width - 1]
-        y_nb = y_sorted[members][pos]              # n x width, gathered from the arm only
-        if estimand != "ATE":
-            matched = _row_mean(y_nb[:, :k])
-            mu_sorted[arm] = np.where(in_arm, y_sorted, matched)
-        yc = y_nb[:, :L] if L < width else y_nb
-        yc = yc - _row_mean(yc)[:, None]
-        yc *= weight[:, None]
-        pos_l = pos[:, :L] if L < width else pos
-        # neighbours of arm w are members of arm w: accumulate per member, scatter once
-        acc_sorted[members] += np.bincount(pos_l.ravel(), weights=yc.ravel(),
-                                           minlength=len(members))
+                                  f"adjustment needs at least {max(L, k)}")
+        acc_arm = np.zeros(len(members))
+        arm_covariance_weights(sorted_score, in_arm, sorted_score[members],
+                               y_sorted[members], weight, int(L), int(k), acc_arm,
+                               imputed[arm])
+        acc_sorted[members] += acc_arm
+    # back to the original order once, then one product with Z' for each vector
     acc = np.empty(n)
-    acc[order] = acc_sorted
-    c = design.T @ acc / ((L - 1) * denom)
-    d = None
-    if estimand != "ATE":
-        effect = np.empty(n)
-        effect[order] = mu_sorted[1] - mu_sorted[0]
-        target = t == (1 if estimand == "ATT" else 0)
-        tau = float(effect[target].mean())
-        d = design.T @ (f * (effect - tau)) / denom
-    # sqrt(f) Z, for the information matrix; written over the design when allowed (its
-    # last use), which spares allocating and faulting in another n x p array
-    root = np.multiply(design, np.sqrt(f)[:, None], out=design if overwrite_design else None)
-    info = root.T @ root / n
+    acc[order] = acc_sorted / ((L - 1) * denom)
+    f = np.empty(n)
+    f[order] = e_sorted * (1.0 - e_sorted)
+    c = Z.tdot(acc)
+    info = Z.gram(f) / n
     try:
-        info_inv_c = np.linalg.solve(info, c)
+        adjustment = -float(c @ np.linalg.solve(info, c))
+        if estimand != "ATE":
+            effect = np.empty(n)
+            effect[order] = imputed[1] - imputed[0]
+            target = t == (1 if estimand == "ATT" else 0)
+            tau = float(effect[target].mean())
+            d = Z.tdot(f * (effect - tau)) / denom
+            adjustment += float(d @ np.linalg.solve(info, d))
     except np.linalg.LinAlgError as err:
         raise EstimationError("the logistic information matrix is singular") from err
-    adjustment = -float(c @ info_inv_c)
-    if d is not None:
-        adjustment += float(d @ np.linalg.solve(info, d))
     return adjustment
 
 
 def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k: int,
               width: float, replace: bool, n_var: int,
-              design: np.ndarray | None = None,
-              overwrite_design: bool = False) -> dict[str, Any]:
+              design: Design | np.ndarray | None = None) -> dict[str, Any]:
     """Matching estimate and standard error.
 
     With replacement the variance is Abadie–Imbens (2006); given ``design``
     (the logistic model's design, ``score`` being its fitted linear index) the
-    Abadie–Imbens (2016) estimated-score adjustment is added (``overwrite_design``:
-    the design may be used as scratch space).
+    Abadie–Imbens (2016) estimated-score adjustment is added.
     """
     n = len(y)
-    order, sorted_score, distinct = _stable_order(score)   # one sort serves every search
+    order, sorted_score, _ = _stable_order(score)   # one sort serves every search
     in_order = (sorted_score, y[order], t[order])
     is_treated = in_order[2] == 1
     treated, control = order[is_treated], order[~is_treated]
@@ -479,22 +357,13 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     tau = float(diff.mean())
     n_used = int(used.sum())
     if replace:
-        within = None
-        L = max(n_var, 2)
-        depth = max(n_var, max(L, k) - 1)
-        n_arm_min = min(len(treated), len(control))
-        if (distinct and design is not None and n_arm_min > depth
-                and n_arm_min >= max(L, k)):
-            # without ties one within-arm search serves the variance and the adjustment
-            within = within_arm_neighbours(sorted_score, in_order[2], depth)
-        sigma2 = conditional_variance(y, score, t, n_var, order, in_order, within)
+        sigma2 = conditional_variance(y, score, t, n_var, order, in_order)
         extra = K**2 - Q if estimand != "ATE" else K**2 + 2 * K - Q
         var = (float(((diff - tau) ** 2).sum()) + float(extra @ sigma2)) / n_used**2
         var_known = var
         if design is not None:
             adj = estimated_score_adjustment(y, t, score, design, estimand, k,
-                                             L, order, in_order,
-                                             overwrite_design=overwrite_design, within=within)
+                                             max(n_var, 2), order, in_order)
             var = var_known + adj / n
             if not var > 0:
                 raise EstimationError(
@@ -566,17 +435,15 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim)
     keep = fit.keep
     t, y = d.t[keep], d.y[keep]
-    lscore = logit_scores(fit.raw_scores[keep])
+    lscore = fitted_logit(fit)[keep]
     sd = float(lscore.std(ddof=1))
     width = np.inf if caliper is None else float(caliper) * sd
     adjust = bool(replace) and fit.is_default_logistic and variance != "ai2006"
     design = None
     if adjust:
-        design = fit.design if keep.all() else fit.design[keep]
-    # the design is not needed after the adjustment: let it serve as scratch space
+        design = fit.design if keep.all() else fit.design.rows(keep)
     res = _estimate(y, t, lscore, estimand, int(n_neighbors), width, bool(replace),
-                    int(variance_neighbours), design=design, overwrite_design=True)
-    fit.design = None                             # possibly overwritten above
+                    int(variance_neighbours), design=design)
     used = res["used"]
     part = used | (res["K"] > 0)
     weights = np.zeros(d.n)

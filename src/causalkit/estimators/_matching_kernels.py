@@ -1,0 +1,198 @@
+"""Compiled inner loops of propensity-score matching (numba, already a dependency of econml).
+
+Every loop works on scores sorted once in increasing order.  The ``k`` nearest
+targets of a value are found by walking outwards from its insertion point and
+taking the nearer of the two frontiers at each step (the left one on a tie):
+O(k) per query after the O(n log n) sort, no distance matrix.  The walks run
+once per unit and accumulate what the estimator needs on the fly, so no n x k
+arrays of neighbours or gathered outcomes are formed.  Compiled functions are
+cached on disk (``cache=True``): only the first call on a machine compiles.
+
+>>> import numpy as np
+>>> pos = np.empty((2, 1), dtype=np.intp)
+>>> nearest_walk(np.array([0.9, 3.2]), np.array([0.0, 1.0, 3.0]), np.array([1, 3]), 1, False,
+...              pos, np.empty((0, 1)))
+>>> pos.ravel().tolist()
+[1, 2]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def nearest_walk(values: np.ndarray, targets: np.ndarray, start: np.ndarray, k: int,
+                 exclude_self: bool, pos: np.ndarray, dist: np.ndarray) -> None:
+    """Write the positions (and, if ``dist`` has rows, distances) of each value's ``k``
+    nearest ``targets`` (sorted) into ``pos`` / ``dist`` (n x k).
+
+    ``start[i]`` is the insertion point of ``values[i]`` (``searchsorted`` left);
+    with ``exclude_self`` the values are the targets themselves and each unit is
+    not its own neighbour (``start`` is ignored).  When fewer than ``k`` targets
+    exist the missing ones get distance ``inf`` and a position outside ``[0, m)``.
+    """
+    n = values.shape[0]
+    m = targets.shape[0]
+    want_dist = dist.shape[0] > 0
+    for i in range(n):
+        v = values[i]
+        if exclude_self:
+            left, right = i - 1, i + 1
+        else:
+            right = start[i]
+            left = right - 1
+        for step in range(k):
+            dl = v - targets[left] if left >= 0 else np.inf
+            dr = targets[right] - v if right < m else np.inf
+            if dr < dl:
+                pos[i, step] = right
+                d = dr
+                right += 1
+            else:
+                pos[i, step] = left
+                d = dl
+                left -= 1
+            if want_dist:
+                dist[i, step] = d
+
+
+@njit(cache=True, nogil=True)
+def within_arm_variance(scores: np.ndarray, y: np.ndarray, J: int, out: np.ndarray) -> None:
+    """``out[i] = J/(J+1) (y_i - mean of its J nearest other units)^2`` (Abadie–Imbens).
+
+    ``scores`` are one arm's scores in increasing order (more than ``J`` of them)
+    and ``y`` its outcomes in that order.
+    """
+    m = scores.shape[0]
+    factor = J / (J + 1.0)
+    for i in range(m):
+        v = scores[i]
+        left, right = i - 1, i + 1
+        total = 0.0
+        for _ in range(J):
+            dl = v - scores[left] if left >= 0 else np.inf
+            dr = scores[right] - v if right < m else np.inf
+            if dr < dl:
+                total += y[right]
+                right += 1
+            else:
+                total += y[left]
+                left -= 1
+        resid = y[i] - total / J
+        out[i] = factor * resid * resid
+
+
+@njit(cache=True, nogil=True)
+def arm_covariance_weights(scores: np.ndarray, in_arm: np.ndarray, arm_scores: np.ndarray,
+                           arm_y: np.ndarray, weight: np.ndarray, L: int, k: int,
+                           acc: np.ndarray, imputed: np.ndarray) -> None:
+    """One arm's part of the Abadie–Imbens (2016) estimated-score adjustment.
+
+    For every unit ``i`` (``scores`` sorted; ``in_arm`` marks the arm's members,
+    whose scores and outcomes in the same order are ``arm_scores`` / ``arm_y``),
+    walk to its ``max(L, k)`` nearest members (the unit itself first when it is
+    a member and has no tie).  The first ``L`` give the local covariance of the
+    outcome with the design: ``acc[member] += weight[i] (y_member - ybar_i)``
+    over those ``L`` (then ``cov(i) = sum_l Z_l (y_l - ybar_i) / (L - 1)`` and
+    one product of ``Z'`` with ``acc`` sums them all).  For units outside the
+    arm, ``imputed[i]`` is the mean outcome of their first ``k`` members (their
+    matches in the arm); members get their own outcome.
+    """
+    n = scores.shape[0]
+    m = arm_scores.shape[0]
+    width = max(L, k)
+    nearest = np.empty(width, dtype=np.intp)
+    before = 0                             # members strictly before position i
+    for i in range(n):
+        v = scores[i]
+        right = before
+        left = right - 1
+        for step in range(width):
+            dl = v - arm_scores[left] if left >= 0 else np.inf
+            dr = arm_scores[right] - v if right < m else np.inf
+            if dr < dl:
+                nearest[step] = right
+                right += 1
+            else:
+                nearest[step] = left
+                left -= 1
+        total = 0.0
+        for step in range(L):
+            total += arm_y[nearest[step]]
+        ybar = total / L
+        w = weight[i]
+        for step in range(L):
+            j = nearest[step]
+            acc[j] += w * (arm_y[j] - ybar)
+        if in_arm[i]:
+            imputed[i] = arm_y[before]
+            before += 1
+        else:
+            total = 0.0
+            for step in range(k):
+                total += arm_y[nearest[step]]
+            imputed[i] = total / k
+
+
+@njit(cache=True, nogil=True)
+def _find(parent: np.ndarray, i: int) -> int:
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:          # path compression
+        nxt = parent[i]
+        parent[i] = root
+        i = nxt
+    return root
+
+
+@njit(cache=True, nogil=True)
+def greedy_without_replacement(source_scores: np.ndarray, start: np.ndarray,
+                               targets: np.ndarray, k: int, width: float,
+                               src_out: np.ndarray, tgt_out: np.ndarray) -> int:
+    """Greedy nearest-neighbour matching without replacement, in the given source order.
+
+    ``k`` rounds; in each, every source unit still matching takes its nearest
+    still-available target (``targets`` sorted; ``start`` the insertion points)
+    within ``width``.  Available targets are found through two union-find
+    structures over target positions ("next free at or right of / left of"), so
+    each query is near O(1).  Writes source and target positions of the matches
+    into ``src_out`` / ``tgt_out`` and returns how many there are.
+    """
+    m = targets.shape[0]
+    n_src = source_scores.shape[0]
+    right = np.arange(m + 1)           # right[i]: next free position >= i (m = none)
+    left = np.arange(m + 1)            # left[i + 1]: next free position <= i, shifted (0 = none)
+    active = np.arange(n_src)
+    n_active = n_src
+    count = 0
+    for _ in range(k):
+        still = 0
+        for a_idx in range(n_active):
+            a = active[a_idx]
+            p, s = start[a], source_scores[a]
+            r = _find(right, p)
+            lft = _find(left, p) - 1
+            dr = targets[r] - s if r < m else np.inf
+            dl = s - targets[lft] if lft >= 0 else np.inf
+            if dr <= dl:
+                j, dj = r, dr
+            else:
+                j, dj = lft, dl
+            if dj > width or j < 0 or j >= m:    # too far, or no target left
+                continue
+            right[j] = j + 1
+            left[j + 1] = j
+            src_out[count] = a
+            tgt_out[count] = j
+            count += 1
+            active[still] = a
+            still += 1
+        n_active = still
+    return count
+
+
+__all__ = ["arm_covariance_weights", "greedy_without_replacement", "nearest_walk",
+           "within_arm_variance"]
