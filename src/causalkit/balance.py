@@ -25,6 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from ._blocks import BLOCK_ROWS, row_blocks
 from .errors import DataError
 
 #: Conventional threshold for an acceptable absolute SMD (Austin 2009).
@@ -35,29 +36,36 @@ def _arm_stats(X: np.ndarray, t: np.ndarray, *weights: np.ndarray
                ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Weighted mean and (population) variance of each column in each arm, per weight vector.
 
-    ``X`` is centred once at its column means; every weighted moment then comes
-    from two BLAS products, ``W' Xc`` and ``W' Xc^2``, with ``W`` the n x 2m
-    matrix of the weight vectors masked to each arm (``E[x^2] - E[x]^2``), so
-    no per-arm copy of ``X`` is made.  Returns ``(mean_1, var_1, mean_0, var_0)``
-    for each weight vector.
+    ``X`` is centred at its column means; every weighted moment then comes from
+    two BLAS products, ``W' Xc`` and ``W' Xc^2``, with ``W`` the n x 2m matrix of
+    the weight vectors masked to each arm (``E[x^2] - E[x]^2``).  Both are
+    accumulated over row blocks (:mod:`causalkit._blocks`), so neither a centred
+    copy of ``X`` nor ``W`` is formed in full.  Returns ``(mean_1, var_1, mean_0,
+    var_0)`` for each weight vector.
     """
+    n, p = X.shape
     centre = X.mean(axis=0)
-    Xc = X - centre
     on = t == 1
-    W = np.empty((len(t), 2 * len(weights)))
-    for j, w in enumerate(weights):
-        W[:, 2 * j] = np.where(on, w, 0.0)
-        W[:, 2 * j + 1] = np.where(on, 0.0, w)
-    totals = W.sum(axis=0)
-    first = W.T @ Xc
-    np.multiply(Xc, Xc, out=Xc)
-    second = W.T @ Xc
+    columns = 2 * len(weights)
+    totals, first, second = np.zeros(columns), np.zeros((columns, p)), np.zeros((columns, p))
+    size = min(BLOCK_ROWS, max(n, 1))
+    xc_block, w_block = np.empty((size, p), order="F"), np.empty((size, columns))
+    for lo, hi in row_blocks(n):
+        xc, W = xc_block[:hi - lo], w_block[:hi - lo]
+        np.subtract(X[lo:hi], centre, out=xc)
+        for j, w in enumerate(weights):
+            np.multiply(w[lo:hi], on[lo:hi], out=W[:, 2 * j])
+            np.subtract(w[lo:hi], W[:, 2 * j], out=W[:, 2 * j + 1])
+        totals += W.sum(axis=0)
+        first += W.T @ xc
+        np.multiply(xc, xc, out=xc)
+        second += W.T @ xc
     out = []
     for j in range(len(weights)):
         stats = []
         for col in (2 * j, 2 * j + 1):
             if totals[col] <= 0:
-                nan = np.full(X.shape[1], np.nan)
+                nan = np.full(p, np.nan)
                 stats += [nan, nan]
                 continue
             m = first[col] / totals[col]

@@ -31,13 +31,11 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from .._blocks import BLOCK_ROWS, row_blocks
 from ..errors import EstimationError
 
 #: Above 4x this many rows, the Newton fit is warm-started on a subsample of this size.
 WARM_START_ROWS = 50_000
-
-#: Rows per block when the information matrix is accumulated (about 5 MB of scratch).
-BLOCK_ROWS = 65_536
 
 
 class Design:
@@ -136,8 +134,7 @@ class StandardizedDesign(Design):
         root = np.sqrt(w)
         inverse = 1.0 / self.scale
         block = np.empty((min(BLOCK_ROWS, n), p + 1), order="F")   # in cache, reused
-        for lo in range(0, n, BLOCK_ROWS):
-            hi = min(lo + BLOCK_ROWS, n)
+        for lo, hi in row_blocks(n):
             z = block[:hi - lo]
             z[:, 0] = 1.0
             np.subtract(self.X[lo:hi], self.mean, out=z[:, 1:])    # exact centring first
@@ -258,5 +255,5 @@ def mean_score(design: Design, t: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return design.tdot(t - scores) / len(t)
 
 
-__all__ = ["BLOCK_ROWS", "Design", "MatrixDesign", "StandardizedDesign", "WARM_START_ROWS",
+__all__ = ["Design", "MatrixDesign", "StandardizedDesign", "WARM_START_ROWS",
            "as_design", "expit", "logistic_newton", "mean_score"]

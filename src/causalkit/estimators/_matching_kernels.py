@@ -59,6 +59,60 @@ def nearest_walk(values: np.ndarray, targets: np.ndarray, start: np.ndarray, k: 
 
 
 @njit(cache=True, nogil=True)
+def match_sorted(source: np.ndarray, targets: np.ndarray, target_ids: np.ndarray,
+                 y: np.ndarray, k: int, width: float, imputed: np.ndarray,
+                 n_matched: np.ndarray, K: np.ndarray, Q: np.ndarray) -> None:
+    """Match each source unit to its ``k`` nearest targets within ``width``, with replacement.
+
+    ``source`` and ``targets`` are scores in increasing order, so every insertion
+    point comes from one merge pass (no binary search).  The walk stops early at
+    the first target beyond ``width`` (the distances it meets never decrease) or
+    when the targets run out.  For source unit ``i``: ``imputed[i]`` is the mean
+    outcome ``y[target_ids[j]]`` of its matches and ``n_matched[i]`` their number;
+    each match ``j`` adds ``1 / n_matched[i]`` to ``K[target_ids[j]]`` and its square
+    to ``Q[target_ids[j]]`` (Abadie–Imbens match counts ``K_M`` and their squares).
+    """
+    n = source.shape[0]
+    m = targets.shape[0]
+    nearest = np.empty(k, dtype=np.intp)
+    start = 0
+    for i in range(n):
+        v = source[i]
+        while start < m and targets[start] < v:      # searchsorted (left), merged
+            start += 1
+        left, right = start - 1, start
+        count = 0
+        for _ in range(k):
+            if left < 0 and right >= m:
+                break
+            dl = v - targets[left] if left >= 0 else np.inf
+            dr = targets[right] - v if right < m else np.inf
+            if dr < dl:
+                if dr > width:
+                    break
+                nearest[count] = right
+                right += 1
+            else:
+                if dl > width:
+                    break
+                nearest[count] = left
+                left -= 1
+            count += 1
+        n_matched[i] = count
+        if count == 0:
+            imputed[i] = np.nan
+            continue
+        w = 1.0 / count
+        total = 0.0
+        for step in range(count):
+            unit = target_ids[nearest[step]]
+            total += y[unit]
+            K[unit] += w
+            Q[unit] += w * w
+        imputed[i] = total * w
+
+
+@njit(cache=True, nogil=True)
 def within_arm_variance(scores: np.ndarray, y: np.ndarray, J: int, out: np.ndarray) -> None:
     """``out[i] = J/(J+1) (y_i - mean of its J nearest other units)^2`` (Abadie–Imbens).
 
@@ -194,5 +248,5 @@ def greedy_without_replacement(source_scores: np.ndarray, start: np.ndarray,
     return count
 
 
-__all__ = ["arm_covariance_weights", "greedy_without_replacement", "nearest_walk",
+__all__ = ["arm_covariance_weights", "greedy_without_replacement", "match_sorted", "nearest_walk",
            "within_arm_variance"]

@@ -50,7 +50,7 @@ from ..errors import EstimationError, OptionError
 from ..registry import register
 from ._logistic import Design, as_design
 from ._matching_kernels import (arm_covariance_weights, greedy_without_replacement,
-                                nearest_walk, within_arm_variance)
+                                match_sorted, nearest_walk, within_arm_variance)
 from ._propensity import expit, fit_propensity, fitted_logit, prepare_observational
 
 
@@ -132,33 +132,6 @@ def _sorted_by_score(units: np.ndarray, score: np.ndarray) -> np.ndarray:
     return units[np.argsort(values, kind="stable")]
 
 
-def match_with_replacement(source: np.ndarray, target: np.ndarray, score: np.ndarray,
-                           k: int, width: float,
-                           sorted_scores: tuple[np.ndarray, np.ndarray] | None = None
-                           ) -> Matches:
-    """Each source unit's ``k`` nearest target units within ``width``, with replacement.
-
-    ``sorted_scores`` (optional): ``(score[source], score[target])`` when ``target``
-    is already in score order.
-    """
-    if sorted_scores is None:
-        tgt_sorted = _sorted_by_score(target, score)
-        src_values, tgt_values = score[source], score[tgt_sorted]
-    else:
-        tgt_sorted = target
-        src_values, tgt_values = sorted_scores
-    pos, dist = nearest_in_sorted(src_values, tgt_values, k)
-    ok = dist <= width
-    counts = ok.sum(axis=1)
-    if ok.all():                      # every source unit has all k matches: no masking
-        return Matches(source, np.repeat(source, k), tgt_sorted[pos.ravel()],
-                       np.full(len(source) * k, 1.0 / k), counts > 0)
-    rows = np.nonzero(ok)
-    src = source[rows[0]]
-    tgt = tgt_sorted[pos[rows]]
-    return Matches(source, src, tgt, 1.0 / counts[rows[0]], counts > 0)
-
-
 def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.ndarray,
                               k: int, width: float) -> Matches:
     """Greedy nearest-neighbour matching without replacement, highest score first.
@@ -201,12 +174,20 @@ def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
     >>> s2.tolist()   # arm 0 (y 1, 3, 0): the neighbour of the middle unit is its left (a tie)
     [2.0, 2.0, 4.5, 4.5, 4.5, 2.0]
     """
-    J = int(n_neighbours)
-    out = np.empty(len(y))
     if order is None:
         order = np.argsort(score, kind="stable")
     s_sorted, y_sorted, t_sorted = (in_order if in_order is not None
                                     else (score[order], y[order], t[order]))
+    out = np.empty(len(y))
+    out[order] = _sorted_conditional_variance(s_sorted, y_sorted, t_sorted, n_neighbours)
+    return out
+
+
+def _sorted_conditional_variance(s_sorted: np.ndarray, y_sorted: np.ndarray,
+                                 t_sorted: np.ndarray, n_neighbours: int) -> np.ndarray:
+    """:func:`conditional_variance` of units already in score order, in that order."""
+    J = int(n_neighbours)
+    out = np.empty(len(y_sorted))
     for arm in (0, 1):
         members = np.flatnonzero(t_sorted == arm)   # the arm's positions in score order
         if len(members) <= J:
@@ -215,7 +196,7 @@ def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
         sigma2 = np.empty(len(members))
         within_arm_variance(np.ascontiguousarray(s_sorted[members], dtype=float),
                             np.ascontiguousarray(y_sorted[members], dtype=float), J, sigma2)
-        out[order[members]] = sigma2
+        out[members] = sigma2
     return out
 
 
@@ -321,49 +302,53 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
 
     With replacement the variance is Abadie–Imbens (2006); given ``design``
     (the logistic model's design, ``score`` being its fitted linear index) the
-    Abadie–Imbens (2016) estimated-score adjustment is added.
+    Abadie–Imbens (2016) estimated-score adjustment is added.  Units are sorted
+    by score once; everything is computed in that order (unit "ids" are sorted
+    positions) and only the per-unit outputs are put back in the original order.
     """
     n = len(y)
     order, sorted_score, _ = _stable_order(score)   # one sort serves every search
-    in_order = (sorted_score, y[order], t[order])
-    is_treated = in_order[2] == 1
-    treated, control = order[is_treated], order[~is_treated]
-    arm_scores = {1: sorted_score[is_treated], 0: sorted_score[~is_treated]}
-    directions = {"ATT": [(treated, control)], "ATC": [(control, treated)],
-                  "ATE": [(treated, control), (control, treated)]}[estimand]
+    y_sorted, t_sorted = np.ascontiguousarray(y[order], dtype=float), t[order]
+    positions = {1: np.flatnonzero(t_sorted == 1), 0: np.flatnonzero(t_sorted == 0)}
+    arm_scores = {arm: sorted_score[pos] for arm, pos in positions.items()}
+    sources = {"ATT": [1], "ATC": [0], "ATE": [1, 0]}[estimand]
     used = np.zeros(n, dtype=bool)
-    y1, y0 = y.copy(), y.copy()
     K, Q = np.zeros(n), np.zeros(n)
+    diffs = []
     dropped = 0
-    for source, target in directions:
+    for arm in sources:
+        source, target = positions[arm], positions[1 - arm]
         if replace:
-            src_arm = int(t[source[0]])
-            mt = match_with_replacement(source, target, score, k, width,
-                                        (arm_scores[src_arm], arm_scores[1 - src_arm]))
+            imputed, n_matched = np.empty(len(source)), np.empty(len(source), dtype=np.intp)
+            match_sorted(arm_scores[arm], arm_scores[1 - arm], target, y_sorted, int(k),
+                         float(width), imputed, n_matched, K, Q)
+            matched = n_matched > 0
         else:
-            mt = match_without_replacement(source, target, score, k, width)
-        imputed = _imputed(mt, y, n)
-        arm_is_treated = t[source[0]] == 1
-        (y0 if arm_is_treated else y1)[source] = imputed[source]
-        used[source[mt.matched]] = True
-        dropped += int((~mt.matched).sum())
-        k_arm, q_arm = _usage(mt, n)
-        K += k_arm
-        Q += q_arm
-    if not used.any():
+            mt = match_without_replacement(source, target, sorted_score, k, width)
+            imputed = _imputed(mt, y_sorted, n)[source]
+            matched = mt.matched
+            k_arm, q_arm = _usage(mt, n)
+            K += k_arm
+            Q += q_arm
+        own = y_sorted[source[matched]] - imputed[matched]
+        diffs.append(own if arm == 1 else -own)
+        used[source[matched]] = True
+        dropped += len(source) - int(matched.sum())
+    diff = np.concatenate(diffs)
+    if not len(diff):
         raise EstimationError(f"no unit found a match within the caliper ({width:.4g} on the "
                               "logit scale); widen caliper= or check overlap")
-    diff = (y1 - y0)[used]
     tau = float(diff.mean())
-    n_used = int(used.sum())
+    n_used = len(diff)
     if replace:
-        sigma2 = conditional_variance(y, score, t, n_var, order, in_order)
-        extra = K**2 - Q if estimand != "ATE" else K**2 + 2 * K - Q
+        sigma2 = _sorted_conditional_variance(sorted_score, y_sorted, t_sorted, n_var)
+        extra = K * K - Q if estimand != "ATE" else K * K + 2 * K - Q
         var = (float(((diff - tau) ** 2).sum()) + float(extra @ sigma2)) / n_used**2
         var_known = var
         if design is not None:
             adj = estimated_score_adjustment(y, t, score, design, estimand, k,
-                                             max(n_var, 2), order, in_order)
+                                             max(n_var, 2), order,
+                                             (sorted_score, y_sorted, t_sorted))
             var = var_known + adj / n
             if not var > 0:
                 raise EstimationError(
@@ -373,10 +358,12 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
         if n_used < 2:
             raise EstimationError("fewer than two matched pairs: no paired variance")
         var = var_known = float(diff.var(ddof=1)) / n_used
-    weights = np.where(used, 1.0, 0.0) + K
+    back = {}
+    for name, values in (("used", used), ("K", K), ("weights", used + K)):
+        back[name] = np.empty_like(values)
+        back[name][order] = values
     return {"estimate": tau, "std_error": float(np.sqrt(var)),
-            "std_error_known_score": float(np.sqrt(var_known)), "used": used,
-            "weights": weights, "n_dropped": dropped, "K": K}
+            "std_error_known_score": float(np.sqrt(var_known)), "n_dropped": dropped, **back}
 
 
 @register("propensity_matching", estimand=("ATT", "ATC", "ATE"),
