@@ -256,3 +256,19 @@ def test_conditional_variance_equals_loop(J):
         near = same[np.argsort(np.abs(score[same] - score[i]), kind="stable")[:J]]
         ref[i] = J / (J + 1) * (y[i] - y[near].mean()) ** 2
     np.testing.assert_allclose(pm.conditional_variance(y, score, t, J), ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "wide", "tiny"])
+def test_radix_argsort_equals_numpy_stable_argsort(kind):
+    from causalkit.estimators._matching_kernels import radix_argsort
+
+    rng = np.random.default_rng(11)
+    x = {"normal": rng.normal(size=5000) * 3,
+         "ties": np.round(rng.normal(size=5000), 1),     # many exact ties, -0.0 and 0.0
+         "wide": rng.normal(size=5000) * 10.0 ** rng.integers(-300, 300, size=5000),
+         "tiny": np.array([2.0])}[kind]
+    if kind == "ties":
+        x[:7] = -0.0
+    order, values = radix_argsort(x)
+    assert np.array_equal(order, np.argsort(x, kind="stable"))
+    assert np.array_equal(values, x[order])

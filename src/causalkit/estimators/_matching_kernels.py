@@ -22,6 +22,68 @@ import numpy as np
 from numba import njit
 
 
+#: Bits per digit of the radix sort (8 passes over 64-bit keys, 256 buckets each).
+RADIX_BITS = 8
+
+
+@njit(cache=True, nogil=True)
+def radix_argsort(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable argsort of finite float64 ``values`` and the sorted values: LSD radix sort.
+
+    Each float is mapped to an unsigned 64-bit key with the same order (flip all
+    bits of negatives, the sign bit of the rest; ``-0.0`` counts as ``0.0``), then
+    sorted by ``RADIX_BITS``-bit digits from the least significant, each pass a
+    stable counting sort; a digit that all keys share is skipped.  O(n) and
+    stable: the permutation equals ``numpy.argsort(values, kind="stable")``.
+    """
+    n = values.shape[0]
+    bits = (values + 0.0).view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    keys = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        b = bits[i]
+        keys[i] = ~b if b & sign else b | sign
+    n_buckets = 1 << RADIX_BITS
+    n_pass = 64 // RADIX_BITS
+    mask = np.uint64(n_buckets - 1)
+    counts = np.zeros((n_pass, n_buckets), dtype=np.intp)
+    for i in range(n):                      # every pass's histogram in one read
+        key = keys[i]
+        for p in range(n_pass):
+            counts[p, (key >> np.uint64(p * RADIX_BITS)) & mask] += 1
+    order = np.arange(n)
+    key_buffer = np.empty(n, dtype=np.uint64)
+    order_buffer = np.empty(n, dtype=np.intp)
+    for p in range(n_pass):
+        count = counts[p]
+        shared = False
+        for d in range(n_buckets):
+            if count[d] != 0:
+                shared = count[d] == n
+                break
+        if shared:
+            continue
+        total = 0
+        for d in range(n_buckets):          # bucket counts -> first output position
+            c = count[d]
+            count[d] = total
+            total += c
+        shift = np.uint64(p * RADIX_BITS)
+        for i in range(n):
+            key = keys[i]
+            d = (key >> shift) & mask
+            j = count[d]
+            count[d] = j + 1
+            key_buffer[j] = key
+            order_buffer[j] = order[i]
+        keys, key_buffer = key_buffer, keys
+        order, order_buffer = order_buffer, order
+    for i in range(n):                      # keys back to floats: the sorted values
+        key = keys[i]
+        keys[i] = key ^ sign if key & sign else ~key
+    return order, keys.view(np.float64)
+
+
 @njit(cache=True, nogil=True)
 def nearest_walk(values: np.ndarray, targets: np.ndarray, start: np.ndarray, k: int,
                  exclude_self: bool, pos: np.ndarray, dist: np.ndarray) -> None:
@@ -248,5 +310,5 @@ def greedy_without_replacement(source_scores: np.ndarray, start: np.ndarray,
     return count
 
 
-__all__ = ["arm_covariance_weights", "greedy_without_replacement", "match_sorted", "nearest_walk",
+__all__ = ["arm_covariance_weights", "greedy_without_replacement", "match_sorted", "nearest_walk", "radix_argsort",
            "within_arm_variance"]

@@ -50,7 +50,8 @@ from ..errors import EstimationError, OptionError
 from ..registry import register
 from ._logistic import Design, as_design
 from ._matching_kernels import (arm_covariance_weights, greedy_without_replacement,
-                                match_sorted, nearest_walk, within_arm_variance)
+                                match_sorted, nearest_walk, radix_argsort,
+                                within_arm_variance)
 from ._propensity import expit, fit_propensity, fitted_logit, prepare_observational
 
 
@@ -105,23 +106,15 @@ def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
     return pos, (dist if distances else None)
 
 
-def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``argsort(score, kind="stable")``, the sorted scores, and whether they are all distinct.
+def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``argsort(score, kind="stable")`` and the sorted scores, by a compiled radix sort
+    (:func:`~causalkit.estimators._matching_kernels.radix_argsort`, O(n)).
 
-    Without ties every sorting permutation is the stable one, so the faster
-    unstable sort is tried first and kept when the sorted scores strictly increase.
-
-    >>> order, _, distinct = _stable_order(np.array([0.3, 0.1, 0.3]))
-    >>> order.tolist(), distinct
-    ([1, 0, 2], False)
+    >>> order, values = _stable_order(np.array([0.3, 0.1, 0.3]))
+    >>> order.tolist(), values.tolist()
+    ([1, 0, 2], [0.1, 0.3, 0.3])
     """
-    order = np.argsort(score)
-    values = score[order]
-    distinct = len(values) < 2 or bool(np.all(values[1:] > values[:-1]))
-    if not distinct:
-        order = np.argsort(score, kind="stable")
-        values = score[order]
-    return order, values, distinct
+    return radix_argsort(np.ascontiguousarray(score, dtype=float))
 
 
 def _sorted_by_score(units: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -307,7 +300,7 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     positions) and only the per-unit outputs are put back in the original order.
     """
     n = len(y)
-    order, sorted_score, _ = _stable_order(score)   # one sort serves every search
+    order, sorted_score = _stable_order(score)      # one sort serves every search
     y_sorted, t_sorted = np.ascontiguousarray(y[order], dtype=float), t[order]
     positions = {1: np.flatnonzero(t_sorted == 1), 0: np.flatnonzero(t_sorted == 0)}
     arm_scores = {arm: sorted_score[pos] for arm, pos in positions.items()}
