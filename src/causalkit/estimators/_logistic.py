@@ -112,7 +112,7 @@ class StandardizedDesign(Design):
         if mean is None:
             mean = self.X.mean(axis=0)
         if scale is None:
-            scale = self.X.std(axis=0)
+            scale = column_sd(self.X, mean)
             scale = np.where(scale > 0, scale, 1.0)
         self.mean = np.asarray(mean, dtype=float)
         self.scale = np.asarray(scale, dtype=float)
@@ -151,6 +151,23 @@ class StandardizedDesign(Design):
         Z[:, 0] = 1.0
         Z[:, 1:] = (self.X - self.mean) / self.scale
         return Z
+
+
+def column_sd(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Population standard deviation of each column (``X.std(axis=0)``) given its ``mean``,
+    from centred blocks of rows: no n x p temporary.
+
+    >>> column_sd(np.array([[1.0, 0.0], [3.0, 0.0]]), np.array([2.0, 0.0])).tolist()
+    [1.0, 0.0]
+    """
+    n, p = X.shape
+    squares = np.zeros(p)
+    block = np.empty((min(BLOCK_ROWS, max(n, 1)), p), order="F")
+    for lo, hi in row_blocks(n):
+        centred = block[:hi - lo]
+        np.subtract(X[lo:hi], mean, out=centred)
+        squares += np.einsum("ij,ij->j", centred, centred)
+    return np.sqrt(squares / max(n, 1))
 
 
 def as_design(Z: Design | np.ndarray) -> Design:
@@ -256,4 +273,4 @@ def mean_score(design: Design, t: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["Design", "MatrixDesign", "StandardizedDesign", "WARM_START_ROWS",
-           "as_design", "expit", "logistic_newton", "mean_score"]
+           "as_design", "column_sd", "expit", "logistic_newton", "mean_score"]

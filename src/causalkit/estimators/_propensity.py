@@ -131,21 +131,26 @@ def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUN
     """
     if not np.all(np.isfinite(scores)):
         raise EstimationError("the propensity model returned non-finite scores")
-    s1, s0 = scores[t == 1], scores[t == 0]
-    if s1.min() >= s0.max() or s0.min() >= s1.max():
+    on = t == 1
+    # the range of each arm's scores, without copying the arms out
+    min1, max1 = np.min(scores, where=on, initial=np.inf), np.max(scores, where=on, initial=-np.inf)
+    min0, max0 = np.min(scores, where=~on, initial=np.inf), np.max(scores, where=~on, initial=-np.inf)
+    if min1 >= max0 or min0 >= max1:
         raise OverlapError(
-            f"no overlap: treated propensity scores span [{s1.min():.4g}, {s1.max():.4g}] and "
-            f"control scores [{s0.min():.4g}, {s0.max():.4g}]; the covariates separate the "
+            f"no overlap: treated propensity scores span [{min1:.4g}, {max1:.4g}] and "
+            f"control scores [{min0:.4g}, {max0:.4g}]; the covariates separate the "
             "arms, so the effect cannot be estimated without extrapolation")
-    bad = int(((t == 1) & (scores <= 0)).sum() + ((t == 0) & (scores >= 1)).sum())
+    bad = int((on & (scores <= 0)).sum() + (~on & (scores >= 1)).sum()) if (
+        min1 <= 0 or max0 >= 1) else 0
     if bad:
         raise OverlapError(
             f"{bad} unit(s) have a propensity score of exactly 0 (treated) or 1 (control): "
             "their inverse weights are infinite; use clip= or trim=, or a smoother model")
-    outside = (scores < bound) | (scores > 1 - bound)
-    n_out = int(outside.sum())
-    diag = {"propensity_min": float(scores.min()), "propensity_max": float(scores.max()),
-            "propensity_min_treated": float(s1.min()), "propensity_max_control": float(s0.max()),
+    lowest, highest = min(min1, min0), max(max1, max0)
+    n_out = (int(((scores < bound) | (scores > 1 - bound)).sum())
+             if lowest < bound or highest > 1 - bound else 0)
+    diag = {"propensity_min": float(lowest), "propensity_max": float(highest),
+            "propensity_min_treated": float(min1), "propensity_max_control": float(max0),
             "n_outside_bounds": n_out}
     if n_out and warn:
         warnings.warn(

@@ -71,6 +71,39 @@ class Matches:
     matched: np.ndarray
 
 
+@dataclass
+class SortedUnits:
+    """Units in increasing order of score: what every search and sum in matching reads.
+
+    ``order[i]`` is the original index of sorted position ``i``; ``positions[w]``
+    the sorted positions of arm ``w``, and ``arm_score[w]`` / ``arm_y[w]`` its
+    scores and outcomes in that order (contiguous search targets).
+    """
+
+    order: np.ndarray
+    score: np.ndarray
+    y: np.ndarray
+    t: np.ndarray
+    positions: dict[int, np.ndarray]
+    arm_score: dict[int, np.ndarray]
+    arm_y: dict[int, np.ndarray]
+
+
+def sort_units(score: np.ndarray, y: np.ndarray, t: np.ndarray) -> SortedUnits:
+    """Sort once (:func:`_stable_order`) and split the sorted units by arm.
+
+    >>> u = sort_units(np.array([0.3, 0.1, 0.2]), np.array([1.0, 2.0, 3.0]), np.array([1, 0, 1]))
+    >>> u.order.tolist(), u.positions[1].tolist(), u.arm_y[1].tolist()
+    ([1, 2, 0], [1, 2], [3.0, 1.0])
+    """
+    order, sorted_score = _stable_order(score)
+    y_sorted, t_sorted = np.ascontiguousarray(y[order], dtype=float), t[order]
+    positions = {1: np.flatnonzero(t_sorted == 1), 0: np.flatnonzero(t_sorted == 0)}
+    return SortedUnits(order, sorted_score, y_sorted, t_sorted, positions,
+                       {w: sorted_score[p] for w, p in positions.items()},
+                       {w: y_sorted[p] for w, p in positions.items()})
+
+
 def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
                       exclude_self: bool = False, start: np.ndarray | None = None,
                       distances: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
@@ -153,42 +186,33 @@ def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.
 
 
 def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
-                         n_neighbours: int = 2, order: np.ndarray | None = None,
-                         in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-                         ) -> np.ndarray:
+                         n_neighbours: int = 2) -> np.ndarray:
     """Abadie–Imbens estimate of ``Var(y | x, t)``: match ``J`` units within the same arm.
 
     ``sigma^2_i = J/(J+1) (y_i - mean of its J nearest same-arm neighbours)^2``.
-    ``order`` (optional) is ``argsort(score)``, to avoid sorting again;
-    ``in_order`` (optional) is ``(score, y, t)`` already taken in that order.
 
     >>> s2 = conditional_variance(np.array([1.0, 3.0, 0.0, 5.0, 2.0, 4.0]),
     ...                           np.arange(6.0), np.array([0, 0, 0, 1, 1, 1]), 1)
     >>> s2.tolist()   # arm 0 (y 1, 3, 0): the neighbour of the middle unit is its left (a tie)
     [2.0, 2.0, 4.5, 4.5, 4.5, 2.0]
     """
-    if order is None:
-        order = np.argsort(score, kind="stable")
-    s_sorted, y_sorted, t_sorted = (in_order if in_order is not None
-                                    else (score[order], y[order], t[order]))
+    units = sort_units(score, y, t)
     out = np.empty(len(y))
-    out[order] = _sorted_conditional_variance(s_sorted, y_sorted, t_sorted, n_neighbours)
+    out[units.order] = _sorted_conditional_variance(units, n_neighbours)
     return out
 
 
-def _sorted_conditional_variance(s_sorted: np.ndarray, y_sorted: np.ndarray,
-                                 t_sorted: np.ndarray, n_neighbours: int) -> np.ndarray:
-    """:func:`conditional_variance` of units already in score order, in that order."""
+def _sorted_conditional_variance(units: SortedUnits, n_neighbours: int) -> np.ndarray:
+    """:func:`conditional_variance` in score order."""
     J = int(n_neighbours)
-    out = np.empty(len(y_sorted))
+    out = np.empty(len(units.y))
     for arm in (0, 1):
-        members = np.flatnonzero(t_sorted == arm)   # the arm's positions in score order
+        members = units.positions[arm]
         if len(members) <= J:
             raise EstimationError(f"arm {arm} has {len(members)} units; the matching variance "
                                   f"needs more than {J} (variance_neighbours)")
         sigma2 = np.empty(len(members))
-        within_arm_variance(np.ascontiguousarray(s_sorted[members], dtype=float),
-                            np.ascontiguousarray(y_sorted[members], dtype=float), J, sigma2)
+        within_arm_variance(units.arm_score[arm], units.arm_y[arm], J, sigma2)
         out[members] = sigma2
     return out
 
@@ -205,9 +229,7 @@ def _usage(matches: Matches, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
                                design: Design | np.ndarray, estimand: str, k: int, L: int,
-                               order: np.ndarray | None = None,
-                               in_order: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-                               ) -> float:
+                               units: SortedUnits | None = None) -> float:
     """Abadie–Imbens (2016) correction to ``N Var`` for matching on an estimated logit score.
 
     The score is the linear index of a logistic model fitted by maximum
@@ -226,8 +248,8 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
       (observed outcome in the own arm, mean of the ``k`` matches in the other).
     * ATC: the ATT with the arms' roles swapped (``e -> 1 - e``).
 
-    Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.  ``order``
-    (optional) is ``argsort(score)`` and ``in_order`` ``(score, y, t)`` taken in it.
+    Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.  ``units``
+    (optional): :func:`sort_units` of ``(score, y, t)``, to avoid sorting again.
     One compiled walk per arm (:func:`~causalkit.estimators._matching_kernels.
     arm_covariance_weights`) finds every unit's ``max(L, k)`` nearest units of that
     arm: the first ``L`` give ``cov_w`` and, for units of the other arm, the first
@@ -238,16 +260,13 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     if L < 2:
         raise OptionError("the estimated-score adjustment needs at least 2 within-arm "
                           "neighbours (variance_neighbours >= 2)")
-    if order is None:
-        order = np.argsort(score, kind="stable")
-    sorted_score, y_sorted, t_sorted = (in_order if in_order is not None
-                                        else (score[order], y[order], t[order]))
-    sorted_score = np.ascontiguousarray(sorted_score, dtype=float)
-    y_sorted = np.asarray(y_sorted, dtype=float)
+    if units is None:
+        units = sort_units(score, y, t)
+    order = units.order
     denom = float(n) if estimand == "ATE" else float((t == (1 if estimand == "ATT" else 0)).sum())
     # per-unit weights of cov_1 and cov_0 in c = sum_i a_w(i) cov_w(i) / denom
     # ATE: (1 - e, e); ATT: (e (1 - e), e^2); ATC, the arms' roles swapped: ((1 - e)^2, e (1 - e))
-    e_sorted = expit(sorted_score)
+    e_sorted = expit(units.score)
     if estimand == "ATE":
         w1, w0 = 1.0 - e_sorted, e_sorted
     elif estimand == "ATT":
@@ -257,15 +276,13 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     acc_sorted = np.zeros(n)
     imputed = {1: np.empty(n), 0: np.empty(n)}
     for arm, weight in ((1, w1), (0, w0)):
-        in_arm = t_sorted == arm
-        members = np.flatnonzero(in_arm)           # the arm's positions in score order
+        members = units.positions[arm]
         if len(members) < max(L, k):
             raise EstimationError(f"arm {arm} has {len(members)} units; the estimated-score "
                                   f"adjustment needs at least {max(L, k)}")
         acc_arm = np.zeros(len(members))
-        arm_covariance_weights(sorted_score, in_arm, sorted_score[members],
-                               y_sorted[members], weight, int(L), int(k), acc_arm,
-                               imputed[arm])
+        arm_covariance_weights(units.score, units.t == arm, units.arm_score[arm],
+                               units.arm_y[arm], weight, int(L), int(k), acc_arm, imputed[arm])
         acc_sorted[members] += acc_arm
     # back to the original order once, then one product with Z' for each vector
     acc = np.empty(n)
@@ -300,30 +317,30 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     positions) and only the per-unit outputs are put back in the original order.
     """
     n = len(y)
-    order, sorted_score = _stable_order(score)      # one sort serves every search
-    y_sorted, t_sorted = np.ascontiguousarray(y[order], dtype=float), t[order]
-    positions = {1: np.flatnonzero(t_sorted == 1), 0: np.flatnonzero(t_sorted == 0)}
-    arm_scores = {arm: sorted_score[pos] for arm, pos in positions.items()}
+    units = sort_units(score, y, t)                # one sort serves every search
     sources = {"ATT": [1], "ATC": [0], "ATE": [1, 0]}[estimand]
-    used = np.zeros(n, dtype=bool)
+    used = np.zeros(n, dtype=bool)                 # in score order, as K and Q
     K, Q = np.zeros(n), np.zeros(n)
     diffs = []
     dropped = 0
     for arm in sources:
-        source, target = positions[arm], positions[1 - arm]
+        source, target = units.positions[arm], units.positions[1 - arm]
         if replace:
             imputed, n_matched = np.empty(len(source)), np.empty(len(source), dtype=np.intp)
-            match_sorted(arm_scores[arm], arm_scores[1 - arm], target, y_sorted, int(k),
-                         float(width), imputed, n_matched, K, Q)
+            match_sorted(units.arm_score[arm], units.arm_score[1 - arm], target, units.y,
+                         int(k), float(width), imputed, n_matched, K, Q)
             matched = n_matched > 0
+            own = units.arm_y[arm] - imputed
+            if not matched.all():
+                own = own[matched]
         else:
-            mt = match_without_replacement(source, target, sorted_score, k, width)
-            imputed = _imputed(mt, y_sorted, n)[source]
+            mt = match_without_replacement(source, target, units.score, k, width)
+            imputed = _imputed(mt, units.y, n)[source]
             matched = mt.matched
+            own = units.arm_y[arm][matched] - imputed[matched]
             k_arm, q_arm = _usage(mt, n)
             K += k_arm
             Q += q_arm
-        own = y_sorted[source[matched]] - imputed[matched]
         diffs.append(own if arm == 1 else -own)
         used[source[matched]] = True
         dropped += len(source) - int(matched.sum())
@@ -334,14 +351,13 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     tau = float(diff.mean())
     n_used = len(diff)
     if replace:
-        sigma2 = _sorted_conditional_variance(sorted_score, y_sorted, t_sorted, n_var)
+        sigma2 = _sorted_conditional_variance(units, n_var)
         extra = K * K - Q if estimand != "ATE" else K * K + 2 * K - Q
         var = (float(((diff - tau) ** 2).sum()) + float(extra @ sigma2)) / n_used**2
         var_known = var
         if design is not None:
             adj = estimated_score_adjustment(y, t, score, design, estimand, k,
-                                             max(n_var, 2), order,
-                                             (sorted_score, y_sorted, t_sorted))
+                                             max(n_var, 2), units)
             var = var_known + adj / n
             if not var > 0:
                 raise EstimationError(
@@ -351,12 +367,14 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
         if n_used < 2:
             raise EstimationError("fewer than two matched pairs: no paired variance")
         var = var_known = float(diff.var(ddof=1)) / n_used
-    back = {}
-    for name, values in (("used", used), ("K", K), ("weights", used + K)):
-        back[name] = np.empty_like(values)
-        back[name][order] = values
+    weights = np.empty(n)
+    weights[units.order] = used + K                # the only per-unit output in original order
+    t_sorted = units.t
     return {"estimate": tau, "std_error": float(np.sqrt(var)),
-            "std_error_known_score": float(np.sqrt(var_known)), "n_dropped": dropped, **back}
+            "std_error_known_score": float(np.sqrt(var_known)), "n_dropped": dropped,
+            "weights": weights, "n_used": {w: int((used & (t_sorted == w)).sum()) for w in (0, 1)},
+            "n_participating": {w: int(((used | (K > 0)) & (t_sorted == w)).sum()) for w in (0, 1)},
+            "n_distinct_matches": int((K > 0).sum())}
 
 
 @register("propensity_matching", estimand=("ATT", "ATC", "ATE"),
@@ -424,18 +442,15 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         design = fit.design if keep.all() else fit.design.rows(keep)
     res = _estimate(y, t, lscore, estimand, int(n_neighbors), width, bool(replace),
                     int(variance_neighbours), design=design)
-    used = res["used"]
-    part = used | (res["K"] > 0)
     weights = np.zeros(d.n)
     weights[keep] = res["weights"]
     diagnostics = dict(fit.diagnostics)
     diagnostics.update(
         n_neighbors=int(n_neighbors), replace=bool(replace),
         caliper=caliper, caliper_width_logit=width, logit_score_sd=sd,
-        n_matched_treated=int((used & (t == 1)).sum()),
-        n_matched_control=int((used & (t == 0)).sum()),
+        n_matched_treated=res["n_used"][1], n_matched_control=res["n_used"][0],
         n_dropped_caliper=res["n_dropped"],
-        n_distinct_matches_used=int((res["K"] > 0).sum()),
+        n_distinct_matches_used=res["n_distinct_matches"],
         weights=weights,
         balance=balance_table(d.X, d.t, d.covariates, weights=weights, estimand=estimand),
         propensity=propensity_frame(fit.raw_scores, d.t, d.frame.index))
@@ -462,6 +477,7 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     return Effect.from_estimate(
         method="propensity_matching", estimand=estimand, estimate=res["estimate"],
         std_error=res["std_error"], alpha=alpha, treatment=treatment, outcome=outcome,
-        n_treated=int((part & (t == 1)).sum()), n_control=int((part & (t == 0)).sum()),
-        n_obs=int(part.sum()), covariates=tuple(d.covariates), inference=how,
+        n_treated=res["n_participating"][1], n_control=res["n_participating"][0],
+        n_obs=sum(res["n_participating"].values()), covariates=tuple(d.covariates),
+        inference=how,
         diagnostics=diagnostics)
