@@ -132,9 +132,8 @@ def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUN
     if not np.all(np.isfinite(scores)):
         raise EstimationError("the propensity model returned non-finite scores")
     on = t == 1
-    # the range of each arm's scores, without copying the arms out
-    min1, max1 = np.min(scores, where=on, initial=np.inf), np.max(scores, where=on, initial=-np.inf)
-    min0, max0 = np.min(scores, where=~on, initial=np.inf), np.max(scores, where=~on, initial=-np.inf)
+    s1, s0 = scores[on], scores[~on]
+    min1, max1, min0, max0 = s1.min(), s1.max(), s0.min(), s0.max()
     if min1 >= max0 or min0 >= max1:
         raise OverlapError(
             f"no overlap: treated propensity scores span [{min1:.4g}, {max1:.4g}] and "

@@ -273,7 +273,8 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
         w1, w0 = e_sorted * (1.0 - e_sorted), e_sorted * e_sorted
     else:
         w1, w0 = (1.0 - e_sorted) ** 2, e_sorted * (1.0 - e_sorted)
-    acc_sorted = np.zeros(n)
+    # per unit, in score order: the covariance weights acc, f and f (mu1 - mu0 - tau)
+    acc = np.empty(n)
     imputed = {1: np.empty(n), 0: np.empty(n)}
     for arm, weight in ((1, w1), (0, w0)):
         members = units.positions[arm]
@@ -283,22 +284,24 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
         acc_arm = np.zeros(len(members))
         arm_covariance_weights(units.score, units.t == arm, units.arm_score[arm],
                                units.arm_y[arm], weight, int(L), int(k), acc_arm, imputed[arm])
-        acc_sorted[members] += acc_arm
-    # back to the original order once, then one product with Z' for each vector
-    acc = np.empty(n)
-    acc[order] = acc_sorted / ((L - 1) * denom)
-    f = np.empty(n)
-    f[order] = e_sorted * (1.0 - e_sorted)
-    c = Z.tdot(acc)
-    info = Z.gram(f) / n
+        acc[members] = acc_arm                # the arms' members partition the units
+    acc /= (L - 1) * denom
+    f = e_sorted * (1.0 - e_sorted)
+    if estimand != "ATE":
+        effect = imputed[1] - imputed[0]
+        tau = float(effect[units.positions[1 if estimand == "ATT" else 0]].mean())
+        derivative = f * (effect - tau) / denom
+    else:
+        derivative = np.zeros(n)
+    # back to the original order (1-D scatters: fast), then one product with Z'
+    original = np.empty((n, 3), order="F")
+    for j, column in enumerate((acc, f, derivative)):
+        original[:, j][order] = column
+    c, d = Z.tdot(original[:, ::2]).T
+    info = Z.gram(original[:, 1]) / n
     try:
         adjustment = -float(c @ np.linalg.solve(info, c))
         if estimand != "ATE":
-            effect = np.empty(n)
-            effect[order] = imputed[1] - imputed[0]
-            target = t == (1 if estimand == "ATT" else 0)
-            tau = float(effect[target].mean())
-            d = Z.tdot(f * (effect - tau)) / denom
             adjustment += float(d @ np.linalg.solve(info, d))
     except np.linalg.LinAlgError as err:
         raise EstimationError("the logistic information matrix is singular") from err
