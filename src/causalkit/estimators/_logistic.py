@@ -196,7 +196,16 @@ def logistic_newton(Z: Design | np.ndarray, t: np.ndarray, tol: float = 1e-9,
     >>> bool(np.allclose(Z.T @ (np.array([0, 1, 0, 1, 1, 0]) - expit(Z @ beta)), 0, atol=1e-9))
     True
     """
-    design = as_design(Z)
+    beta, ok = fit_logistic(as_design(Z), t, tol, max_iter)
+    if not ok and raise_on_failure:
+        raise EstimationError(f"the logistic propensity model did not converge in {max_iter} "
+                              "Newton steps (near-separation?); pass propensity_model=")
+    return beta
+
+
+def fit_logistic(design: Design, t: np.ndarray, tol: float = 1e-9,
+                 max_iter: int = 50) -> tuple[np.ndarray, bool]:
+    """:func:`logistic_newton` on a design: the last iterate and whether it converged."""
     tf = np.asarray(t, dtype=float)
     q = design.shape[1]
     beta, info = np.zeros(q), None
@@ -208,10 +217,7 @@ def logistic_newton(Z: Design | np.ndarray, t: np.ndarray, tol: float = 1e-9,
         if ok and float(np.max(np.abs(sub_beta))) < 20:
             beta, info = sub_beta, sub_info * (len(tf) / len(tf[every]))
     beta, _, ok = _newton(design, tf, beta, info, tol, max_iter)
-    if not ok and raise_on_failure:
-        raise EstimationError(f"the logistic propensity model did not converge in {max_iter} "
-                              "Newton steps (near-separation?); pass propensity_model=")
-    return beta
+    return beta, ok
 
 
 def _newton(design: Design, tf: np.ndarray, beta: np.ndarray, info: np.ndarray | None,
@@ -273,4 +279,4 @@ def mean_score(design: Design, t: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["Design", "MatrixDesign", "StandardizedDesign", "WARM_START_ROWS",
-           "as_design", "column_sd", "expit", "logistic_newton", "mean_score"]
+           "as_design", "column_sd", "expit", "fit_logistic", "logistic_newton", "mean_score"]
