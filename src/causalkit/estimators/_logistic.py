@@ -5,9 +5,10 @@ four things of the design ``Z``: ``Z @ v``, ``Z' a``, the weighted information
 ``Z' diag(w) Z`` and subsets of rows.  A *design* object provides exactly these.
 :class:`StandardizedDesign` is ``Z = [1, (X - mean) / scale]`` computed from the
 raw covariates on the fly, so the n x (p + 1) matrix is never formed: products
-with vectors are BLAS products with ``X`` itself, and the information matrix is
-accumulated over cache-sized blocks of centred rows (exact centring, so a
-covariate with a large mean loses no precision).  :class:`MatrixDesign` wraps an
+with vectors are BLAS products with ``X`` itself (block by block on exactly centred
+rows when a column's mean lies far from zero), and the information matrix is
+accumulated over cache-sized blocks of centred rows, so a covariate with a large
+mean loses no precision.  :class:`MatrixDesign` wraps an
 explicit matrix (intercept included by the caller).
 
 Example
@@ -117,6 +118,8 @@ class StandardizedDesign(Design):
         self.mean = np.asarray(mean, dtype=float)
         self.scale = np.asarray(scale, dtype=float)
         self.shape = (self.X.shape[0], self.X.shape[1] + 1)
+        #: some column's mean is over 1,000 SDs from zero: products with X' centre exactly
+        self.far_from_zero = bool(np.any(np.abs(self.mean) > 1e3 * self.scale))
 
     def dot(self, beta: np.ndarray) -> np.ndarray:
         slope = beta[1:] / self.scale
@@ -124,7 +127,13 @@ class StandardizedDesign(Design):
 
     def tdot(self, a: np.ndarray) -> np.ndarray:
         total = a.sum(axis=0)                         # the intercept row
-        body = self.X.T @ a - np.multiply.outer(self.mean, total)
+        if self.far_from_zero:
+            # X' a - mean * sum(a) would cancel digits: centre the rows block by block
+            body = np.zeros((self.X.shape[1],) + a.shape[1:])
+            for lo, hi in row_blocks(len(a)):
+                body += (self.X[lo:hi] - self.mean).T @ a[lo:hi]
+        else:
+            body = self.X.T @ a - np.multiply.outer(self.mean, total)
         body /= self.scale.reshape((-1,) + (1,) * (body.ndim - 1))
         return np.concatenate([np.reshape(total, (1,) + body.shape[1:]), body])
 
