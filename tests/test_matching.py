@@ -16,7 +16,6 @@ from scipy.special import expit
 
 import causalkit
 from causalkit.errors import OptionError
-from causalkit.estimators.propensity_matching import nearest_in_sorted
 
 
 def _data(seed=0, n=400):
@@ -204,16 +203,6 @@ def test_without_replacement_matches_brute_force_greedy(k, caliper):
     assert eff.std_error == pytest.approx(ref_se, abs=1e-9)
     assert eff.diagnostics["n_matched_treated"] == n_matched
     assert "paired" in eff.inference
-
-
-def test_nearest_in_sorted_equals_full_sort():
-    rng = np.random.default_rng(3)
-    targets = np.sort(rng.normal(size=300))
-    values = rng.normal(size=200) * 1.5
-    pos, dist = nearest_in_sorted(values, targets, 4)
-    full = np.argsort(np.abs(values[:, None] - targets[None, :]), axis=1)[:, :4]
-    assert np.array_equal(pos, full)
-    assert np.allclose(dist, np.abs(values[:, None] - targets[full]))
 
 
 def test_matching_balances_covariates_and_reports_counts():

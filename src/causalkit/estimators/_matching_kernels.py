@@ -9,11 +9,11 @@ arrays of neighbours or gathered outcomes are formed.  Compiled functions are
 cached on disk (``cache=True``): only the first call on a machine compiles.
 
 >>> import numpy as np
->>> pos = np.empty((2, 1), dtype=np.intp)
->>> nearest_walk(np.array([0.9, 3.2]), np.array([0.0, 1.0, 3.0]), np.array([1, 3]), 1, False,
-...              pos, np.empty((0, 1)))
->>> pos.ravel().tolist()
-[1, 2]
+>>> imputed, n_matched, K, Q = np.empty(2), np.empty(2, dtype=np.intp), np.zeros(3), np.zeros(3)
+>>> match_sorted(np.array([0.9, 3.2]), np.array([0.0, 1.0, 3.0]), np.array([0, 1, 2]),
+...              np.array([10.0, 20.0, 30.0]), 1, np.inf, imputed, n_matched, K, Q)
+>>> imputed.tolist(), K.tolist()     # 0.9 is matched to 1.0, 3.2 to 3.0
+([20.0, 30.0], [0.0, 1.0, 1.0])
 """
 
 from __future__ import annotations
@@ -82,42 +82,6 @@ def radix_argsort(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = keys[i]
         keys[i] = key ^ sign if key & sign else ~key
     return order, keys.view(np.float64)
-
-
-@njit(cache=True, nogil=True)
-def nearest_walk(values: np.ndarray, targets: np.ndarray, start: np.ndarray, k: int,
-                 exclude_self: bool, pos: np.ndarray, dist: np.ndarray) -> None:
-    """Write the positions (and, if ``dist`` has rows, distances) of each value's ``k``
-    nearest ``targets`` (sorted) into ``pos`` / ``dist`` (n x k).
-
-    ``start[i]`` is the insertion point of ``values[i]`` (``searchsorted`` left);
-    with ``exclude_self`` the values are the targets themselves and each unit is
-    not its own neighbour (``start`` is ignored).  When fewer than ``k`` targets
-    exist the missing ones get distance ``inf`` and a position outside ``[0, m)``.
-    """
-    n = values.shape[0]
-    m = targets.shape[0]
-    want_dist = dist.shape[0] > 0
-    for i in range(n):
-        v = values[i]
-        if exclude_self:
-            left, right = i - 1, i + 1
-        else:
-            right = start[i]
-            left = right - 1
-        for step in range(k):
-            dl = v - targets[left] if left >= 0 else np.inf
-            dr = targets[right] - v if right < m else np.inf
-            if dr < dl:
-                pos[i, step] = right
-                d = dr
-                right += 1
-            else:
-                pos[i, step] = left
-                d = dl
-                left -= 1
-            if want_dist:
-                dist[i, step] = d
 
 
 @njit(cache=True, nogil=True)
@@ -310,5 +274,5 @@ def greedy_without_replacement(source_scores: np.ndarray, start: np.ndarray,
     return count
 
 
-__all__ = ["arm_covariance_weights", "greedy_without_replacement", "match_sorted", "nearest_walk", "radix_argsort",
+__all__ = ["arm_covariance_weights", "greedy_without_replacement", "match_sorted", "radix_argsort",
            "within_arm_variance"]

@@ -1,11 +1,12 @@
 """Nearest-neighbour matching on the logit of the propensity score.
 
-Matching runs in O(n log n): the candidates are sorted once by their logit
-score and each unit's ``k`` nearest are found by binary search
-(``numpy.searchsorted``) and a window of ``2k`` neighbours, never an n x m
-distance matrix.  Without replacement, matching is greedy (highest score
-first, as MatchIt's default ``m.order = "largest"``) over a union-find of the
-still available controls.  A caliper (default 0.2 standard deviations of the
+Matching never forms an n x m distance matrix: all units are sorted once by
+their logit score (a stable O(n) radix sort) and each unit's ``k`` nearest in
+the other arm are found by walking outwards from its place in the sorted other
+arm, O(k) per unit (compiled loops in :mod:`._matching_kernels`).  The same
+sorted order serves the within-arm matches of the variance estimators.  Without
+replacement, matching is greedy (highest score first, as MatchIt's default
+``m.order = "largest"``) over a union-find of the still available controls.  A caliper (default 0.2 standard deviations of the
 logit score, Austin 2011) drops matches that are too far; units left with no
 match are dropped and counted.
 
@@ -50,8 +51,7 @@ from ..errors import EstimationError, OptionError
 from ..registry import register
 from ._logistic import Design, as_design
 from ._matching_kernels import (arm_covariance_weights, greedy_without_replacement,
-                                match_sorted, nearest_walk, radix_argsort,
-                                within_arm_variance)
+                                match_sorted, radix_argsort, within_arm_variance)
 from ._propensity import expit, fit_propensity, fitted_logit, prepare_observational
 
 
@@ -102,41 +102,6 @@ def sort_units(score: np.ndarray, y: np.ndarray, t: np.ndarray) -> SortedUnits:
     return SortedUnits(order, sorted_score, y_sorted, t_sorted, positions,
                        {w: sorted_score[p] for w, p in positions.items()},
                        {w: y_sorted[p] for w, p in positions.items()})
-
-
-def nearest_in_sorted(values: np.ndarray, sorted_targets: np.ndarray, k: int,
-                      exclude_self: bool = False, start: np.ndarray | None = None,
-                      distances: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """Positions and distances of the ``k`` nearest of ``sorted_targets`` to each value.
-
-    Binary search, then ``k`` steps that move outwards from the insertion point
-    taking the nearer frontier each time (compiled,
-    :func:`~causalkit.estimators._matching_kernels.nearest_walk`):
-    O((n + m) log m + n k).  With ``exclude_self`` the values are the targets
-    themselves (in order) and each is not its own neighbour.  Missing neighbours
-    (fewer than ``k`` targets) get distance ``inf``.  ``start`` (optional) gives
-    the insertion positions ``searchsorted(sorted_targets, values)`` when already
-    known.  With ``distances=False`` only the positions are computed (``dist`` is
-    ``None``).
-
-    >>> pos, dist = nearest_in_sorted(np.array([0.9, 3.2]), np.array([0.0, 1.0, 3.0]), 1)
-    >>> pos.ravel().tolist(), np.round(dist.ravel(), 2).tolist()
-    ([1, 2], [0.1, 0.2])
-    """
-    m, n = len(sorted_targets), len(values)
-    values = np.ascontiguousarray(values, dtype=float)
-    targets = np.ascontiguousarray(sorted_targets, dtype=float)
-    if exclude_self:
-        start = np.empty(0, dtype=np.intp)
-    elif start is None:
-        start = np.searchsorted(targets, values)
-    pos = np.empty((n, k), dtype=np.intp)
-    dist = np.empty((n, k)) if distances else np.empty((0, k))
-    nearest_walk(values, targets, np.asarray(start, dtype=np.intp), int(k), bool(exclude_self),
-                 pos, dist)
-    if m - int(exclude_self) < k:   # fewer than k real targets: some picks are missing
-        pos = np.clip(pos, 0, max(m - 1, 0))
-    return pos, (dist if distances else None)
 
 
 def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
