@@ -261,3 +261,25 @@ def test_radix_argsort_equals_numpy_stable_argsort(kind):
     order, values = radix_argsort(x)
     assert np.array_equal(order, np.argsort(x, kind="stable"))
     assert np.array_equal(values, x[order])
+
+
+def test_non_positive_ai2016_variance_falls_back_to_ai2006_with_a_warning():
+    """In a small sample the estimated-score adjustment can outweigh the matching variance
+    (here n = 45: the brute-force adjusted variance is about -1.40); the estimate is still
+    reported, with the Abadie-Imbens (2006) standard error, a warning and the reason."""
+    rng = np.random.default_rng(112)
+    n = int(rng.integers(20, 150))
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    t = (rng.random(n) < expit(-0.5 + 0.9 * x1 - 0.5 * x2)).astype(int)
+    y = 1 + 2 * t + x1 + x2 + rng.normal(size=n)
+    df = pd.DataFrame({"t": t, "y": y, "x1": x1, "x2": x2})
+    ref, ref_se, _ = _brute(df, "ATE", 1, None)
+    adjusted = ref_se**2 + _brute_ai2016_adjustment(df, "ATE", 1)
+    assert adjusted < 0
+    with pytest.warns(UserWarning, match="not positive"):
+        eff = causalkit.estimate(df, "t", "y", method="propensity_matching",
+                                 covariates=["x1", "x2"], estimand="ATE", caliper=None)
+    assert eff.estimate == pytest.approx(ref, abs=1e-9)
+    assert eff.std_error == pytest.approx(ref_se, rel=1e-9)
+    assert eff.diagnostics["ai2016_variance"] == pytest.approx(adjusted, rel=1e-7)
+    assert "treated as known" in eff.inference and "not positive" in eff.inference

@@ -39,6 +39,7 @@ Example
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -285,6 +286,7 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     positions) and only the per-unit outputs are put back in the original order.
     """
     n = len(y)
+    adjusted = None
     units = sort_units(score, y, t)                # one sort serves every search
     sources = {"ATT": [1], "ATC": [0], "ATE": [1, 0]}[estimand]
     used = np.zeros(n, dtype=bool)                 # in score order, as K and Q
@@ -326,11 +328,9 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
         if design is not None:
             adj = estimated_score_adjustment(y, t, score, design, estimand, k,
                                              max(n_var, 2), units)
-            var = var_known + adj / n
-            if not var > 0:
-                raise EstimationError(
-                    "the Abadie-Imbens (2016) estimated-score variance is not positive "
-                    f"({var:.3g}); use variance='ai2006'")
+            adjusted = var_known + adj / n
+            if adjusted > 0:      # else (small samples) the caller reports AI (2006) and says so
+                var = adjusted
     else:
         if n_used < 2:
             raise EstimationError("fewer than two matched pairs: no paired variance")
@@ -340,6 +340,7 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     t_sorted = units.t
     return {"estimate": tau, "std_error": float(np.sqrt(var)),
             "std_error_known_score": float(np.sqrt(var_known)), "n_dropped": dropped,
+            "ai2016_variance": adjusted,
             "weights": weights, "n_used": {w: int((used & (t_sorted == w)).sum()) for w in (0, 1)},
             "n_participating": {w: int(((used | (K > 0)) & (t_sorted == w)).sum()) for w in (0, 1)},
             "n_distinct_matches": int((K > 0).sum())}
@@ -428,6 +429,14 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     if not replace:
         how = ("paired variance of matched differences (matching without replacement; "
                "Austin & Small 2014)")
+    elif adjust and not res["ai2016_variance"] > 0:
+        message = (f"the Abadie-Imbens (2016) estimated-score variance is not positive "
+                   f"({res['ai2016_variance']:.3g}; its adjustment outweighs the matching "
+                   "variance, as happens in small samples)")
+        warnings.warn(message + "; the standard error is the Abadie-Imbens (2006) one, which "
+                      "treats the score as known", UserWarning, stacklevel=3)
+        how = ai2006 + "; " + message + ", so the propensity score is treated as known"
+        diagnostics["ai2016_variance"] = res["ai2016_variance"]
     elif adjust:
         how = (ai2006 + " plus the Abadie-Imbens (2016) adjustment for matching on the "
                "estimated logistic propensity score (logistic information matrix; "
