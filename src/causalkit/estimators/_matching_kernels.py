@@ -84,6 +84,26 @@ def radix_argsort(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, keys.view(np.float64)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _record(i: int, chosen: np.ndarray, count: int, target_ids: np.ndarray, y: np.ndarray,
+            imputed: np.ndarray, n_matched: np.ndarray, K: np.ndarray, Q: np.ndarray) -> None:
+    """Source unit ``i`` matched to targets ``chosen[:count]`` (positions among the
+    targets): its imputed outcome and match count, and each target's ``K_M`` (weight
+    ``1 / count``) and squared weight.  ``imputed[i]`` is NaN without a match."""
+    n_matched[i] = count
+    if count == 0:
+        imputed[i] = np.nan
+        return
+    w = 1.0 / count
+    total = 0.0
+    for step in range(count):
+        unit = target_ids[chosen[step]]
+        total += y[unit]
+        K[unit] += w
+        Q[unit] += w * w
+    imputed[i] = total * w
+
+
 @njit(cache=True, nogil=True)
 def match_sorted(source: np.ndarray, targets: np.ndarray, target_ids: np.ndarray,
                  y: np.ndarray, k: int, width: float, imputed: np.ndarray,
@@ -124,18 +144,7 @@ def match_sorted(source: np.ndarray, targets: np.ndarray, target_ids: np.ndarray
                 nearest[count] = left
                 left -= 1
             count += 1
-        n_matched[i] = count
-        if count == 0:
-            imputed[i] = np.nan
-            continue
-        w = 1.0 / count
-        total = 0.0
-        for step in range(count):
-            unit = target_ids[nearest[step]]
-            total += y[unit]
-            K[unit] += w
-            Q[unit] += w * w
-        imputed[i] = total * w
+        _record(i, nearest, count, target_ids, y, imputed, n_matched, K, Q)
 
 
 @njit(cache=True, nogil=True)
@@ -229,50 +238,59 @@ def _find(parent: np.ndarray, i: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def greedy_without_replacement(source_scores: np.ndarray, start: np.ndarray,
-                               targets: np.ndarray, k: int, width: float,
-                               src_out: np.ndarray, tgt_out: np.ndarray) -> int:
-    """Greedy nearest-neighbour matching without replacement, in the given source order.
+def match_greedy(source: np.ndarray, targets: np.ndarray, target_ids: np.ndarray,
+                 y: np.ndarray, k: int, width: float, imputed: np.ndarray,
+                 n_matched: np.ndarray, K: np.ndarray, Q: np.ndarray) -> None:
+    """Greedy nearest-neighbour matching without replacement; the outputs of
+    :func:`match_sorted` (each target is used at most once, so ``K`` is 0 or ``1/count``).
 
-    ``k`` rounds; in each, every source unit still matching takes its nearest
-    still-available target (``targets`` sorted; ``start`` the insertion points)
-    within ``width``.  Available targets are found through two union-find
-    structures over target positions ("next free at or right of / left of"), so
-    each query is near O(1).  Writes source and target positions of the matches
-    into ``src_out`` / ``tgt_out`` and returns how many there are.
+    ``source`` and ``targets`` are scores in increasing order.  ``k`` rounds; in
+    each, every source unit still matching takes its nearest still-available target
+    within ``width``, the highest score first (ties: the earlier unit first, as
+    MatchIt's ``m.order = "largest"``).  Available targets are found through two
+    union-find structures over target positions ("next free at or right of / left
+    of"), so each query is near O(1).
     """
     m = targets.shape[0]
-    n_src = source_scores.shape[0]
+    n = source.shape[0]
+    start = np.searchsorted(targets, source)
+    active = np.empty(n, dtype=np.intp)        # descending score, ties in ascending order
+    filled, hi = 0, n - 1
+    while hi >= 0:
+        lo = hi
+        while lo > 0 and source[lo - 1] == source[hi]:
+            lo -= 1
+        for i in range(lo, hi + 1):
+            active[filled] = i
+            filled += 1
+        hi = lo - 1
     right = np.arange(m + 1)           # right[i]: next free position >= i (m = none)
     left = np.arange(m + 1)            # left[i + 1]: next free position <= i, shifted (0 = none)
-    active = np.arange(n_src)
-    n_active = n_src
-    count = 0
+    chosen = np.empty((n, k), dtype=np.intp)
+    count = np.zeros(n, dtype=np.intp)
+    n_active = n
     for _ in range(k):
         still = 0
         for a_idx in range(n_active):
-            a = active[a_idx]
-            p, s = start[a], source_scores[a]
-            r = _find(right, p)
-            lft = _find(left, p) - 1
-            dr = targets[r] - s if r < m else np.inf
-            dl = s - targets[lft] if lft >= 0 else np.inf
-            if dr <= dl:
-                j, dj = r, dr
-            else:
-                j, dj = lft, dl
+            i = active[a_idx]
+            v = source[i]
+            r = _find(right, start[i])
+            lft = _find(left, start[i]) - 1
+            dr = targets[r] - v if r < m else np.inf
+            dl = v - targets[lft] if lft >= 0 else np.inf
+            j, dj = (r, dr) if dr <= dl else (lft, dl)
             if dj > width or j < 0 or j >= m:    # too far, or no target left
                 continue
             right[j] = j + 1
             left[j + 1] = j
-            src_out[count] = a
-            tgt_out[count] = j
-            count += 1
-            active[still] = a
+            chosen[i, count[i]] = j
+            count[i] += 1
+            active[still] = i
             still += 1
         n_active = still
-    return count
+    for i in range(n):
+        _record(i, chosen[i], count[i], target_ids, y, imputed, n_matched, K, Q)
 
 
-__all__ = ["arm_covariance_weights", "greedy_without_replacement", "match_sorted", "radix_argsort",
+__all__ = ["arm_covariance_weights", "match_greedy", "match_sorted", "radix_argsort",
            "within_arm_variance"]

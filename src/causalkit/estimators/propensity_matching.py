@@ -51,25 +51,9 @@ from ..effect import Effect
 from ..errors import EstimationError, OptionError
 from ..registry import register
 from ._logistic import Design, as_design
-from ._matching_kernels import (arm_covariance_weights, greedy_without_replacement,
-                                match_sorted, radix_argsort, within_arm_variance)
+from ._matching_kernels import (arm_covariance_weights, match_greedy, match_sorted,
+                                radix_argsort, within_arm_variance)
 from ._propensity import expit, fit_propensity, fitted_logit, prepare_observational
-
-
-@dataclass
-class Matches:
-    """Matches of ``source`` units (global indices) to target units.
-
-    ``src`` / ``tgt`` / ``weight`` list each match (global indices, weight
-    ``1 / number of matches of the source unit``); ``matched`` marks the
-    source units with at least one match.
-    """
-
-    source: np.ndarray
-    src: np.ndarray
-    tgt: np.ndarray
-    weight: np.ndarray
-    matched: np.ndarray
 
 
 @dataclass
@@ -116,41 +100,6 @@ def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return radix_argsort(np.ascontiguousarray(score, dtype=float))
 
 
-def _sorted_by_score(units: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """``units`` ordered by ``score`` (an O(n) check skips the sort when already sorted)."""
-    values = score[units]
-    if len(values) < 2 or bool(np.all(values[1:] >= values[:-1])):
-        return units
-    return units[np.argsort(values, kind="stable")]
-
-
-def match_without_replacement(source: np.ndarray, target: np.ndarray, score: np.ndarray,
-                              k: int, width: float) -> Matches:
-    """Greedy nearest-neighbour matching without replacement, highest score first.
-
-    ``k`` rounds; in each, every source unit (in descending score order) takes
-    its nearest still-available target within ``width``
-    (:func:`~causalkit.estimators._matching_kernels.greedy_without_replacement`:
-    union-find over the sorted targets, near O(1) per query after the sort).
-    """
-    tgt_sorted = _sorted_by_score(target, score)
-    tvals = np.ascontiguousarray(score[tgt_sorted], dtype=float)
-    descending = np.argsort(-score[source], kind="stable")
-    src_order = source[descending]
-    svals = np.ascontiguousarray(score[src_order], dtype=float)
-    start = np.searchsorted(tvals, svals).astype(np.intp)
-    src_pos = np.empty(len(svals) * k, dtype=np.intp)
-    tgt_pos = np.empty(len(svals) * k, dtype=np.intp)
-    count = greedy_without_replacement(svals, start, tvals, int(k), float(width),
-                                       src_pos, tgt_pos)
-    src_pos, tgt_pos = src_pos[:count], tgt_pos[:count]
-    counts = np.bincount(src_pos, minlength=len(svals))
-    w = 1.0 / counts[src_pos] if count else np.empty(0)
-    matched = np.empty(len(source), dtype=bool)
-    matched[descending] = counts > 0
-    return Matches(source, src_order[src_pos], tgt_sorted[tgt_pos], w, matched)
-
-
 def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
                          n_neighbours: int = 2) -> np.ndarray:
     """Abadie–Imbens estimate of ``Var(y | x, t)``: match ``J`` units within the same arm.
@@ -181,16 +130,6 @@ def _sorted_conditional_variance(units: SortedUnits, n_neighbours: int) -> np.nd
         within_arm_variance(units.arm_score[arm], units.arm_y[arm], J, sigma2)
         out[members] = sigma2
     return out
-
-
-def _imputed(matches: Matches, y: np.ndarray, n: int) -> np.ndarray:
-    return np.bincount(matches.src, weights=matches.weight * y[matches.tgt], minlength=n)
-
-
-def _usage(matches: Matches, n: int) -> tuple[np.ndarray, np.ndarray]:
-    K = np.bincount(matches.tgt, weights=matches.weight, minlength=n)
-    Q = np.bincount(matches.tgt, weights=matches.weight**2, minlength=n)
-    return K, Q
 
 
 def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
@@ -293,24 +232,16 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     K, Q = np.zeros(n), np.zeros(n)
     diffs = []
     dropped = 0
+    match = match_sorted if replace else match_greedy
     for arm in sources:
         source, target = units.positions[arm], units.positions[1 - arm]
-        if replace:
-            imputed, n_matched = np.empty(len(source)), np.empty(len(source), dtype=np.intp)
-            match_sorted(units.arm_score[arm], units.arm_score[1 - arm], target, units.y,
-                         int(k), float(width), imputed, n_matched, K, Q)
-            matched = n_matched > 0
-            own = units.arm_y[arm] - imputed
-            if not matched.all():
-                own = own[matched]
-        else:
-            mt = match_without_replacement(source, target, units.score, k, width)
-            imputed = _imputed(mt, units.y, n)[source]
-            matched = mt.matched
-            own = units.arm_y[arm][matched] - imputed[matched]
-            k_arm, q_arm = _usage(mt, n)
-            K += k_arm
-            Q += q_arm
+        imputed, n_matched = np.empty(len(source)), np.empty(len(source), dtype=np.intp)
+        match(units.arm_score[arm], units.arm_score[1 - arm], target, units.y, int(k),
+              float(width), imputed, n_matched, K, Q)
+        matched = n_matched > 0
+        own = units.arm_y[arm] - imputed
+        if not matched.all():
+            own = own[matched]
         diffs.append(own if arm == 1 else -own)
         used[source[matched]] = True
         dropped += len(source) - int(matched.sum())
