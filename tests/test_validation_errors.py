@@ -27,6 +27,12 @@ def test_missing_covariate_is_named(df):
                            covariates=["x", "age"])
 
 
+@pytest.mark.parametrize("method", ["regression_adjustment", "ipw", "propensity_matching"])
+def test_covariate_named_twice(df, method):
+    with pytest.raises(errors.RoleError, match="covariate column 'x' is named more than once"):
+        causalkit.estimate(df, "treated", "outcome", method=method, covariates=["x", "x"])
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_nan_and_inf_are_reported_with_counts(df, bad):
     df.loc[3, "outcome"] = bad

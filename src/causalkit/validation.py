@@ -86,6 +86,10 @@ def require_columns(data: pd.DataFrame, columns: str | Sequence[str] | None,
                     role: str = "column") -> list[str]:
     """Check that every named column exists; suggest the closest name when one does not."""
     names = as_column_list(columns)
+    repeated = [n for i, n in enumerate(names) if n in names[:i]]
+    if repeated:
+        raise RoleError(f"{role} column {repeated[0]!r} is named more than once; "
+                        "list each column once")
     for name in names:
         if name not in data.columns:
             hint = suggest_column(name, data.columns)
