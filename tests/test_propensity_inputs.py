@@ -70,3 +70,49 @@ def test_estimates_are_never_silently_nan():
                                  random_state=0)
         assert np.isfinite(eff.estimate) and np.isfinite(eff.std_error)
         assert np.isfinite(eff.ci_low) and np.isfinite(eff.ci_high)
+
+
+def _no_confounding(seed=3, n=400):
+    rng = np.random.default_rng(seed)
+    t = (rng.random(n) < 0.3).astype(int)
+    return pd.DataFrame({"t": t, "y": 1.5 * t + rng.normal(size=n) * (1 + t)})
+
+
+def test_ipw_with_the_empty_adjustment_set_is_the_difference_in_means():
+    """No covariates (e.g. a DAG whose adjustment set is empty): the score is constant,
+    which is complete overlap, not none; Hajek IPW is then the difference in means with
+    the (population-variance) Neyman SE, closed forms computed here."""
+    df = _no_confounding()
+    y1, y0 = df.y[df.t == 1].to_numpy(), df.y[df.t == 0].to_numpy()
+    for kw in ({"covariates": []}, {"dag": "dag { t -> y }"}):
+        eff = causalkit.estimate(df, "t", "y", method="ipw", **kw)
+        assert eff.estimate == pytest.approx(y1.mean() - y0.mean(), abs=1e-12)
+        assert eff.std_error == pytest.approx(np.sqrt(y1.var() / len(y1) + y0.var() / len(y0)),
+                                              rel=1e-12)
+
+
+def test_aipw_with_no_covariates_uses_constant_nuisance_models():
+    """With no covariates every nuisance model predicts its training fold's arm mean or
+    treated share; the cross-fitted AIPW estimate and SE equal that computed by hand."""
+    from sklearn.model_selection import KFold
+
+    df = _no_confounding()
+    t, y, n = df.t.to_numpy(), df.y.to_numpy(), len(df)
+    phi = np.empty(n)
+    for train, test in KFold(5, shuffle=True, random_state=0).split(np.zeros(n)):
+        p = t[train].mean()
+        m1, m0 = y[train][t[train] == 1].mean(), y[train][t[train] == 0].mean()
+        phi[test] = (m1 - m0 + t[test] * (y[test] - m1) / p
+                     - (1 - t[test]) * (y[test] - m0) / (1 - p))
+    eff = causalkit.estimate(df, "t", "y", method="aipw", covariates=[], random_state=0)
+    assert eff.estimate == pytest.approx(phi.mean(), abs=1e-12)
+    assert eff.std_error == pytest.approx(np.sqrt(((phi - phi.mean()) ** 2).sum()) / n,
+                                          rel=1e-10)
+
+
+def test_matching_without_covariates_is_refused():
+    from causalkit.errors import RoleError
+
+    with pytest.raises(RoleError, match="at least one covariate"):
+        causalkit.estimate(_no_confounding(), "t", "y", method="propensity_matching",
+                           covariates=[])

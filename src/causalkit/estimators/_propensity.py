@@ -134,7 +134,9 @@ def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUN
     on = t == 1
     s1, s0 = scores[on], scores[~on]
     min1, max1, min0, max0 = s1.min(), s1.max(), s0.min(), s0.max()
-    if min1 >= max0 or min0 >= max1:
+    # disjoint (or merely touching) ranges: no overlap; a constant score (no covariates)
+    # is the opposite, complete overlap
+    if min(min1, min0) < max(max1, max0) and (min1 >= max0 or min0 >= max1):
         raise OverlapError(
             f"no overlap: treated propensity scores span [{min1:.4g}, {max1:.4g}] and "
             f"control scores [{min0:.4g}, {max0:.4g}]; the covariates separate the "
@@ -157,6 +159,17 @@ def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUN
             f"lie outside [{bound}, {1 - bound}] (min {scores.min():.3g}, max {scores.max():.3g}); "
             "estimates may be unstable; consider trim= or clip=", UserWarning, stacklevel=3)
     return diag
+
+
+def model_features(X: np.ndarray) -> np.ndarray:
+    """The feature matrix handed to scikit-learn nuisance models: ``X`` itself, or with no
+    covariates one constant column (sklearn refuses zero features; every model then
+    predicts a constant, the empty adjustment set).
+
+    >>> model_features(np.empty((3, 0))).tolist()
+    [[0.0], [0.0], [0.0]]
+    """
+    return X if X.shape[1] else np.zeros((X.shape[0], 1))
 
 
 def _predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
@@ -228,11 +241,12 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
     else:
         check_separation(X, t, names)
         estimator = clone(model)
+        features = model_features(X)
         try:
-            estimator.fit(X, t)
+            estimator.fit(features, t)
         except (ValueError, np.linalg.LinAlgError) as err:
             raise EstimationError(f"the propensity model could not be fitted: {err}") from err
-        raw = _predict_proba(estimator, X)
+        raw = _predict_proba(estimator, features)
         fit = finish_scores(raw, t, trim=trim, clip=clip, warn=warn)
     fit.is_default_logistic = is_default
     fit.design = design
@@ -301,6 +315,7 @@ def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tupl
     """
     n = len(t)
     e, mu1, mu0 = np.empty(n), np.empty(n), np.empty(n)
+    features = model_features(X)
     pairs = splits if splits is not None else [(np.arange(n), np.arange(n))]
     for train, test in pairs:
         tt = t[train]
@@ -311,13 +326,13 @@ def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tupl
             e[test] = default_logistic_scores(X[train], tt, X[test])
         else:
             ps = clone(propensity_model)
-            ps.fit(X[train], tt)
-            e[test] = _predict_proba(ps, X[test])
+            ps.fit(features[train], tt)
+            e[test] = _predict_proba(ps, features[test])
         for arm, target in ((1, mu1), (0, mu0)):
             rows = train[tt == arm]
             om = default_outcome_model() if outcome_model is None else clone(outcome_model)
-            om.fit(X[rows], y[rows])
-            target[test] = np.asarray(om.predict(X[test]), dtype=float).ravel()
+            om.fit(features[rows], y[rows])
+            target[test] = np.asarray(om.predict(features[test]), dtype=float).ravel()
     return e, mu1, mu0
 
 
@@ -364,5 +379,5 @@ def score_derivative(fit: PropensityFit) -> np.ndarray:
 __all__ = ["PropensityFit", "POSITIVITY_BOUND", "check_separation", "cross_fit",
            "prepare_observational",
            "default_outcome_model", "default_propensity_model", "finish_scores",
-           "fit_propensity", "fitted_logit", "folds", "logistic_jacobian", "logistic_newton", "logit_scores", "positivity",
+           "fit_propensity", "fitted_logit", "folds", "model_features", "logistic_jacobian", "logistic_newton", "logit_scores", "positivity",
            "sandwich_variance", "score_derivative", "expit"]

@@ -48,7 +48,7 @@ import pandas as pd
 
 from ..balance import balance_table, propensity_frame
 from ..effect import Effect
-from ..errors import EstimationError, OptionError
+from ..errors import EstimationError, OptionError, RoleError
 from ..registry import register
 from ._logistic import Design, as_design
 from ._matching_kernels import (arm_covariance_weights, match_greedy, match_sorted,
@@ -330,6 +330,10 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         raise OptionError("variance='ai2016' needs the built-in logistic propensity model "
                           "(its information matrix enters the adjustment); use 'ai2006'")
     d = prepare_observational(data, treatment, outcome, covariates)
+    if not d.covariates:
+        raise RoleError("propensity_matching needs at least one covariate: with none every "
+                        "unit has the same score and the matches would be arbitrary; when no "
+                        "adjustment is needed use difference_in_means")
     fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim)
     keep = fit.keep
     t, y = d.t[keep], d.y[keep]
