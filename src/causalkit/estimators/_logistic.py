@@ -38,6 +38,10 @@ from ..errors import EstimationError
 #: Above 4x this many rows, the Newton fit is warm-started on a subsample of this size.
 WARM_START_ROWS = 50_000
 
+#: A standardized coefficient this large means the arms (nearly) separate: the MLE is
+#: running off to infinity, not converging.
+DIVERGENT_COEFFICIENT = 20.0
+
 
 class Design:
     """The operations on a design matrix ``Z`` (n x q) that the estimators use."""
@@ -223,7 +227,7 @@ def fit_logistic(design: Design, t: np.ndarray, tol: float = 1e-9,
         every = slice(None, None, stride)
         sub_beta, sub_info, ok = _newton(design.rows(every), tf[every], np.zeros(q),
                                          None, 1e-6, max_iter)
-        if ok and float(np.max(np.abs(sub_beta))) < 20:
+        if ok and float(np.max(np.abs(sub_beta))) < DIVERGENT_COEFFICIENT:
             beta, info = sub_beta, sub_info * (len(tf) / len(tf[every]))
     beta, _, ok = _newton(design, tf, beta, info, tol, max_iter)
     return beta, ok
@@ -287,5 +291,5 @@ def mean_score(design: Design, t: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return design.tdot(t - scores) / len(t)
 
 
-__all__ = ["Design", "MatrixDesign", "StandardizedDesign", "WARM_START_ROWS",
+__all__ = ["DIVERGENT_COEFFICIENT", "Design", "MatrixDesign", "StandardizedDesign", "WARM_START_ROWS",
            "as_design", "column_sd", "expit", "fit_logistic", "logistic_newton", "mean_score"]

@@ -34,7 +34,8 @@ from sklearn.preprocessing import StandardScaler
 
 from ..errors import EstimationError, OptionError, OverlapError
 from ..validation import PreparedData, prepare
-from ._logistic import Design, StandardizedDesign, fit_logistic, logistic_newton, mean_score
+from ._logistic import (DIVERGENT_COEFFICIENT, Design, StandardizedDesign, fit_logistic,
+                        logistic_newton, mean_score)
 
 #: Scores outside [POSITIVITY_BOUND, 1 - POSITIVITY_BOUND] trigger a warning.
 POSITIVITY_BOUND = 0.01
@@ -196,8 +197,11 @@ def _converged_logistic(design: Design, t: np.ndarray) -> tuple[np.ndarray, np.n
     beta, converged = fit_logistic(design, t)
     index = design.dot(beta)
     scores = expit(index)
-    # a fit that stalled short of the tolerance is still accepted at a zero mean score
-    if not converged and not np.all(np.abs(mean_score(design, t, scores)) < 1e-6):
+    # a fit that stalled short of the tolerance is still accepted at a zero mean score,
+    # unless its coefficients run off (separation drives the mean score to zero too)
+    stalled_at_optimum = (np.all(np.abs(mean_score(design, t, scores)) < 1e-6)
+                          and float(np.max(np.abs(beta))) < DIVERGENT_COEFFICIENT)
+    if not converged and not stalled_at_optimum:
         positivity(scores, t, warn=False)   # diverging under separation: name it "no overlap"
         raise EstimationError("the logistic propensity model did not converge "
                               "(near-separation?); pass propensity_model=")
@@ -323,7 +327,12 @@ def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tupl
             raise EstimationError("a cross-fitting training fold has only one treatment arm; "
                                   "use fewer folds")
         if propensity_model is None:
-            e[test] = default_logistic_scores(X[train], tt, X[test])
+            try:
+                e[test] = default_logistic_scores(X[train], tt, X[test])
+            except (EstimationError, OverlapError) as err:     # same kind, with the fold named
+                raise type(err)(
+                    f"in a cross-fitting training fold of {len(train)} rows: {err}; use fewer "
+                    "folds, more data or cross_fitting=False") from err
         else:
             ps = clone(propensity_model)
             ps.fit(features[train], tt)
