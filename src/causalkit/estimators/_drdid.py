@@ -29,29 +29,20 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import EstimationError, OptionError
+from ._logistic import MatrixDesign, expit, logistic_newton
 
 METHODS = ("dr", "reg", "ipw")
 
 
-def logit(X: np.ndarray, d: np.ndarray, max_iter: int = 100, tol: float = 1e-10
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum-likelihood logit by Newton–Raphson: fitted probabilities and the influence
-    representation of the coefficients (``score_i @ inv(mean Hessian)``), n x k."""
-    n, k = X.shape
-    beta = np.zeros(k)
-    mean_d = d.mean()
-    beta[0] = np.log(mean_d / (1 - mean_d))  # exact when X is the intercept alone
-    for _ in range(max_iter):
-        p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-        hess = (X * (p * (1 - p))[:, None]).T @ X
-        step = np.linalg.lstsq(hess, X.T @ (d - p), rcond=None)[0]
-        beta += step
-        if np.max(np.abs(step)) < tol:
-            break
-    p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-    hess = (X * (p * (1 - p))[:, None]).T @ X / n
+def logit(X: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum-likelihood logit (the package's Newton fit,
+    :func:`~causalkit.estimators._logistic.logistic_newton`): fitted probabilities and
+    the influence representation of the coefficients (``score_i @ inv(mean Hessian)``),
+    n x k.  ``X`` includes the intercept column."""
+    design = MatrixDesign(X)
+    p = expit(design.dot(logistic_newton(design, d)))
     try:
-        hess_inv = np.linalg.inv(hess)
+        hess_inv = np.linalg.inv(design.gram(p * (1 - p)) / len(d))
     except np.linalg.LinAlgError as err:
         raise EstimationError("the propensity-score logit is singular: a covariate is "
                               "constant or collinear within a group-time cell") from err
