@@ -119,13 +119,16 @@ def test_matching_without_covariates_is_refused():
 
 
 def test_aipw_refuses_a_fold_whose_logistic_fit_separates():
-    """Six rows, five folds: one training fold is perfectly separated by x, the logistic
-    MLE runs off (coefficient ~140 after 50 Newton steps) and its out-of-fold score for a
-    treated unit is ~1e-62.  That used to give an estimate of ~8e60 with only a warning."""
+    """Six rows, leave-one-out folds: the fold without the second unit is perfectly
+    separated by x, its logistic MLE runs off (standardized coefficient ~140 after 50
+    Newton steps) and the left-out treated unit's score is ~1e-62.  Such fits used to be
+    accepted: with random five-fold splits the estimate came out near 8e60, with only a
+    warning."""
     x = [0.125730, -0.132105, 0.640423, 0.104900, -0.535669, 0.361595]
     df = pd.DataFrame({"x": x, "t": [0, 1, 1, 0, 0, 1],
                        "y": [-1.757, 0.188, 2.976, -0.452, 0.252, 1.358]})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(OverlapError, match="in a cross-fitting training fold.*no overlap"):
-            causalkit.estimate(df, "t", "y", method="aipw", covariates=["x"])
+            causalkit.estimate(df, "t", "y", method="aipw", covariates=["x"], n_folds=6,
+                               random_state=0)
