@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
-from causalkit.estimators.staggered_did import callaway_santanna
-from causalkit.estimators.twfe import twfe
+from causalkit.panel.callaway_santanna import callaway_santanna
+from causalkit.panel.twfe import twfe
 
 MPDTA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mpdta.csv"
 

@@ -31,7 +31,7 @@ from econml.dr import DRLearner
 from econml.metalearners import SLearner, TLearner, XLearner
 
 import causalkit
-from causalkit.estimators._metalearners import (default_classifier, default_effect_regressor,
+from causalkit.cate._metalearners import (default_classifier, default_effect_regressor,
                                                 default_regressor)
 
 LEARNERS = ["s_learner", "t_learner", "x_learner", "dr_learner", "r_learner", "causal_forest"]

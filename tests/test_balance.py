@@ -6,7 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import causalkit
-from causalkit.balance import balance_table, effective_sample_size, plot_balance, plot_overlap
+from causalkit.backdoor.balance import balance_table, effective_sample_size, plot_balance, plot_overlap
 from causalkit.errors import DataError
 
 

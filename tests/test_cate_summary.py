@@ -11,7 +11,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import causalkit
-from causalkit.cate_summary import cate_summary
+from causalkit.cate.cate_summary import cate_summary
 from causalkit.errors import ColumnNotFoundError, DataError, OptionError
 
 COVS = ["x0", "x1", "x2"]

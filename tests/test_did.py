@@ -10,7 +10,7 @@ import statsmodels.formula.api as smf
 import causalkit
 from causalkit.errors import (DataError, DuplicatePanelRowError, EmptyArmError,
                               MissingValueError, RoleError)
-from causalkit.estimators.did import did
+from causalkit.panel.did import did
 
 @pytest.fixture(scope="module")
 def card_krueger(shared_csv):

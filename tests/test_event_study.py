@@ -9,7 +9,7 @@ import statsmodels.formula.api as smf
 
 import causalkit
 from causalkit.errors import DataError, DuplicatePanelRowError, EmptyArmError, OptionError
-from causalkit.estimators.event_study import event_study, plot_event_study
+from causalkit.panel.event_study import event_study, plot_event_study
 
 
 def panel(seed, n_units=80, n_periods=6, cohorts=(0, 2, 4), pretrend=0.0):

@@ -21,7 +21,7 @@ from econml.dr import DRLearner
 from econml.metalearners import SLearner, XLearner
 
 import causalkit
-from causalkit.estimators._metalearners import (default_classifier, default_effect_regressor,
+from causalkit.cate._metalearners import (default_classifier, default_effect_regressor,
                                                 default_regressor)
 
 N, REPS = 5000, 3

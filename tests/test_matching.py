@@ -234,7 +234,7 @@ def test_bad_matching_options():
 @pytest.mark.parametrize("J", [1, 3, 8])
 def test_conditional_variance_equals_loop(J):
     """The compiled within-arm walk against a loop over each unit's sorted distances."""
-    from causalkit.estimators import propensity_matching as pm
+    from causalkit.backdoor import propensity_matching as pm
 
     df = _data(3, 300)
     score = _logit_score(df)
@@ -249,7 +249,7 @@ def test_conditional_variance_equals_loop(J):
 
 @pytest.mark.parametrize("kind", ["normal", "ties", "wide", "tiny"])
 def test_radix_argsort_equals_numpy_stable_argsort(kind):
-    from causalkit.estimators._matching_kernels import radix_argsort
+    from causalkit.backdoor._matching_kernels import radix_argsort
 
     rng = np.random.default_rng(11)
     x = {"normal": rng.normal(size=5000) * 3,

@@ -6,7 +6,7 @@ import statsmodels.api as sm
 from scipy.special import expit
 
 from causalkit.errors import EstimationError
-from causalkit.estimators import _propensity as P
+from causalkit.backdoor import _propensity as P
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -37,7 +37,7 @@ def test_standardized_design_products_equal_the_explicit_matrix(offset):
     """dot, tdot (vector and matrix), gram and rows of the implicit design [1, (X - m) / s]
     against the explicit matrix, with a covariate whose mean is 10^6 times its SD (the
     blockwise gram centres exactly, so it loses no precision)."""
-    from causalkit.estimators._logistic import StandardizedDesign
+    from causalkit.logistic import StandardizedDesign
 
     rng = np.random.default_rng(4)
     n = 70_000                                   # more than one block of rows
@@ -60,7 +60,7 @@ def test_standardized_design_products_equal_the_explicit_matrix(offset):
 def test_warm_started_newton_equals_statsmodels(monkeypatch):
     """The subsample warm start and chord steps reach the same MLE (forced here at n = 4,000
     by shrinking the subsample size)."""
-    from causalkit.estimators import _logistic
+    from causalkit import logistic as _logistic
 
     monkeypatch.setattr(_logistic, "WARM_START_ROWS", 300)
     rng = np.random.default_rng(7)

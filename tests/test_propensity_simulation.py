@@ -24,10 +24,10 @@ import pytest
 from scipy.special import expit
 
 from causalkit.effect import Effect
-from causalkit.estimators import _propensity as P
-from causalkit.estimators.aipw import aipw_scores
-from causalkit.estimators.ipw import ipw_estimate
-from causalkit.estimators.propensity_matching import _estimate as match_estimate
+from causalkit.backdoor import _propensity as P
+from causalkit.backdoor.aipw import aipw_scores
+from causalkit.backdoor.ipw import ipw_estimate
+from causalkit.backdoor.propensity_matching import _estimate as match_estimate
 
 R, N, TAU = 500, 1000, 2.0
 Z975 = 1.959963984540054

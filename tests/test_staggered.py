@@ -10,9 +10,9 @@ import statsmodels.api as sm
 
 import causalkit
 from causalkit.errors import DataError, DuplicatePanelRowError, EmptyArmError, OptionError
-from causalkit.estimators._drdid import att_two_period
-from causalkit.estimators.staggered_did import callaway_santanna
-from causalkit.estimators.twfe import twfe
+from causalkit.panel._drdid import att_two_period
+from causalkit.panel.callaway_santanna import callaway_santanna
+from causalkit.panel.twfe import twfe
 
 @pytest.fixture(scope="module")
 def mpdta(shared_csv):

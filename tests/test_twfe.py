@@ -8,8 +8,8 @@ import statsmodels.formula.api as smf
 
 import causalkit
 from causalkit.errors import ConstantColumnError, DuplicatePanelRowError, EmptyArmError, RoleError
-from causalkit.estimators import twfe as twfe_module
-from causalkit.estimators.twfe import twfe
+from causalkit.panel import twfe as twfe_module
+from causalkit.panel.twfe import twfe
 
 
 def staggered_panel(seed, n_units=60, n_periods=5, cohorts=(0, 2, 3)):

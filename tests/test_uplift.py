@@ -8,7 +8,7 @@ from sklearn.linear_model import LinearRegression
 
 import causalkit
 from causalkit.errors import DataError, EmptyArmError, OptionError, TreatmentNotBinaryError
-from causalkit.uplift import (auuc, evaluate_uplift, plot_uplift, policy_value, qini_coefficient,
+from causalkit.cate.uplift import (auuc, evaluate_uplift, plot_uplift, policy_value, qini_coefficient,
                               qini_curve, uplift_by_decile, uplift_curve)
 
 

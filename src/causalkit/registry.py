@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -132,16 +131,63 @@ def unregister(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
+#: The family packages whose estimators are built in.  Each declares the modules
+#: that register an estimator in its ``ESTIMATORS`` tuple; the registry imports
+#: them the first time it is asked for an estimator (the families import the
+#: registry, never the other way round at import time).
+BUILTIN_FAMILIES: tuple[str, ...] = (
+    "causalkit.backdoor", "causalkit.panel", "causalkit.rd", "causalkit.iv", "causalkit.cate",
+)
+
+#: The entry-point group through which third-party packages register estimators.
+ENTRY_POINT_GROUP = "causalkit.estimators"
+
+
 def _load_builtins() -> None:
-    """Import every module of :mod:`causalkit.estimators` so that they register."""
+    """Import the estimator modules of every built-in family, then the plugins."""
     global _BUILTINS_LOADED
     if _BUILTINS_LOADED:
         return
     _BUILTINS_LOADED = True
-    package = importlib.import_module("causalkit.estimators")
-    for module in pkgutil.iter_modules(package.__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{module.name}")
+    for family in BUILTIN_FAMILIES:
+        package = importlib.import_module(family)
+        for module in package.ESTIMATORS:
+            importlib.import_module(f"{family}.{module}")
+    load_plugins()
+
+
+def load_plugins() -> list[str]:
+    """Load every estimator a third-party package declares in the entry-point group.
+
+    A package registers estimators by declaring, in its ``pyproject.toml``::
+
+        [project.entry-points."causalkit.estimators"]
+        my_estimators = "my_package.estimators"
+
+    The named module (or a callable, which is then called) registers its
+    estimators with :func:`register` when it is loaded.  A plugin that fails to
+    load is reported with a warning naming it and skipped, so one broken
+    package cannot take the registry down.  Returns the names of the entry
+    points that loaded.
+
+    >>> isinstance(load_plugins(), list)
+    True
+    """
+    import warnings
+    from importlib.metadata import entry_points
+
+    loaded = []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            target = point.load()
+            if callable(target) and not inspect.ismodule(target):
+                target()
+        except Exception as exc:  # a third-party failure must not break causalkit
+            warnings.warn(f"causalkit estimator plugin {point.name!r} ({point.value}) "
+                          f"failed to load: {type(exc).__name__}: {exc}", stacklevel=2)
+            continue
+        loaded.append(point.name)
+    return loaded
 
 
 def get(name: str) -> EstimatorSpec:

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..balance import balance_table, propensity_frame
+from .balance import balance_table, propensity_frame
 from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register

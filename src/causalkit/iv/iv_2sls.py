@@ -31,7 +31,7 @@ from linearmodels.iv import IV2SLS, IVLIML
 from ..effect import Effect
 from ..linear import require_full_rank
 from ..errors import OptionError, RoleError
-from ..iv import (anderson_rubin_set, check_instruments, first_stage_strength,
+from . import (anderson_rubin_set, check_instruments, first_stage_strength,
                   overidentification_test, weak_instrument_warning)
 from ..registry import register
 from ..validation import as_column_list, check_frame, require_rows, require_varies

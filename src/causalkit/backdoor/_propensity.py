@@ -34,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..errors import EstimationError, OptionError, OverlapError
 from ..validation import PreparedData, prepare
-from ._logistic import (DIVERGENT_COEFFICIENT, Design, StandardizedDesign, fit_logistic,
+from ..logistic import (DIVERGENT_COEFFICIENT, Design, StandardizedDesign, fit_logistic,
                         logistic_newton, mean_score)
 
 #: Scores outside [POSITIVITY_BOUND, 1 - POSITIVITY_BOUND] trigger a warning.
@@ -61,7 +61,7 @@ class PropensityFit:
     ``raw_scores`` those the model predicted; ``keep`` marks units kept after
     trimming; ``moving`` is 1 where the score responds to the logistic
     coefficients (0 where it was clipped); ``design`` is ``[1, standardized X]``
-    (a :class:`~causalkit.estimators._logistic.StandardizedDesign`) for the logistic
+    (a :class:`~causalkit.logistic.StandardizedDesign`) for the logistic
     score equations and ``linear_index`` the fitted logit ``Z @ beta`` (both only for
     the default logistic model).
     """

@@ -11,7 +11,7 @@ Electronic Journal of Statistics 17(2), 3008-3049). The ATE is the mean of the
 pseudo-outcomes, with the influence-function standard error ``sd(phi) / sqrt(n)``
 (econml gives no ATE inference for a non-parametric final model, but its
 cross-fitted pseudo-outcomes give this one directly). The pseudo-outcomes are
-kept in ``diagnostics["dr_pseudo_outcome"]`` for :func:`causalkit.cate_summary.cate_summary`.
+kept in ``diagnostics["dr_pseudo_outcome"]`` for :func:`causalkit.cate.cate_summary.cate_summary`.
 
 Example
 -------

@@ -31,9 +31,9 @@ from ..effect import Effect
 from ..errors import OptionError, RoleError
 from ..inference import wald
 from ..iv import ar_set_from_moments, weak_instrument_warning
-from ..rd.density import density_test
-from ..rd.diagnostics import bandwidth_sensitivity, covariate_continuity, placebo_cutoffs
-from ..rd.estimate import rd_estimate, split_sides
+from .density import density_test
+from .diagnostics import bandwidth_sensitivity, covariate_continuity, placebo_cutoffs
+from .estimate import rd_estimate, split_sides
 from ..registry import register
 from ..validation import as_column_list, check_frame
 

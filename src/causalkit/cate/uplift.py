@@ -44,9 +44,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, OptionError
-from .inference import check_alpha, wald
-from .validation import require_both_arms
+from ..errors import DataError, OptionError
+from ..inference import check_alpha, wald
+from ..validation import require_both_arms
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def _arrays(y: Any, t: Any, score: Any) -> tuple[np.ndarray, np.ndarray, np.ndar
                             "infinite value(s)")
     t_float = t_raw.astype(float)
     if not np.all(np.isin(t_float, (0.0, 1.0))):
-        from .errors import TreatmentNotBinaryError
+        from ..errors import TreatmentNotBinaryError
 
         raise TreatmentNotBinaryError("uplift evaluation needs a binary (0/1) treatment")
     t_int = t_float.astype(int)
@@ -258,7 +258,7 @@ def evaluate_uplift(effect: Any, data: pd.DataFrame, top: float = 0.2,
     and outcome columns. Returns a dict with ``qini_coefficient``, ``auuc``,
     ``qini_curve``, ``uplift_curve``, ``by_decile`` and ``policy_value``.
     """
-    from .validation import check_frame
+    from ..validation import check_frame
 
     frame = check_frame(data, roles={"treatment": effect.treatment, "outcome": effect.outcome})
     score = effect.predict_cate(frame)

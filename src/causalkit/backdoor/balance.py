@@ -25,8 +25,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ._blocks import BLOCK_ROWS, row_blocks
-from .errors import DataError
+from .._blocks import BLOCK_ROWS, row_blocks
+from ..errors import DataError
 
 #: Conventional threshold for an acceptable absolute SMD (Austin 2009).
 SMD_THRESHOLD = 0.1

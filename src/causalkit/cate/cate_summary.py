@@ -43,10 +43,10 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, OptionError, RoleError
-from .inference import check_alpha, wald
-from .linear import fit_coefficient
-from .validation import as_column_list, check_frame, require_varies
+from ..errors import DataError, OptionError, RoleError
+from ..inference import check_alpha, wald
+from ..linear import fit_coefficient
+from ..validation import as_column_list, check_frame, require_varies
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _signal(effect: Any, frame: pd.DataFrame, signal: str, **dr_options: Any
             raise DataError(f"the Effect was fitted on {len(pseudo)} rows but data has {n}: "
                             "pass the data the effect was estimated on")
         return np.asarray(pseudo, dtype=float), "cross-fitted DR pseudo-outcomes of dr_learner"
-    from .estimators.dr_learner import dr_learner
+    from .dr_learner import dr_learner
 
     dr = dr_learner(frame, effect.treatment, effect.outcome, list(effect.covariates),
                     **dr_options)

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from .._blocks import BLOCK_ROWS, row_blocks
-from ..errors import EstimationError
+from ._blocks import BLOCK_ROWS, row_blocks
+from .errors import EstimationError
 
 #: Above 4x this many rows, the Newton fit is warm-started on a subsample of this size.
 WARM_START_ROWS = 50_000

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..balance import balance_table, effective_sample_size, propensity_frame
+from .balance import balance_table, effective_sample_size, propensity_frame
 from ..effect import Effect
 from ..errors import EstimationError, OptionError
 from ..registry import register

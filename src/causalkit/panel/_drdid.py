@@ -29,14 +29,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import EstimationError, OptionError
-from ._logistic import MatrixDesign, expit, logistic_newton
+from ..logistic import MatrixDesign, expit, logistic_newton
 
 METHODS = ("dr", "reg", "ipw")
 
 
 def logit(X: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-likelihood logit (the package's Newton fit,
-    :func:`~causalkit.estimators._logistic.logistic_newton`): fitted probabilities and
+    :func:`~causalkit.logistic.logistic_newton`): fitted probabilities and
     the influence representation of the coefficients (``score_i @ inv(mean Hessian)``),
     n x k.  ``X`` includes the intercept column."""
     design = MatrixDesign(X)

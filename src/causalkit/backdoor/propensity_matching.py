@@ -46,11 +46,11 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..balance import balance_table, propensity_frame
+from .balance import balance_table, propensity_frame
 from ..effect import Effect
 from ..errors import EstimationError, OptionError, RoleError
 from ..registry import register
-from ._logistic import Design, as_design
+from ..logistic import Design, as_design
 from ._matching_kernels import (arm_covariance_weights, match_greedy, match_sorted,
                                 radix_argsort, within_arm_variance)
 from ._propensity import expit, fit_propensity, fitted_logit, prepare_observational
@@ -91,7 +91,7 @@ def sort_units(score: np.ndarray, y: np.ndarray, t: np.ndarray) -> SortedUnits:
 
 def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``argsort(score, kind="stable")`` and the sorted scores, by a compiled radix sort
-    (:func:`~causalkit.estimators._matching_kernels.radix_argsort`, O(n)).
+    (:func:`~causalkit.backdoor._matching_kernels.radix_argsort`, O(n)).
 
     >>> order, values = _stable_order(np.array([0.3, 0.1, 0.3]))
     >>> order.tolist(), values.tolist()
@@ -139,7 +139,7 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
 
     The score is the linear index of a logistic model fitted by maximum
     likelihood on ``design`` (``Z``, with intercept: a
-    :class:`~causalkit.estimators._logistic.Design` or a matrix); ``e = expit(score)``,
+    :class:`~causalkit.logistic.Design` or a matrix); ``e = expit(score)``,
     ``f = e (1 - e)`` and ``I = mean(f Z Z')`` the information matrix.  With
     ``cov_w(i)`` the covariance of ``Z`` and ``y`` among the ``L`` units of arm
     ``w`` nearest to unit ``i`` in the score (Abadie & Imbens 2016, Sec. 5):
@@ -155,7 +155,7 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
 
     Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.  ``units``
     (optional): :func:`sort_units` of ``(score, y, t)``, to avoid sorting again.
-    One compiled walk per arm (:func:`~causalkit.estimators._matching_kernels.
+    One compiled walk per arm (:func:`~causalkit.backdoor._matching_kernels.
     arm_covariance_weights`) finds every unit's ``max(L, k)`` nearest units of that
     arm: the first ``L`` give ``cov_w`` and, for units of the other arm, the first
     ``k`` are exactly its matches there (same walk, same tie order), giving ``mu_w``.
