@@ -57,8 +57,9 @@ def study():
     for rep in range(REPS):
         df, tau = _simulate(rep)
         for method in pehe:
+            no_bootstrap = {"n_bootstrap": 0} if method != "dr_learner" else {}
             eff = causalkit.estimate(df, "t", "y", method=method, covariates=COVS,
-                                     n_bootstrap=0)
+                                     **no_bootstrap)
             pehe[method].append(np.sqrt(np.mean((eff.cate - tau) ** 2)))
             bias[method].append(eff.estimate - tau.mean())
             if method == "dr_learner":

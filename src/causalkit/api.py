@@ -82,5 +82,8 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
     if estimand is not None and estimand not in spec.estimands:
         raise OptionError(f"method {spec.name!r} estimates {', '.join(spec.estimands)}, "
                           f"not {estimand!r}")
+    if estimand is not None and "estimand" not in spec.option_names:
+        options.pop("estimand")              # the one estimand the method targets
+    spec.check_call(options)
     kwargs = {k: v for k, v in given.items() if k in spec.accepted_roles}
     return spec.func(frame, alpha=alpha, **kwargs, **options)

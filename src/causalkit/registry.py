@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from dataclasses import dataclass, field
@@ -29,13 +30,14 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from .errors import RegistryError, UnknownMethodError
+from .errors import RegistryError, RoleError, UnknownMethodError
+from .options import OptionSpec, check_options, option_specs, takes_arbitrary_options
 from .validation import suggest_column
 
 #: Every role keyword an estimator may declare (DESIGN.md, "Roles").
 ROLE_NAMES: tuple[str, ...] = (
     "treatment", "outcome", "covariates", "instrument", "running", "cutoff",
-    "post", "unit", "time", "cohort", "cluster",
+    "post", "unit", "time", "cohort", "cluster", "mediators", "weights",
 )
 
 ESTIMANDS: tuple[str, ...] = ("ATE", "ATT", "ATC", "LATE", "CATE")
@@ -54,6 +56,27 @@ class EstimatorSpec:
     needs_binary_treatment: bool = True
     uses_adjustment_set: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    options: tuple[OptionSpec, ...] = ()
+
+    @property
+    def option_names(self) -> tuple[str, ...]:
+        """Names of the options the estimator takes (keywords besides roles and alpha)."""
+        return tuple(o.name for o in self.options)
+
+    def check_call(self, kwargs: dict[str, Any]) -> None:
+        """Refuse a role or option this estimator does not take (RoleError / OptionError)."""
+        roles = [k for k in kwargs if k in ROLE_NAMES and k not in self.option_names]
+        refused = [r for r in roles if r not in self.accepted_roles]
+        if refused:
+            what = ("sampling weights (weights=) are not supported by this method yet"
+                    if refused == ["weights"] else
+                    f"it does not use the role(s) {', '.join(refused)}")
+            raise RoleError(f"method {self.name!r}: {what}; it accepts "
+                            f"{', '.join(self.accepted_roles)}")
+        if self.options or not takes_arbitrary_options(self.func):
+            rest = {k: v for k, v in kwargs.items() if k not in ROLE_NAMES
+                    and k not in ("data", "alpha")}
+            check_options(self.name, self.options, rest, roles=self.accepted_roles)
 
     @property
     def default_estimand(self) -> str:
@@ -83,6 +106,11 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         The method name users pass to :func:`causalkit.estimate`.
     estimand
         The estimand, or several (the first is the default).
+
+    Every keyword parameter of the function besides ``data``, ``alpha`` and the
+    roles is an *option*; a call with any other keyword, directly or through
+    :func:`causalkit.estimate`, raises :class:`~causalkit.errors.OptionError`
+    naming it (the function returned is the original wrapped in that check).
     roles
         Roles the estimator requires, e.g. ``("treatment", "outcome")``.
     optional_roles
@@ -116,14 +144,41 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
             raise RegistryError(f"an estimator named {name!r} is already registered "
                                 "(pass replace=True to override it)")
         doc = description or (inspect.getdoc(func) or "").split("\n", 1)[0]
-        _REGISTRY[name] = EstimatorSpec(
+        strict = not takes_arbitrary_options(func)
+        spec = EstimatorSpec(
             name=name, func=func, estimands=estimands, roles=role_tuple,
             optional_roles=optional, description=doc,
             needs_binary_treatment=needs_binary_treatment,
-            uses_adjustment_set=bool(uses_adjustment_set), tags=tuple(tags))
-        return func
+            uses_adjustment_set=bool(uses_adjustment_set), tags=tuple(tags),
+            options=option_specs(func, role_tuple + optional) if strict else ())
+        _REGISTRY[name] = spec
+        if not strict:
+            return func
+
+        @functools.wraps(func)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            spec.check_call(kwargs)
+            return func(*args, **kwargs)
+
+        return checked
 
     return decorator
+
+
+def describe(name: str) -> str:
+    """The estimator's description, estimands, roles and options, one line each.
+
+    >>> print(describe("difference_in_means").splitlines()[0])
+    difference_in_means: Difference in mean outcomes between arms, with Neyman (Welch) standard error.
+    """
+    spec = get(name)
+    lines = [f"{spec.name}: {spec.description}",
+             f"  estimands: {', '.join(spec.estimands)}",
+             f"  roles: {', '.join(spec.roles)}"
+             + (f" (optional: {', '.join(spec.optional_roles)})" if spec.optional_roles else ""),
+             "  options:" if spec.options else "  options: none"]
+    lines += [f"    {o.describe()}" for o in spec.options]
+    return "\n".join(lines)
 
 
 def unregister(name: str) -> None:

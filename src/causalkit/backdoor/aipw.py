@@ -66,7 +66,7 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
          alpha: float = 0.05, estimand: str = "ATE", propensity_model: Any = None,
          outcome_model: Any = None, n_folds: int = 5, cross_fitting: bool = True,
          trim: float | None = None, clip: float | None = None, random_state: Any = None,
-         **_: Any) -> Effect:
+         ) -> Effect:
     """Doubly robust AIPW with K-fold cross-fitting and influence-function SE.
 
     Parameters

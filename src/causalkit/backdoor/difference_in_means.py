@@ -27,7 +27,7 @@ from ..validation import prepare
           optional_roles=("cluster",))
 def difference_in_means(data: pd.DataFrame, treatment: str, outcome: str,
                         cluster: str | None = None, alpha: float = 0.05,
-                        use_t: bool = True, **_: Any) -> Effect:
+                        use_t: bool = True) -> Effect:
     """Difference in mean outcomes between arms, with Neyman (Welch) standard error.
 
     The standard error is the conservative Neyman variance

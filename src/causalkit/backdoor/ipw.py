@@ -125,7 +125,7 @@ def ipw_estimate(t: np.ndarray, y: np.ndarray, fit: Any, estimand: str = "ATE",
 def ipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[str],
         alpha: float = 0.05, estimand: str = "ATE", normalized: bool = True,
         stabilized: bool = True, propensity_model: Any = None, trim: float | None = None,
-        clip: float | None = None, **_: Any) -> Effect:
+        clip: float | None = None) -> Effect:
     """Inverse probability weighting (Hájek or Horvitz–Thompson) with sandwich SE.
 
     Parameters

@@ -284,7 +284,7 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
                         n_neighbors: int = 1, replace: bool = True,
                         caliper: float | None = 0.2, variance_neighbours: int = 2,
                         propensity_model: Any = None, trim: float | None = None,
-                        variance: str | None = None, **_: Any) -> Effect:
+                        variance: str | None = None) -> Effect:
     """Nearest-neighbour propensity-score matching on the logit score, O(n log n).
 
     Parameters

@@ -61,7 +61,7 @@ def design_matrix(t: np.ndarray, X: np.ndarray, interacted: bool,
 def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
                           covariates: Sequence[str] | None = None, cluster: str | None = None,
                           alpha: float = 0.05, interacted: bool = True, cov_type: str = "HC2",
-                          estimand: str = "ATE", **_: Any) -> Effect:
+                          estimand: str = "ATE") -> Effect:
     """OLS regression adjustment (Lin 2013 interacted form by default) with HC2 robust SE.
 
     Parameters

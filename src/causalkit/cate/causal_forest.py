@@ -49,7 +49,7 @@ def causal_forest(data: pd.DataFrame, treatment: str, outcome: str,
                   outcome_model: Any = None, propensity_model: Any = None,
                   n_estimators: int = 100, min_samples_leaf: int = 10, cv: int = 5,
                   random_state: int | None = 0, n_jobs: int | None = 1,
-                  estimand: str = "ATE", **_: Any) -> Effect:
+                  estimand: str = "ATE") -> Effect:
     """Causal forest on DML residuals, wrapping econml's CausalForestDML.
 
     Parameters

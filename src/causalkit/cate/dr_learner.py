@@ -60,7 +60,7 @@ def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
                covariates: Sequence[str] | None = None, alpha: float = 0.05,
                outcome_model: Any = None, propensity_model: Any = None, final_model: Any = None,
                cv: int = 5, min_propensity: float = 0.01, random_state: int | None = 0,
-               estimand: str = "ATE", **_: Any) -> Effect:
+               estimand: str = "ATE") -> Effect:
     """DR-learner (doubly robust pseudo-outcome regression), wrapping econml's DRLearner.
 
     Parameters

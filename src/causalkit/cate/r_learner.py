@@ -42,7 +42,7 @@ def r_learner(data: pd.DataFrame, treatment: str, outcome: str,
               covariates: Sequence[str] | None = None, alpha: float = 0.05,
               outcome_model: Any = None, propensity_model: Any = None, final_model: Any = None,
               cv: int = 5, n_bootstrap: int = DEFAULT_BOOTSTRAP, random_state: int | None = 0,
-              estimand: str = "ATE", **_: Any) -> Effect:
+              estimand: str = "ATE") -> Effect:
     """R-learner (Nie & Wager residual regression), wrapping econml's NonParamDML.
 
     Parameters

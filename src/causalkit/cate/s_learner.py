@@ -42,7 +42,7 @@ from ._metalearners import (
 def s_learner(data: pd.DataFrame, treatment: str, outcome: str,
               covariates: Sequence[str] | None = None, alpha: float = 0.05, model: Any = None,
               n_bootstrap: int = DEFAULT_BOOTSTRAP, random_state: int | None = 0,
-              estimand: str = "ATE", **_: Any) -> Effect:
+              estimand: str = "ATE") -> Effect:
     """S-learner (one model with the treatment as a feature), wrapping econml's SLearner.
 
     Parameters

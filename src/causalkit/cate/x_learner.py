@@ -53,7 +53,7 @@ def x_learner(data: pd.DataFrame, treatment: str, outcome: str,
               covariates: Sequence[str] | None = None, alpha: float = 0.05,
               outcome_model: Any = None, cate_model: Any = None, propensity_model: Any = None,
               n_bootstrap: int = DEFAULT_BOOTSTRAP, random_state: int | None = 0,
-              estimand: str = "ATE", **_: Any) -> Effect:
+              estimand: str = "ATE") -> Effect:
     """X-learner with the propensity weighting of Künzel et al. (2019), via econml's XLearner.
 
     Parameters

@@ -44,7 +44,7 @@ COV_TYPES = ("robust", "unadjusted", "clustered")
 def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | Sequence[str],
             covariates: Sequence[str] | None = None, cluster: str | None = None,
             alpha: float = 0.05, cov_type: str = "robust", liml: bool = False,
-            weak_threshold: float = 10.0, **_: Any) -> Effect:
+            weak_threshold: float = 10.0) -> Effect:
     """Instrumental-variables estimate (2SLS, or LIML with ``liml=True``) of a LATE.
 
     Parameters

@@ -239,7 +239,7 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
                       est_method: str = "dr", aggregation: str = "simple",
                       base_period: str = "varying", n_bootstrap: int = 0,
                       random_state: int | np.random.Generator | None = None,
-                      **_: Any) -> Effect:
+                      ) -> Effect:
     """Callaway–Sant'Anna (2021) staggered-adoption DiD: ATT(g, t) and its aggregations.
 
     Parameters

@@ -76,7 +76,7 @@ def _cells(t: np.ndarray, p: np.ndarray, y: np.ndarray, treatment: str, post: st
 def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
         covariates: Sequence[str] | None = None, cluster: str | None = None,
         unit: str | None = None, alpha: float = 0.05, cov_type: str = "HC1",
-        **_: Any) -> Effect:
+        ) -> Effect:
     """2x2 difference-in-differences: OLS of outcome on group, post and group x post.
 
     Parameters

@@ -80,7 +80,7 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
                 treatment: str | None = None, cohort: str | None = None,
                 covariates: Sequence[str] | None = None, cluster: str | None = None,
                 alpha: float = 0.05, leads: int | None = None, lags: int | None = None,
-                **_: Any) -> Effect:
+                ) -> Effect:
     """TWFE event study with leads/lags, a joint pre-trend test, clustered by unit.
 
     Parameters

@@ -75,7 +75,7 @@ def treatment_path(frame: pd.DataFrame, treatment: str | None, cohort: str | Non
 def twfe(data: pd.DataFrame, outcome: str, unit: str, time: str,
          treatment: str | None = None, cohort: str | None = None,
          covariates: Sequence[str] | None = None, cluster: str | None = None,
-         alpha: float = 0.05, **_: Any) -> Effect:
+         alpha: float = 0.05) -> Effect:
     """Two-way fixed-effects DiD (unit and period effects, PanelOLS), clustered by unit.
 
     Biased under staggered adoption with cohort-varying effects: see the module

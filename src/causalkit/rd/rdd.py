@@ -49,7 +49,7 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
         b: float | tuple[float, float] | None = None, vce: str = "nn", nnmatch: int = 3,
         ci: str = "robust", full_diagnostics: bool = False,
         sensitivity: Sequence[float] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0),
-        **_: Any) -> Effect:
+        ) -> Effect:
     """Sharp (or, with ``treatment``, fuzzy) RD effect at ``cutoff`` of ``running``.
 
     Parameters
