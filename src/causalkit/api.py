@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from . import registry
 from .effect import Effect
-from .errors import OptionError, RoleError
+from .errors import RoleError
 from .inference import check_alpha
 from .validation import as_column_list, as_dataframe
 
@@ -78,12 +78,6 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
     if extra:
         raise RoleError(f"method {spec.name!r} does not use the role(s) {', '.join(extra)}; "
                         f"it accepts {', '.join(spec.accepted_roles)}")
-    estimand = options.get("estimand")
-    if estimand is not None and estimand not in spec.estimands:
-        raise OptionError(f"method {spec.name!r} estimates {', '.join(spec.estimands)}, "
-                          f"not {estimand!r}")
-    if estimand is not None and "estimand" not in spec.option_names:
-        options.pop("estimand")              # the one estimand the method targets
-    spec.check_call(options)
+    options = spec.checked_options(options)
     kwargs = {k: v for k, v in given.items() if k in spec.accepted_roles}
     return spec.func(frame, alpha=alpha, **kwargs, **options)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from .errors import OptionError
+from .option_text import parse_text
 
 #: Parameters of an estimator function that are not options.
 NOT_OPTIONS = ("data", "alpha")
@@ -57,6 +58,22 @@ class OptionSpec:
     def required(self) -> bool:
         """Whether the option has no default."""
         return self.default is _NO_DEFAULT
+
+    def parse(self, text: str) -> Any:
+        """The value of this option written as ``text`` (the command line), by its type.
+
+        >>> OptionSpec("interacted", "bool", True, "").parse("no")
+        False
+        >>> OptionSpec("n_neighbors", "int", 1, "").parse("abc")
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.OptionError: option 'n_neighbors' (int): expected an integer, got 'abc'
+        """
+        try:
+            return parse_text(self.annotation, text, None if self.required else self.default)
+        except OptionError as err:
+            kind = f" ({self.annotation})" if self.annotation else ""
+            raise OptionError(f"option {self.name!r}{kind}: {err}") from None
 
     def describe(self) -> str:
         """``name: type = default  help`` as ``causalkit methods NAME`` prints it."""

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from .errors import RegistryError, RoleError, UnknownMethodError
+from .errors import OptionError, RegistryError, RoleError, UnknownMethodError
 from .options import OptionSpec, check_options, option_specs, takes_arbitrary_options
 from .validation import suggest_column
 
@@ -77,6 +77,27 @@ class EstimatorSpec:
             rest = {k: v for k, v in kwargs.items() if k not in ROLE_NAMES
                     and k not in ("data", "alpha")}
             check_options(self.name, self.options, rest, roles=self.accepted_roles)
+
+    def checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The options to call the estimator with, checked as :func:`causalkit.estimate` does.
+
+        ``estimand=`` must be one the method declares; a method with a single
+        estimand and no ``estimand`` option may still be given it, and it is
+        dropped.  Every other key goes through :meth:`check_call`.  Raises
+        :class:`~causalkit.errors.OptionError` (or ``RoleError``).
+
+        >>> get("difference_in_means").checked_options({"estimand": "ATE", "use_t": False})
+        {'use_t': False}
+        """
+        options = dict(options)
+        estimand = options.get("estimand")
+        if estimand is not None and estimand not in self.estimands:
+            raise OptionError(f"method {self.name!r} estimates {', '.join(self.estimands)}, "
+                              f"not {estimand!r}")
+        if estimand is not None and "estimand" not in self.option_names:
+            options.pop("estimand")              # the one estimand the method targets
+        self.check_call(options)
+        return options
 
     @property
     def default_estimand(self) -> str:

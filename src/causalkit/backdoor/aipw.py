@@ -85,6 +85,9 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
     trim, clip
         Drop units whose (out-of-fold) score lies outside ``[trim, 1 - trim]``;
         clip scores into ``[clip, 1 - clip]``.  Recorded in the diagnostics.
+    random_state
+        Seed of the cross-fitting fold split (any ``KFold`` ``random_state``); ``None``
+        (default) draws a different split on every call.
     """
     if estimand not in ("ATE", "ATT"):
         raise OptionError(f"aipw estimates ATE or ATT, not {estimand!r}")

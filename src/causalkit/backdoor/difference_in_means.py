@@ -37,6 +37,12 @@ def difference_in_means(data: pd.DataFrame, treatment: str, outcome: str,
     the same formula.  With ``cluster=`` (units randomized in clusters) the
     estimate is the same and the standard error is cluster-robust (CR1, t with
     G - 1 df) from the regression of the outcome on the treatment.
+
+    Parameters
+    ----------
+    use_t
+        ``True`` (default) for Student's t with Welch–Satterthwaite degrees of freedom,
+        ``False`` for the normal reference distribution.
     """
     d = prepare(data, treatment, outcome, cluster=cluster, min_per_arm=2)
     y1, y0 = d.y[d.t == 1], d.y[d.t == 0]

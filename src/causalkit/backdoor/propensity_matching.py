@@ -301,9 +301,10 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         0.2); ``None`` for no caliper.
     variance_neighbours
         ``J``, the within-arm matches for the conditional variance (default 2).
-    propensity_model, trim
-        Propensity classifier (default logistic regression) and optional
-        trimming of scores outside ``[trim, 1 - trim]`` before matching.
+    propensity_model
+        Propensity classifier (default logistic regression).
+    trim
+        Drop units whose score lies outside ``[trim, 1 - trim]`` before matching.
     variance
         With replacement: ``"ai2016"`` (default with the built-in logistic
         model) adds the Abadie–Imbens (2016) adjustment for the estimated

@@ -40,10 +40,15 @@ from ..api import estimate
 from ..datasets import catalog
 from ..datasets._base import CausalDataset
 from ..errors import OptionError
+from ..inference import check_alpha
+from ..options import suggest
 from .grid import compatible, fit_roles
 from .summary import summarize
 
 DatasetSpec = Any  # name | (name, params) | callable(seed) -> CausalDataset | CausalDataset
+
+#: Which DAG adjustment set backdoor estimators receive.
+ADJUSTMENTS = ("optimal", "minimal")
 
 RESULT_COLUMNS = ["dataset", "method", "rep", "estimand", "truth", "estimate", "std_error",
                   "ci_low", "ci_high", "covered", "ci_width", "time_s", "n_obs", "covariates",
@@ -149,6 +154,44 @@ def _fit_one(spec: registry.EstimatorSpec, ds: CausalDataset, rep: int, alpha: f
     return row
 
 
+def check_method_options(specs: Sequence[registry.EstimatorSpec],
+                         options: Mapping[str, Mapping[str, Any]] | None
+                         ) -> dict[str, dict[str, Any]]:
+    """Check every per-method option before any fit, with the registry's check.
+
+    >>> check_method_options([registry.get("ipw")], {"ipw": {"trimm": 0.01}})
+    Traceback (most recent call last):
+    ...
+    causalkit.errors.OptionError: method 'ipw' has no option 'trimm'; did you mean 'trim'? Its options: estimand, normalized, stabilized, propensity_model, trim, clip
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise OptionError("options must map a method name to its options, e.g. "
+                          "{'ipw': {'trim': 0.01}}")
+    by_name = {s.name: s for s in specs}
+    out: dict[str, dict[str, Any]] = {}
+    for method, given in options.items():
+        if method not in by_name:
+            hint = suggest(method, by_name)
+            raise OptionError(f"options are given for {method!r}, which is not among the "
+                              f"benchmarked methods ({', '.join(by_name)})"
+                              + (f"; did you mean {hint!r}?" if hint else ""))
+        spec = by_name[method]
+        if not isinstance(given, Mapping):
+            raise OptionError(f"the options of {method!r} must be a mapping of option names "
+                              f"to values, got {given!r}")
+        fixed = [k for k in given if k in ("data", "alpha") or
+                 (k in registry.ROLE_NAMES and k not in spec.option_names)]
+        if fixed:
+            raise OptionError(f"options for {method!r} name {', '.join(map(repr, fixed))}, "
+                              "which the benchmark sets itself (roles come from each dataset, "
+                              "alpha from run(alpha=...))")
+        spec.checked_options(dict(given))
+        out[method] = dict(given)
+    return out
+
+
 def _run_task(source: _Source, rep: int, seed: int, specs: Sequence[registry.EstimatorSpec],
               alpha: float, adjustment: str, options: Mapping[str, Mapping[str, Any]]
               ) -> list[dict[str, Any]]:
@@ -195,6 +238,10 @@ def run(methods: Sequence[str] | None = None,
         estimators receive.
     options
         Per-method extra keyword arguments, e.g. ``{"ipw": {"trim": 0.01}}``.
+        Checked before any fit by the registry's check (as
+        :func:`causalkit.estimate` checks them): an option the method does not
+        take, a role or ``alpha`` (which the benchmark sets) or a method not in
+        ``methods`` raises :class:`~causalkit.errors.OptionError`.
     progress
         Show a tqdm bar; default: only when stderr is a terminal.
 
@@ -209,10 +256,17 @@ def run(methods: Sequence[str] | None = None,
 
     if not isinstance(reps, (int, np.integer)) or reps < 1:
         raise OptionError(f"reps must be a positive integer, got {reps!r}")
+    if n_jobs is not None and (not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
+        raise OptionError(f"n_jobs must be a non-zero integer (-1: all cores) or None, "
+                          f"got {n_jobs!r}")
+    if adjustment not in ADJUSTMENTS:
+        raise OptionError(f"adjustment must be one of {', '.join(ADJUSTMENTS)}, got "
+                          f"{adjustment!r}")
+    alpha = check_alpha(alpha)
     names = default_methods() if methods is None else list(methods)
     specs = [registry.get(m) for m in names]
+    options = check_method_options(specs, options)
     sources = _sources(datasets)
-    options = dict(options or {})
     tasks = [(src, rep) for src in sources for rep in range(1 if src.fixed else reps)]
     skipped = _skipped(specs, sources, seed)
     if progress is None:

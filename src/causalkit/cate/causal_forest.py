@@ -64,6 +64,9 @@ def causal_forest(data: pd.DataFrame, treatment: str, outcome: str,
         Cross-fitting folds for the nuisance models (default 5).
     random_state, n_jobs
         Seed (folds and forest) and parallel jobs for the forest.
+    estimand
+        ``"ATE"`` (default) or ``"CATE"``; only the label changes (the estimate is the
+        average effect either way, the per-unit CATE is in ``Effect.cate``).
     """
     if not isinstance(n_estimators, (int, np.integer)) or n_estimators < 4 \
             or n_estimators % 4:

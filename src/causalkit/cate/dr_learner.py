@@ -78,6 +78,9 @@ def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
         Propensities are clipped to ``[min_propensity, 1 - min_propensity]``.
     random_state
         Seed of the fold split.
+    estimand
+        ``"ATE"`` (default) or ``"CATE"``; only the label changes (the estimate is the
+        average effect either way, the per-unit CATE is in ``Effect.cate``).
     """
     if not 0.0 <= float(min_propensity) < 0.5:
         raise OptionError(f"min_propensity must be in [0, 0.5), got {min_propensity!r}")

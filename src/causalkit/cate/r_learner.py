@@ -59,6 +59,9 @@ def r_learner(data: pd.DataFrame, treatment: str, outcome: str,
     n_bootstrap, random_state
         Bootstrap refits for the ATE standard error (0 to skip); seed of the folds
         and of the resamples.
+    estimand
+        ``"ATE"`` (default) or ``"CATE"``; only the label changes (the estimate is the
+        average effect either way, the per-unit CATE is in ``Effect.cate``).
     """
     m, g, final, cv = cross_fit_models(outcome_model, propensity_model, final_model, cv)
 

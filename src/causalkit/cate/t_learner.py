@@ -47,6 +47,9 @@ def t_learner(data: pd.DataFrame, treatment: str, outcome: str,
         gradient boosting.
     n_bootstrap, random_state
         Bootstrap refits for the ATE standard error (0 to skip) and their seed.
+    estimand
+        ``"ATE"`` (default) or ``"CATE"``; only the label changes (the estimate is the
+        average effect either way, the per-unit CATE is in ``Effect.cate``).
     """
     base = model_or_default(model, default_regressor, "model")
     plan = LearnerPlan("t_learner", lambda: TLearner(models=base),

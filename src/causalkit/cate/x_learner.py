@@ -68,6 +68,9 @@ def x_learner(data: pd.DataFrame, treatment: str, outcome: str,
         histogram gradient boosting.
     n_bootstrap, random_state
         Bootstrap refits for the ATE standard error (0 to skip) and their seed.
+    estimand
+        ``"ATE"`` (default) or ``"CATE"``; only the label changes (the estimate is the
+        average effect either way, the per-unit CATE is in ``Effect.cate``).
     """
     mu = model_or_default(outcome_model, default_regressor, "outcome_model")
     tau = model_or_default(cate_model, default_effect_regressor, "cate_model")

@@ -11,13 +11,17 @@ Example
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from typing import Any
 
-
+from .. import registry
 from ..benchmark import report
 from ..benchmark.defaults import DEFAULT_DATASETS, DEFAULT_REPS
-from ..benchmark.runner import run as run_benchmark
+from ..benchmark.runner import ADJUSTMENTS, run as run_benchmark
 from ..datasets import catalog
+from ..errors import OptionError
+from ._io import method_options, parse_pairs, positive_int
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,22 +30,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Fit every compatible registered estimator on fresh draws of synthetic "
                     "datasets and print bias, RMSE, CI coverage, CI width and time per "
                     "method and dataset.  With no options: the cheap registered estimators x "
-                    f"{', '.join(DEFAULT_DATASETS)}, {DEFAULT_REPS} replications.")
+                    f"{', '.join(DEFAULT_DATASETS)}, {DEFAULT_REPS} replications.  Exits 1 "
+                    "when every fit failed, 2 when no fit ran or on a usage error.")
     p.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
                    help="registered estimators (default: the cheap ones registered)")
     p.add_argument("--datasets", nargs="+", default=None, metavar="DATASET",
                    help=f"dataset names (default: {' '.join(DEFAULT_DATASETS)}); "
                         "see `causalkit datasets`")
-    p.add_argument("--reps", type=int, default=DEFAULT_REPS, help="replications per dataset")
-    p.add_argument("--n", type=int, default=None,
+    p.add_argument("--reps", type=positive_int, default=DEFAULT_REPS,
+                   help="replications per dataset")
+    p.add_argument("--n", type=positive_int, default=None,
                    help="sample size (units) for every synthetic dataset (default per dataset)")
-    p.add_argument("--n-jobs", type=int, default=-1, help="parallel jobs (default: all cores)")
+    p.add_argument("--n-jobs", type=int, default=-1,
+                   help="parallel jobs (default -1: all cores; -2: all but one; never 0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--adjustment", choices=("optimal", "minimal"), default="optimal",
+    p.add_argument("--adjustment", choices=ADJUSTMENTS, default="optimal",
                    help="which DAG adjustment set backdoor estimators get")
+    p.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
+                   help="an option of one method, parsed by its type as in `causalkit "
+                        "estimate`, e.g. --option ipw.trim=0.01 (see `causalkit methods NAME`)")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="write results.csv, summary.csv, summary.md and benchmark.png here")
+                   help="write results.csv, summary.csv, summary.md and benchmark.png here "
+                        "(checked to be writable before anything runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -56,13 +67,35 @@ def _dataset_grid(names: list[str] | None, n: int | None) -> dict[str, dict]:
     return grid
 
 
+def method_option_grid(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``METHOD.KEY=VALUE`` flags as ``{method: {key: typed value}}``.
+
+    >>> method_option_grid(["ipw.trim=0.01", "regression_adjustment.interacted=no"])
+    {'ipw': {'trim': 0.01}, 'regression_adjustment': {'interacted': False}}
+    """
+    grouped: dict[str, dict[str, str]] = {}
+    for key, text in parse_pairs(items, "--option").items():
+        method, dot, name = key.partition(".")
+        if not dot or not method or not name:
+            raise OptionError(f"--option {key}={text} must look like METHOD.KEY=VALUE, "
+                              "e.g. ipw.trim=0.01")
+        grouped.setdefault(method, {})[name] = text
+    return {method: method_options(registry.get(method), pairs, f"--option {method}.")
+            for method, pairs in grouped.items()}
+
+
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
+    if args.out:
+        report.check_out_dir(args.out)   # before the run, not after it
     result = run_benchmark(methods=args.methods, datasets=_dataset_grid(args.datasets, args.n),
                            reps=args.reps, n_jobs=args.n_jobs, seed=args.seed, alpha=args.alpha,
-                           adjustment=args.adjustment,
+                           adjustment=args.adjustment, options=method_option_grid(args.option),
                            progress=False if args.no_progress else None)
     elapsed = time.perf_counter() - start
+    if not len(result.results):
+        reasons = "; ".join(result.skipped["reason"].drop_duplicates()) or "nothing to fit"
+        raise OptionError(f"no fit ran: no method is compatible with the datasets ({reasons})")
     print(report.to_markdown(result.summary, report.TABLE_COLUMNS))
     failed = result.summary[result.summary["n_failed"] > 0]
     if len(failed):
@@ -70,12 +103,15 @@ def run(args: argparse.Namespace) -> int:
         for _, row in failed.iterrows():
             print(f"- {row['method']} on {row['dataset']}: {row['failures']}")
     n_fits = len(result.results)
+    n_failed = int(result.results["error"].notna().sum())
     print(f"\n{n_fits} fits in {elapsed:.1f} s (alpha = {args.alpha}; coverage Monte Carlo SE "
           f"~ {((1 - args.alpha) * args.alpha / max(args.reps, 1)) ** 0.5:.3f} at {args.reps} "
           "replications of a synthetic dataset; real datasets are fitted once)")
     if args.out:
         paths = result.save(args.out)
         print("wrote " + ", ".join(paths.values()))
+    if n_failed == n_fits:
+        print(f"causalkit: error: every one of the {n_fits} fits failed (see Failures above)",
+              file=sys.stderr)
+        return 1
     return 0
-
-

@@ -18,12 +18,12 @@ minimal adjustment sets: {Z}
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..errors import GraphError
 from ..dags import CausalDAG
 from ..dags.adjustment import KINDS
 from ..dags.graph import names
+from ._io import non_negative_int, positive_int, read_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -40,8 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--outcome", "-y", action="append", help="outcome node (repeatable)")
     a.add_argument("--kind", choices=KINDS, default="optimal",
                    help="which set identify() uses (default: optimal)")
-    a.add_argument("--max-paths", type=int, default=50, help="back-door paths to list")
-    a.add_argument("--max-sets", type=int, default=100, help="minimal sets to list")
+    a.add_argument("--max-paths", type=non_negative_int, default=50, help="back-door paths to list")
+    a.add_argument("--max-sets", type=positive_int, default=100, help="minimal sets to list")
     a.set_defaults(func=run)
 
 
@@ -54,10 +54,7 @@ def _fmt(sets: list) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.file:
-        try:
-            text = Path(args.file).read_text()
-        except OSError as err:
-            raise GraphError(f"cannot read the DAG file {args.file!r}: {err.strerror}") from None
+        text = read_text(args.file, "the DAG file")
     elif args.text:
         text = args.text
     else:

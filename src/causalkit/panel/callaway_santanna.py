@@ -263,6 +263,9 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
     n_bootstrap
         0 for analytic influence-function SEs; otherwise the number of multiplier
         bootstrap draws (seeded by ``random_state``).
+    random_state
+        Seed (or ``numpy`` Generator) of the multiplier bootstrap; unused when
+        ``n_bootstrap=0``.
 
     Diagnostics: ``att_gt`` (table of every cell), ``event_study`` and
     ``group_effects`` tables, each aggregation's estimate and SE, and a Wald

@@ -63,9 +63,17 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
         ``mserd`` (one MSE-optimal bandwidth), ``msetwo`` (one per side), or their
         coverage-error-optimal versions ``cerrd`` / ``certwo``; ignored when ``h``
         is given (``b`` then defaults to ``h``).
+    h
+        Main bandwidth, one number or a ``(left, right)`` pair; ``None`` (default)
+        selects it with ``bwselect``.
+    b
+        Bias-correction bandwidth, one number or a ``(left, right)`` pair; used only
+        together with ``h`` (default ``b = h``).
     vce
         ``nn`` (nearest-neighbour residuals, ``nnmatch`` neighbours) or
         ``hc0``–``hc3``; with ``cluster=`` the variance is cluster-robust.
+    nnmatch
+        Number of nearest neighbours for the ``vce="nn"`` residuals (default 3, as rdrobust).
     ci
         ``robust`` (default): bias-corrected estimate and robust standard error
         (CCT 2014) for the interval and p-value; ``conventional``: the
