@@ -237,6 +237,7 @@ def test_good_options_reach_every_fit(counting_estimator):
     ({"n_jobs": 0}, "n_jobs must be a non-zero integer"),
     ({"alpha": 0.0}, "alpha must lie strictly between 0 and 1"),
     ({"adjustment": "smallest"}, "adjustment must be one of optimal, minimal"),
+    ({"seed": -1}, "seed must be a non-negative integer"),
 ])
 def test_run_arguments_are_checked_before_any_fit(counting_estimator, kwargs, message):
     name, calls = counting_estimator

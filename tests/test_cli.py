@@ -138,6 +138,7 @@ def test_bad_values_exit_2_with_a_message(csv, capsys, argv, message):
     ["estimate", "--data", "x.csv", "--alpha", "abc"],
     ["benchmark", "--reps", "0"],
     ["benchmark", "--n", "-5"],
+    ["benchmark", "--seed", "-1"],
     ["dag", "adjust", "dag { X -> Y }", "--max-paths", "-1"],
     ["dag", "adjust", "dag { X -> Y }", "--max-sets", "0"],
 ])

@@ -144,22 +144,18 @@ def _sequence_parser(head: str, args: list[str]) -> tuple[Callable[[str], Any], 
         return None
     fixed = head == "tuple" and args[-1] != "..."
     items = args if fixed else [args[0]]
-    parsers = [_SCALARS.get(a) for a in items]
-    if any(p is None for p in parsers):
+    if any(a not in _SCALARS for a in items):
         return None
-    names = ", ".join(a for a in items)
-    what = (f"{len(items)} comma-separated values ({names})" if fixed
-            else f"comma-separated values ({names})")
+    funcs = [_SCALARS[a][0] for a in items]
+    what = (f"{len(items)} comma-separated values ({', '.join(items)})" if fixed
+            else f"comma-separated values ({items[0]})")
 
     def parse(text: str) -> Any:
         pieces = [p.strip() for p in text.strip().strip("()[]").split(",")]
-        if fixed and len(pieces) != len(parsers):
+        if (fixed and len(pieces) != len(funcs)) or not all(pieces):
             raise ValueError
-        if not fixed and (not pieces or not all(pieces)):
-            raise ValueError
-        use = parsers if fixed else parsers * len(pieces)
-        values = [p[0](piece) for p, piece in zip(use, pieces)]  # type: ignore[index]
-        return list(values) if head == "list" else tuple(values)
+        values = [f(piece) for f, piece in zip(funcs if fixed else funcs * len(pieces), pieces)]
+        return values if head == "list" else tuple(values)
 
     return parse, what
 

@@ -256,6 +256,8 @@ def run(methods: Sequence[str] | None = None,
 
     if not isinstance(reps, (int, np.integer)) or reps < 1:
         raise OptionError(f"reps must be a positive integer, got {reps!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise OptionError(f"seed must be a non-negative integer, got {seed!r}")
     if n_jobs is not None and (not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
         raise OptionError(f"n_jobs must be a non-zero integer (-1: all cores) or None, "
                           f"got {n_jobs!r}")

@@ -21,7 +21,7 @@ from ..benchmark.defaults import DEFAULT_DATASETS, DEFAULT_REPS
 from ..benchmark.runner import ADJUSTMENTS, run as run_benchmark
 from ..datasets import catalog
 from ..errors import OptionError
-from ._io import method_options, parse_pairs, positive_int
+from ._io import method_options, non_negative_int, parse_pairs, positive_int
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="sample size (units) for every synthetic dataset (default per dataset)")
     p.add_argument("--n-jobs", type=int, default=-1,
                    help="parallel jobs (default -1: all cores; -2: all but one; never 0)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--adjustment", choices=ADJUSTMENTS, default="optimal",
                    help="which DAG adjustment set backdoor estimators get")
