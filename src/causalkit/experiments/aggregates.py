@@ -11,10 +11,16 @@ Statistics that no data could produce are refused with a
 test is computed: negative or fractional counts, negative variances, a
 "proportion" with more successes than units (or whose sum of squares is not
 its sum, so the values are not 0/1), non-finite moments (values so large that
-their squares overflow, or so small that they underflow).  Raw sums of squares lose precision when the mean is
-large relative to the spread: when ``sum(x^2)`` and ``sum(x)^2 / n`` agree to
-more than ~10 significant digits the variance is not recoverable and
-:meth:`~ExperimentStats.from_aggregates` says so instead of returning noise.
+their squares overflow, or so small that they underflow).
+
+Raw sums of squares lose precision when the mean is large relative to the
+spread.  Whole-number aggregates below 2^53 (counts, conversions, integer
+metrics) give the variance exactly (in integer arithmetic); otherwise, when
+``sum(x^2)`` and ``sum(x)^2 / n`` agree to ~10 significant digits (or exactly:
+a mean of 1e8 with a standard deviation of 1 has ``sum(x^2) == sum(x)^2 / n``
+in float64), the variance is not recoverable and
+:meth:`~ExperimentStats.from_aggregates` says so instead of returning noise
+or a zero.
 
 Example
 -------
@@ -297,31 +303,42 @@ def _check_successes(name: str, sums: np.ndarray, squares: np.ndarray, counts: n
                         "are not 0/1 (declare the metric 'mean')")
 
 
+def _comoment_from_sums(n: float, total: float, squares: float) -> tuple[float, bool]:
+    """``sum(x^2) - sum(x)^2 / n`` and whether it is exact.
+
+    Whole-number sums below 2^53 (counts, conversions, integer metrics) are
+    exact in float64, so the difference is computed exactly in integers;
+    otherwise it is a float difference that may carry rounding.
+    """
+    if all(float(v).is_integer() and abs(v) < 2.0 ** 53 for v in (n, total, squares)):
+        return (int(n) * int(squares) - int(total) ** 2) / n, True
+    return squares - total * (total / n), False
+
+
 def _moments_from_sums(name: str, counts: np.ndarray, sums: np.ndarray, squares: np.ndarray,
                        arms: Sequence[Any]) -> Moments:
     """Moments of one variable from ``n, sum, sum of squares``, refusing impossible or lost variances."""
-    empty = counts == 0
-    if np.any(empty & ((sums != 0) | (squares != 0))):
-        i = int(np.flatnonzero(empty & ((sums != 0) | (squares != 0)))[0])
-        raise DataError(f"metric {name!r}: arm {arms[i]!r} has 0 units but a non-zero sum")
-    mean = np.divide(sums, counts, out=np.zeros_like(sums), where=~empty)
-    comoment = squares - sums * mean                       # sum(x^2) - sum(x)^2 / n
-    scale = np.abs(squares)
-    negative = comoment < -PRECISION * scale
-    if np.any(negative):
-        i = int(np.flatnonzero(negative)[0])
-        raise DataError(
-            f"metric {name!r}: arm {arms[i]!r} has sum of squares {squares[i]:.10g} below "
-            f"sum^2 / n = {sums[i] * mean[i]:.10g}, a negative variance "
-            f"({comoment[i] / max(counts[i] - 1, 1):.4g}); no data has that")
-    lost = (comoment != 0) & (np.abs(comoment) <= PRECISION * scale)
-    if np.any(lost):
-        i = int(np.flatnonzero(lost)[0])
-        raise DataError(
-            f"metric {name!r}: in arm {arms[i]!r} the sum of squares and sum^2 / n agree to "
-            "~10 significant digits, so the variance is lost to rounding (a large mean relative "
-            "to the spread); aggregate centred values (x - c for a typical c) or pass means and "
-            "variances through Moments.from_mean_cov")
+    mean = np.zeros(len(counts))
+    comoment = np.zeros(len(counts))
+    for i, (n, total, sq) in enumerate(zip(counts, sums, squares)):
+        if n == 0:
+            if total != 0 or sq != 0:
+                raise DataError(f"metric {name!r}: arm {arms[i]!r} has 0 units but a non-zero sum")
+            continue
+        mean[i] = total / n
+        comoment[i], exact = _comoment_from_sums(n, total, sq)
+        if comoment[i] < (0.0 if exact else -PRECISION * abs(sq)):
+            raise DataError(
+                f"metric {name!r}: arm {arms[i]!r} has sum of squares {sq:.10g} below "
+                f"sum^2 / n = {total * total / n:.10g}, a negative variance "
+                f"({comoment[i] / max(n - 1, 1):.4g}); no data has that")
+        if not exact and sq != 0 and abs(comoment[i]) <= PRECISION * abs(sq):
+            raise DataError(
+                f"metric {name!r}: in arm {arms[i]!r} the sum of squares and sum^2 / n agree to "
+                "~10 significant digits, so the variance is lost to rounding (a large mean "
+                "relative to the spread, or a constant arm of non-integer values); aggregate "
+                "centred values (x - c for a typical c) or pass means and variances through "
+                "Moments.from_mean_cov")
     return Moments(counts, mean[:, None], comoment[:, None, None], names=(name,))
 
 

@@ -276,8 +276,8 @@ def compare(treatment: Moments, control: Moments, metric: Metric, alpha: float =
                       ci_low=np.where(bad, nan, diff - crit * se),
                       ci_high=np.where(bad, nan, diff + crit * se),
                       relative=np.where(f0 == 0, nan, rel), relative_se=np.where(rel_bad, nan, rel_se),
-                      relative_ci_low=np.where(rel_bad, nan, rlo),
-                      relative_ci_high=np.where(rel_bad, nan, rhi), var_treatment=v1,
+                      relative_ci_low=np.where(bad, nan, rlo),
+                      relative_ci_high=np.where(bad, nan, rhi), var_treatment=v1,
                       var_control=v0, note=note, var_relative=var_rel, theta=theta,
                       variance_reduction=None if raw_v is None else 1.0 - (v1 + v0) / raw_v)
 

@@ -27,12 +27,13 @@ Example
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..errors import DataError, EmptyArmError
 
@@ -241,7 +242,9 @@ def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str]
     The per-chunk products are small, so a multi-threaded BLAS only adds
     synchronisation (on a busy machine its spinning threads made 10^7 rows take
     seconds instead of tens of milliseconds): the reduction runs with the BLAS
-    thread pool limited to one thread (``threadpoolctl``), for this call only.
+    thread pool limited to one thread (``threadpoolctl``), for this call only
+    (a process-wide setting while it lasts: other threads' BLAS calls in that
+    time run single-threaded too).
 
     A group without rows raises :class:`EmptyArmError` unless ``allow_empty``,
     when its moments are ``n = 0``, mean 0 and co-moments 0 (callers check
@@ -264,7 +267,7 @@ def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str]
     work = _Work(k, size, n_groups)
     total = Moments(np.zeros(n_groups), np.zeros((n_groups, k)), np.zeros((n_groups, k, k)), names)
     with np.errstate(invalid="ignore", over="ignore"), \
-            threadpool_limits(limits=1, user_api="blas"):   # NaN/inf surface in the result
+            _blas_controller().limit(limits=1, user_api="blas"):   # NaN/inf surface in the result
         for start in range(0, n_rows, chunk_rows):
             c = codes[start:start + chunk_rows]
             xs = [col[start:start + chunk_rows] for col in cols]
@@ -273,7 +276,46 @@ def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str]
     if not allow_empty and np.any(total.n == 0):
         empty = int(np.flatnonzero(total.n == 0)[0])
         raise EmptyArmError(f"group {empty} has no rows")
-    return total
+    return _exact_constants(total, codes, cols)
+
+
+#: A group whose standard deviation is below this fraction of its scale is checked for constancy.
+_CONSTANT_SUSPECT = 1e-6
+
+
+def _exact_constants(m: Moments, codes: np.ndarray, cols: list[np.ndarray]) -> Moments:
+    """Give groups whose values are all equal exactly zero co-moments and their exact value.
+
+    Group sums formed by difference from the chunk total (and any floating-point
+    sum of ``n`` equal values) leave a constant group a spurious variance of
+    rounding size, which would make a zero standard error look like a huge
+    statistic.  Only groups whose standard deviation is below ``1e-6`` of their
+    scale are looked at again, by an exact min/max over their rows.
+    """
+    var = np.diagonal(m.comoment, axis1=-2, axis2=-1) / np.maximum(m.n - 1.0, 1.0)[:, None]
+    scale = np.abs(m.mean) + np.sqrt(np.max(var, axis=0))[None, :]
+    suspect = np.argwhere((m.n[:, None] > 1) & (var > 0) & (var <= (_CONSTANT_SUSPECT * scale) ** 2))
+    if not len(suspect):
+        return m
+    mean, comoment = m.mean.copy(), m.comoment.copy()
+    for g in np.unique(suspect[:, 0]):
+        rows = codes == g
+        for j in suspect[suspect[:, 0] == g, 1]:
+            values = cols[j][rows]
+            if values.min() == values.max():
+                mean[g, j] = values[0]
+                comoment[g, j, :] = comoment[g, :, j] = 0.0
+    return Moments(m.n, mean, comoment, m.names)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    """One controller of the loaded thread pools (numpy's BLAS is loaded with numpy).
+
+    Creating a controller scans the process's shared libraries (~10 ms with
+    pandas and scipy loaded); limiting through a kept one costs microseconds.
+    """
+    return ThreadpoolController()
 
 
 class _Work:
