@@ -173,3 +173,15 @@ def test_constant_arm_has_exactly_zero_variance():
     assert m.mean[0, 0] == 0.1 and m.mean[2, 0] == 2.0
     assert m.var()[1, 0] == pytest.approx(y[codes == 1].var(ddof=1), rel=1e-12)
     assert m.mean[1, 0] == pytest.approx(y[codes == 1].mean(), rel=1e-14)
+
+
+def test_small_spread_group_is_recomputed_from_its_rows():
+    # group 0's sums by difference from a chunk total dominated by group 1 (sd 1e6): its mean
+    # was off by 2.5e-9, more than its standard error (1e-7 / sqrt(5000) = 1.4e-9); a group of
+    # so small a spread is now recomputed from its own rows
+    rng = np.random.default_rng(5)
+    codes = np.repeat([0, 1], 5000)
+    y = np.r_[2.0 + 1e-7 * rng.standard_normal(5000), rng.normal(0, 1e6, 5000)]
+    m = ekstats.group_moments(codes, y, 2)
+    assert m.var()[0, 0] == pytest.approx(y[:5000].var(ddof=1), rel=1e-6)
+    assert m.mean[0, 0] == pytest.approx(y[:5000].mean(), rel=1e-15)

@@ -118,3 +118,14 @@ def test_all_zero_proportions_are_no_test_and_valid_rows_warn_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert analyze(df, "v", "y").table.note[0] == ""
+
+
+def test_post_stratified_zero_standard_error_is_no_test():
+    from causalkit.experiments import post_stratified
+
+    df = pd.DataFrame({"v": np.tile([0, 1], 20), "s": np.repeat([0, 1], 20)})
+    df["y"] = df.v * 1.0 + df.s                      # constant within every stratum and arm
+    eff = post_stratified(df, "v", "y", "s")[1]
+    assert eff.estimate == 1.0 and eff.std_error == 0.0
+    assert np.isnan(eff.p_value) and np.isnan(eff.statistic) and np.isnan(eff.ci_low)
+    assert "no variation" in eff.diagnostics["note"]

@@ -107,12 +107,18 @@ def post_stratified(data: pd.DataFrame, variant: str, metric: str, strata: str,
         w = pair.sum(axis=0) / pair.sum()
         est = float(np.sum(w * (mean[a] - mean[c])))
         se = float(np.sqrt(np.sum(w ** 2 * (var[a] / n[a] + var[c] / n[c]))))
-        out[arm] = Effect.from_estimate(
-            method="post_stratified", estimand="ATE", estimate=est, std_error=se, alpha=alpha,
-            treatment=f"{variant}={arm}", outcome=metric, n_treated=int(n[a].sum()),
-            n_control=int(n[c].sum()), covariates=(strata,),
-            inference="Neyman variance within strata, normal",
-            diagnostics={"n_strata": n_s, "control": labels[c]})
+        extra = dict(method="post_stratified", estimand="ATE", estimate=est, std_error=se,
+                     alpha=alpha, treatment=f"{variant}={arm}", outcome=metric,
+                     n_treated=int(n[a].sum()), n_control=int(n[c].sum()), covariates=(strata,),
+                     inference="Neyman variance within strata, normal")
+        diagnostics = {"n_strata": n_s, "control": labels[c]}
+        if se > 0 and np.isfinite(se):
+            out[arm] = Effect.from_estimate(**extra, diagnostics=diagnostics)
+        else:                              # no variation in any cell: no test, never p = 0
+            nan = float("nan")
+            out[arm] = Effect(**extra, ci_low=nan, ci_high=nan, p_value=nan, statistic=nan,
+                              diagnostics={**diagnostics, "note": f"the standard error is {se}: "
+                                           "no variation within any stratum and arm, no test"})
     return out
 
 

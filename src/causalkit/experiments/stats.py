@@ -279,32 +279,36 @@ def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str]
     return _exact_constants(total, codes, cols)
 
 
-#: A group whose standard deviation is below this fraction of its scale is checked for constancy.
-_CONSTANT_SUSPECT = 1e-6
+#: A group whose standard deviation is below this fraction of its scale is recomputed directly.
+_SMALL_SPREAD = 1e-6
 
 
 def _exact_constants(m: Moments, codes: np.ndarray, cols: list[np.ndarray]) -> Moments:
-    """Give groups whose values are all equal exactly zero co-moments and their exact value.
+    """Recompute groups of (near) zero spread directly; give constant columns exact zeros.
 
-    Group sums formed by difference from the chunk total (and any floating-point
-    sum of ``n`` equal values) leave a constant group a spurious variance of
-    rounding size, which would make a zero standard error look like a huge
-    statistic.  Only groups whose standard deviation is below ``1e-6`` of their
-    scale are looked at again, by an exact min/max over their rows.
+    Group sums formed by difference from the chunk total carry an absolute
+    error of rounding size relative to the *other* groups, which for a group
+    of tiny or zero spread can be a spurious (even negative) variance; and any
+    floating-point sum of ``n`` equal values can leave one too, which would
+    make a zero standard error look like a huge statistic.  Groups whose
+    standard deviation is below ``1e-6`` of their scale are recomputed from
+    their own rows by the two-pass formula, and a column whose values in the
+    group are all equal (exact min/max) gets its value as the mean and zero
+    co-moments.
     """
     var = np.diagonal(m.comoment, axis1=-2, axis2=-1) / np.maximum(m.n - 1.0, 1.0)[:, None]
-    scale = np.abs(m.mean) + np.sqrt(np.max(var, axis=0))[None, :]
-    suspect = np.argwhere((m.n[:, None] > 1) & (var > 0) & (var <= (_CONSTANT_SUSPECT * scale) ** 2))
-    if not len(suspect):
+    scale = np.abs(m.mean) + np.sqrt(np.max(np.abs(var), axis=0))[None, :]
+    small = (m.n[:, None] > 1) & (np.abs(var) <= (_SMALL_SPREAD * scale) ** 2)
+    if not np.any(small):
         return m
     mean, comoment = m.mean.copy(), m.comoment.copy()
-    for g in np.unique(suspect[:, 0]):
-        rows = codes == g
-        for j in suspect[suspect[:, 0] == g, 1]:
-            values = cols[j][rows]
-            if values.min() == values.max():
-                mean[g, j] = values[0]
-                comoment[g, j, :] = comoment[g, :, j] = 0.0
+    for g in np.flatnonzero(small.any(axis=1)):
+        rows = np.column_stack([c[codes == g] for c in cols])
+        direct = Moments.from_rows(rows)
+        mean[g], comoment[g] = direct.mean, direct.comoment
+        for j in np.flatnonzero(rows.min(axis=0) == rows.max(axis=0)):
+            mean[g, j] = rows[0, j]
+            comoment[g, j, :] = comoment[g, :, j] = 0.0
     return Moments(m.n, mean, comoment, m.names)
 
 
