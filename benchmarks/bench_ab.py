@@ -15,13 +15,22 @@ with its standard error and p-value:
 Every timing is the best of ``--repeat`` runs after one warm-up; the script
 also checks that the three agree on the estimate and the p-value.
 
-Usage: ``python benchmarks/bench_ab.py [--quick] [--rows N] [--repeat R]``
+``--busy`` times causalkit's ``analyze`` quiet and then beside ``--busy-procs``
+(2) busy background processes (pure-Python spin loops, one per process), and
+reports both (best and median of the repeats, with the load average at each
+phase) and their ratio; the reduction does not depend on the BLAS thread
+pool, so the two should stay within 1.5x.  "Quiet" means without *our* busy
+processes: on a shared machine other work may be running, which the load
+averages show.
+
+Usage: ``python benchmarks/bench_ab.py [--quick] [--rows N] [--repeat R] [--busy]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -43,13 +52,18 @@ def make_data(rows: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"variant": variant, "y": y})
 
 
-def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+def timings(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
     out = fn()  # warm-up (imports, page faults)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - start)
+    return times, out
+
+
+def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, out = timings(fn, repeat)
     return min(times), out
 
 
@@ -98,15 +112,88 @@ def tea_in_subprocess(path: str, repeat: int) -> dict[str, Any] | str:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _spin(stop: Any) -> None:
+    """A busy background process: a pure-Python loop until told to stop."""
+    x = 0
+    while not stop.is_set():
+        for _ in range(100_000):
+            x += 1
+
+
+def reference_workload(df: pd.DataFrame) -> float:
+    """A single-threaded, BLAS-free pass over the metric of similar cost (the scheduler's baseline)."""
+    y = df["y"].to_numpy()
+    return float(np.square(y - y[0]).sum() + np.abs(y).sum())
+
+
+def quiet_vs_busy(df: pd.DataFrame, repeat: int, procs: int = 2) -> dict[str, Any]:
+    """Time ``analyze`` (and the reference workload) without, then beside, busy processes.
+
+    Quiet and busy repeats are interleaved in pairs (busy processes started and
+    stopped around each busy repeat), so a change in the machine's other load
+    during the run affects both phases alike.
+    """
+    out: dict[str, Any] = {"quiet": [], "busy": [], "ref_quiet": [], "ref_busy": [],
+                           "quiet_load": [], "busy_load": [], "procs": procs}
+    run_causalkit(df)                                          # warm-up
+    for _ in range(repeat):
+        for phase in ("quiet", "busy"):
+            stop = multiprocessing.Event()
+            workers = [multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
+                       for _ in range(procs if phase == "busy" else 0)]
+            for w in workers:
+                w.start()
+            try:
+                time.sleep(0.5)                                # let them take the CPUs
+                out[phase + "_load"].append(os.getloadavg()[0])
+                start = time.perf_counter()
+                run_causalkit(df)
+                out[phase].append(time.perf_counter() - start)
+                start = time.perf_counter()
+                reference_workload(df)
+                out["ref_" + phase].append(time.perf_counter() - start)
+            finally:
+                stop.set()
+                for w in workers:
+                    w.join(timeout=10)
+    return out
+
+
+def report_busy(r: dict[str, Any], rows: int) -> None:
+    import threadpoolctl
+
+    pools = ", ".join(f"{i['internal_api']} {i['num_threads']} threads"
+                      for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas")
+    print(f"causalkit analyze on {rows:,} rows, {len(r['quiet'])} interleaved repeats per phase; "
+          f"{os.cpu_count()} cpus; BLAS: {pools or 'none'}")
+    for phase in ("quiet", "busy"):
+        t, ref = np.asarray(r[phase]), np.asarray(r["ref_" + phase])
+        label = "quiet" if phase == "quiet" else f"beside {r['procs']} busy processes"
+        print(f"  {label:<28} analyze best {t.min():.3f} s, median {np.median(t):.3f} s; "
+              f"reference best {ref.min():.3f} s (load average {np.mean(r[phase + '_load']):.2f})")
+    ratio = min(r["busy"]) / min(r["quiet"])
+    ref_ratio = min(r["ref_busy"]) / min(r["ref_quiet"])
+    verdict = "within" if ratio <= 1.5 else "OUTSIDE"
+    print(f"  busy / quiet: analyze {ratio:.2f}x ({verdict} 1.5x); the single-threaded reference "
+          f"{ref_ratio:.2f}x, so analyze's own slowdown beyond the CPU share is "
+          f"{ratio / ref_ratio:.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000,000 rows, 2 repeats")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument("--busy", action="store_true",
+                        help="time causalkit quiet and beside busy background processes")
+    parser.add_argument("--busy-procs", type=int, default=2)
     args = parser.parse_args(argv)
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
     repeat = args.repeat or (2 if args.quick else 3)
     df = make_data(rows)
+    if args.busy:
+        report_busy(quiet_vs_busy(df, max(repeat, 5), args.busy_procs), rows)
+        return 0
     print(f"A/B benchmark: {rows:,} rows, 2 arms, 1 metric; best of {repeat} "
           f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, {os.cpu_count()} cpus)")
 

@@ -71,3 +71,37 @@ def test_degenerate_inputs_raise_named_errors():
         analyze(df2, "v", ["y", "k"])
     with pytest.raises(DataError, match="denominator sums to 0 in arm 1"):
         analyze(df2, "v", Metric("r", column="num", denominator="den"))
+
+
+def test_cli_cuped_on_unknown_or_ratio_metric_exits_2(csv, capsys):
+    path, _ = csv
+    base = ["ab", "--data", str(path), "--variant", "arm", "--metric", "rev"]
+    assert main(base + ["--cuped", "revv=pre"]) == 2                 # misspelt metric
+    err = capsys.readouterr().err
+    assert "'revv' is not one of the --metric columns" in err and "did you mean 'rev'" in err
+    assert main(base + ["--ratio", "ctr=clicks/sess", "--cuped", "ctr=pre"]) == 2   # a ratio
+    assert "'ctr' is a --ratio metric" in capsys.readouterr().err
+    assert main(base + ["--cuped", "rev=pree"]) == 2                 # misspelt covariate column
+    assert "did you mean 'pre'" in capsys.readouterr().err
+    assert main(base + ["--cuped", "rev=pre"]) == 0
+
+
+def test_cli_unpooled_and_control_rule(csv, capsys, tmp_path):
+    path, df = csv
+    assert main(["ab", "--data", str(path), "--variant", "arm", "--metric", "conv", "--unpooled",
+                 "--csv"]) == 0
+    out = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    row = out[out.arm == "B"].iloc[0]
+    x1, n1 = df.conv[df.arm == "B"].sum(), (df.arm == "B").sum()
+    x0, n0 = df.conv[df.arm == "control"].sum(), (df.arm == "control").sum()
+    p1, p0 = x1 / n1, x0 / n0
+    z = (p1 - p0) / np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    assert row.statistic == pytest.approx(z, rel=1e-9) and row.control == "control"
+    assert main(["ab", "--data", str(path), "--variant", "arm", "--metric", "rev", "--unpooled"]) == 2
+    other = tmp_path / "oldnew.csv"
+    df.assign(arm=np.where(df.arm == "control", "old", "new")).to_csv(other, index=False)
+    assert main(["ab", "--data", str(other), "--variant", "arm", "--metric", "rev"]) == 2
+    assert "pass control=" in capsys.readouterr().err
+    assert main(["ab", "--data", str(other), "--variant", "arm", "--metric", "rev",
+                 "--control", "old", "--split", "2", "1"]) == 0     # new = B + C, old = control
+    assert "control = 'old': given" in capsys.readouterr().out

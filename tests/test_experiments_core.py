@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportions_ztest
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 import causalkit
 from causalkit.errors import ColumnNotFoundError, DataError, MissingValueError, OptionError
@@ -172,8 +172,9 @@ def test_ratio_metric_delta_method_matches_cluster_regression_and_bootstrap():
 
 def test_relative_lift_delta_and_fieller():
     df = _conversions(1100, 10000, 1000, 10000)
-    d = analyze(df, "arm", "conv", control="A").table.iloc[0]
-    f = analyze(df, "arm", "conv", control="A", relative_ci="fieller").table.iloc[0]
+    d = analyze(df, "arm", "conv", control="A", relative_ci="delta").table.iloc[0]
+    # Fieller's interval inverts the Wald test: the unpooled z test here
+    f = analyze(df, "arm", "conv", control="A", relative_ci="fieller", pooled=False).table.iloc[0]
     assert d["relative"] == pytest.approx(0.1)
     v1, v0 = .11 * .89 / 1e4, .1 * .9 / 1e4
     se = np.sqrt(v1 / .01 + .0121 * v0 / 1e-4)
@@ -184,6 +185,12 @@ def test_relative_lift_delta_and_fieller():
         rho = bound + 1
         assert (0.11 - rho * 0.1) ** 2 == pytest.approx(z ** 2 * (v1 + rho ** 2 * v0), rel=1e-9)
     assert f["relative_ci_low"] < 0.1 < f["relative_ci_high"]
+    # with the pooled test (the default) the interval is Koopman's score interval (statsmodels)
+    s = analyze(df, "arm", "conv", control="A").table.iloc[0]
+    lo, hi = confint_proportions_2indep(1100, 10000, 1000, 10000, method="score", compare="ratio",
+                                        correction=False)
+    assert s["relative_ci_low"] == pytest.approx(lo - 1, abs=1e-8)
+    assert s["relative_ci_high"] == pytest.approx(hi - 1, abs=1e-8)
 
 
 def test_bad_input_raises_specific_errors():

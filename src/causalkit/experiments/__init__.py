@@ -1,8 +1,10 @@
 """Randomized experiments: A/B and multi-arm analysis, power, SRM, sequential and Bayesian tests.
 
-Modules: :mod:`.stats` (sufficient statistics), :mod:`.metrics` (comparisons:
-Welch, z, ratio/delta method, relative lift, CUPED), :mod:`.analyze` (the
-tidy multi-metric, multi-arm table), :mod:`.srm`, :mod:`.multiple`,
+Modules: :mod:`.stats` (sufficient statistics), :mod:`.aggregates` (per-arm
+statistics of an experiment, checked to be possible), :mod:`.metrics`
+(comparisons: Welch, z, ratio/delta method, CUPED), :mod:`.relative` (relative
+lift intervals), :mod:`.control` (which arm is the control), :mod:`.analyze`
+(the tidy multi-metric, multi-arm table), :mod:`.srm`, :mod:`.multiple`,
 :mod:`.power`, :mod:`.sequential` (mSPRT, alpha spending), :mod:`.bayes`,
 :mod:`.design` (cluster-randomized, post-stratified), :mod:`.cuped`,
 :mod:`.assignment`, :mod:`.bandits`.
@@ -16,14 +18,17 @@ Example
 0.0
 """
 
-from .analyze import ExperimentResult, ExperimentStats, analyze
+from .aggregates import ExperimentStats
+from .analyze import ExperimentResult, UndefinedTestWarning, analyze
 from .assignment import assign, block_randomize
 from .bandits import UCB1, EpsilonGreedy, ThompsonSampling, off_policy_value, simulate
 from .bayes import beta_binomial, normal_means
 from .bayes import from_stats as bayes_from_stats
+from .control import resolve_control
 from .cuped import cuped, regression_adjusted
 from .design import clustered, post_stratified
-from .metrics import Metric, compare, relative_lift
+from .metrics import Metric, compare
+from .relative import relative_lift, score_interval
 from .multiple import adjust_p
 from .power import (mde_means, mde_proportions, power_means, power_proportions,
                     sample_size_means, sample_size_proportions)
@@ -37,6 +42,6 @@ __all__ = [
     "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cuped", "group_moments",
     "group_sequential", "mde_means", "mde_proportions", "msprt", "normal_means",
     "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "power_proportions",
-    "regression_adjusted", "relative_lift", "sample_size_means", "sample_size_proportions",
-    "simulate", "srm_check",
+    "regression_adjusted", "relative_lift", "resolve_control", "sample_size_means",
+    "sample_size_proportions", "score_interval", "simulate", "srm_check", "UndefinedTestWarning",
 ]

@@ -24,154 +24,38 @@ Example
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConstantColumnError, DataError, EmptyArmError, OptionError
 from ..inference import check_alpha
-from ..validation import (as_dataframe, check_frame, require_columns, require_finite,
-                          require_numeric)
+from .aggregates import ExperimentStats, as_metrics
+from .control import resolve_control
 from .metrics import Comparison, Metric, compare
 from .multiple import adjust_p
 from .srm import SRMResult, srm_check
-from .stats import Moments, factorize, group_moments
+from .stats import Moments
+
+__all__ = ["ExperimentResult", "ExperimentStats", "UndefinedTestWarning", "analyze", "as_metrics"]
 
 ACROSS = ("all", "metrics", "arms", "none")
 
 
-def as_metrics(metrics: str | Metric | Sequence[str | Metric]) -> list[Metric]:
-    """Normalize metric names / :class:`Metric` objects to a list of metrics.
-
-    >>> [m.name for m in as_metrics(["a", Metric("b")])]
-    ['a', 'b']
-    """
-    if isinstance(metrics, (str, Metric)):
-        metrics = [metrics]
-    out = [Metric(m) if isinstance(m, str) else m for m in metrics]
-    if not out:
-        raise OptionError("give at least one metric")
-    for m in out:
-        if not isinstance(m, Metric):
-            raise OptionError(f"metrics must be column names or Metric objects, got {m!r}")
-    names = [m.name for m in out]
-    if len(set(names)) != len(names):
-        raise OptionError(f"metric names must be unique, got {names}")
-    return out
-
-
-@dataclass(frozen=True)
-class ExperimentStats:
-    """Per-arm sufficient statistics of every metric: all :func:`analyze` needs.
-
-    Attributes
-    ----------
-    arms
-        Arm labels, in the order of the batch axis of every :class:`Moments`.
-    moments
-        ``{metric name: Moments}`` with batch shape ``(n_arms,)`` over the
-        variables ``metric.columns``.
-    metrics
-        ``{metric name: Metric}`` with ``kind`` resolved.
-    """
-
-    arms: tuple[Any, ...]
-    moments: Mapping[str, Moments]
-    metrics: Mapping[str, Metric]
-
-    @classmethod
-    def from_rows(cls, data: pd.DataFrame, variant: str,
-                  metrics: str | Metric | Sequence[str | Metric]) -> "ExperimentStats":
-        """Reduce raw rows (one per unit) to per-arm moments in one vectorized pass each.
-
-        >>> df = pd.DataFrame({"v": [0, 0, 1, 1], "y": [1.0, 3.0, 5.0, 9.0]})
-        >>> ExperimentStats.from_rows(df, "v", "y").moments["y"].mean[:, 0].tolist()
-        [2.0, 7.0]
-        """
-        mets = as_metrics(metrics)
-        frame = as_dataframe(data)
-        require_columns(frame, variant, role="variant")
-        cols = sorted({c for m in mets for c in m.columns})
-        require_columns(frame, cols, role="metric")
-        require_numeric(frame, cols, role="metric")
-        codes, labels = factorize(frame[variant], name=f"variant {variant!r}")
-        if len(labels) < 2:
-            raise DataError(f"variant column {variant!r} has only one arm ({labels[0]!r}); "
-                            "an experiment needs a control and at least one treatment")
-        arrays = {c: frame[c].to_numpy(dtype=float) for c in cols}
-        moments, resolved = {}, {}
-        for m in mets:
-            mom = group_moments(codes, [arrays[c] for c in m.columns], len(labels),
-                                names=m.columns)
-            if not (np.all(np.isfinite(mom.mean)) and np.all(np.isfinite(mom.comoment))):
-                # NaN/inf propagate into the sums: find and name them only then (lazy check)
-                require_finite(frame, list(m.columns), role="metric")
-            moments[m.name] = mom
-            resolved[m.name] = _resolve_kind(m, arrays[m.columns[0]], mom)
-        return cls(tuple(labels), moments, resolved)
-
-    @classmethod
-    def from_aggregates(cls, table: pd.DataFrame, variant: str, n: str,
-                        metrics: Mapping[str, tuple[str, str]],
-                        kinds: Mapping[str, str] | None = None) -> "ExperimentStats":
-        """Statistics from one row per arm with SQL aggregates ``count``, ``sum`` and ``sum of squares``.
-
-        ``metrics`` maps a metric name to its ``(sum column, sum-of-squares
-        column)``; ``kinds`` optionally marks metrics as ``"proportion"``.
-
-        >>> agg = pd.DataFrame({"arm": ["A", "B"], "n": [4, 4], "s": [14.0, 18.0],
-        ...                     "ss": [70.0, 90.0]})
-        >>> st = ExperimentStats.from_aggregates(agg, "arm", "n", {"y": ("s", "ss")})
-        >>> st.moments["y"].var()[:, 0].tolist()
-        [7.0, 3.0]
-        """
-        cols = [n] + [c for pair in metrics.values() for c in pair]
-        require_columns(table, variant, role="variant")
-        check_frame(table, roles={"aggregate": cols})
-        if table[variant].duplicated().any():
-            raise DataError(f"aggregate table must have one row per arm; {variant!r} repeats")
-        kinds = dict(kinds or {})
-        counts = table[n].to_numpy(dtype=float)
-        moments, resolved = {}, {}
-        for name, (s, ss) in metrics.items():
-            sums = table[s].to_numpy(dtype=float)[:, None]
-            cross = table[ss].to_numpy(dtype=float)[:, None, None]
-            moments[name] = Moments.from_sums(counts, sums, cross, names=(name,))
-            kind = kinds.get(name, "mean")
-            resolved[name] = Metric(name, kind=kind)
-        return cls(tuple(table[variant].tolist()), moments, resolved)
-
-    def counts(self) -> np.ndarray:
-        """Units per arm (from the first metric)."""
-        return next(iter(self.moments.values())).n
-
-
-def _resolve_kind(metric: Metric, column: np.ndarray, mom: Moments) -> Metric:
-    """``auto`` -> ``ratio`` with a denominator, ``proportion`` for a 0/1 column, else ``mean``.
-
-    A column within [0, 1] is 0/1 exactly when ``E[x^2] = E[x]``, i.e. its
-    population variance is ``p (1 - p)`` in every arm; checked on the moments
-    (relative tolerance 1e-9) after two cheap min/max passes.
-    """
-    if metric.kind != "auto":
-        return metric
-    kind = "mean"
-    if metric.is_ratio:
-        kind = "ratio"
-    elif column.min() >= 0 and column.max() <= 1:
-        p = mom.mean[:, 0]
-        popvar = mom.comoment[:, 0, 0] / mom.n
-        if np.allclose(popvar, p * (1 - p), rtol=1e-9, atol=1e-15):
-            kind = "proportion"
-    return Metric(metric.name, kind, metric.column, metric.denominator, metric.covariate,
-                  metric.covariate_denominator)
+class UndefinedTestWarning(UserWarning):
+    """A row's test could not be computed: its p-value is NaN (see the row's ``note``)."""
 
 
 @dataclass(frozen=True)
 class ExperimentResult:
-    """Result of :func:`analyze`: the tidy ``table``, the SRM check and the settings."""
+    """Result of :func:`analyze`: the tidy ``table``, the SRM check and the settings.
+
+    ``control`` is the control arm and ``control_rule`` how it was chosen
+    (given, or the unambiguous label of :mod:`.control`).
+    """
 
     table: pd.DataFrame
     srm: SRMResult
@@ -179,12 +63,13 @@ class ExperimentResult:
     alpha: float
     correction: str
     stats: ExperimentStats = field(repr=False)
+    control_rule: str = "given (control=)"
 
     def summary(self) -> str:
-        """A readable text table of the lifts, intervals and (adjusted) p-values."""
+        """A readable text table of the lifts, intervals and (adjusted) p-values, with notes."""
         t = self.table
-        lines = [f"Experiment analysis (control = {self.control!r}, alpha = {self.alpha}, "
-                 f"correction = {self.correction})", str(self.srm), ""]
+        lines = [f"Experiment analysis (control = {self.control!r}: {self.control_rule}; "
+                 f"alpha = {self.alpha}, correction = {self.correction})", str(self.srm), ""]
         head = (f"{'metric':<14}{'arm':<10}{'control':>11}{'treatment':>11}{'lift':>11}"
                 f"{'95% CI' if self.alpha == 0.05 else 'CI':>24}{'rel. lift':>10}{'p':>10}{'p adj':>10}")
         lines += [head, "-" * len(head)]
@@ -193,6 +78,9 @@ class ExperimentResult:
             lines.append(f"{str(r.metric):<14.14}{str(r.arm):<10.10}{r.control_mean:>11.4g}"
                          f"{r.treatment_mean:>11.4g}{r.estimate:>11.4g}{ci:>24}"
                          f"{r.relative:>10.2%}{r.p_value:>10.3g}{r.p_adjusted:>10.3g}")
+        notes = [f"  {r.metric} / {r.arm}: {r.note}" for r in t.itertuples() if r.note]
+        if notes:
+            lines += ["", "Notes:"] + notes
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -202,8 +90,8 @@ class ExperimentResult:
 def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
             metrics: str | Metric | Sequence[str | Metric] | None = None, control: Any = None,
             *, alpha: float = 0.05, correction: str = "holm", correct_across: str = "all",
-            split: Sequence[float] | None = None, relative_ci: str = "delta",
-            srm_threshold: float = 0.001) -> ExperimentResult:
+            split: Sequence[float] | None = None, relative_ci: str = "fieller",
+            pooled: bool = True, srm_threshold: float = 0.001) -> ExperimentResult:
     """Analyze an A/B or multi-arm experiment on one or many metrics.
 
     Parameters
@@ -211,13 +99,16 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     data
         One row per randomized unit, or an :class:`ExperimentStats`.
     variant
-        Column holding each unit's arm (not needed for ``ExperimentStats``).
+        Column holding each unit's arm (only for raw rows).
     metrics
         Column names and/or :class:`~.metrics.Metric` objects (ratio metrics,
-        CUPED covariates, explicit kinds).
+        CUPED covariates, explicit kinds); for ``ExperimentStats``, the names of
+        the metrics to analyze (default: all).
     control
-        Label of the control arm; default ``"control"`` when present, else the
-        first label in sorted order.
+        Label of the control arm.  May be omitted only when the labels make it
+        unambiguous (:func:`~.control.resolve_control`): one arm named
+        ``control``/``ctrl``/``baseline``, integer arms ``0..K-1`` (0), or letter
+        arms ``A, B, ...`` (A).  The result says which arm was used and why.
     alpha
         One minus the confidence level of every interval.
     correction
@@ -226,33 +117,41 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
         The family of each correction: ``"all"`` (every metric x arm),
         ``"metrics"`` (per arm), ``"arms"`` (per metric) or ``"none"``.
     split
-        Intended allocation for the SRM check (equal by default).
+        Intended allocation for the SRM check (equal by default), in arm order.
     relative_ci
-        ``"delta"`` or ``"fieller"`` interval for the relative lift.
+        ``"fieller"`` (default): the relative-lift interval that inverts the
+        row's own test, so it excludes 0 exactly when ``p < alpha`` (for the
+        pooled proportion test, Koopman's score interval); ``"delta"``: the
+        delta-method interval (same reference distribution, but it can
+        disagree with the p-value near the boundary).
+    pooled
+        Two-proportion z test with the pooled null variance (default) or,
+        ``False``, the unpooled (Wald) variance.  Needs a proportion metric.
     srm_threshold
         p-value under which a sample-ratio mismatch is flagged (and warned).
+
+    A row whose test cannot be computed (e.g. a zero standard error) has NaN
+    statistic, p-value and intervals, the reason in its ``note`` column, and
+    an :class:`UndefinedTestWarning` is issued.  An arm with no units (an
+    unused category of a categorical variant) counts in the SRM check, then
+    raises :class:`~causalkit.errors.EmptyArmError`.
     """
     alpha = check_alpha(alpha)
     if correct_across not in ACROSS:
         raise OptionError(f"correct_across must be one of {ACROSS}, got {correct_across!r}")
     if isinstance(data, ExperimentStats):
-        st = data
-        if metrics is not None:
-            wanted = [m.name for m in as_metrics(metrics)]
-            st = ExperimentStats(st.arms, {k: st.moments[k] for k in wanted},
-                                 {k: st.metrics[k] for k in wanted})
+        if variant is not None:
+            raise OptionError("variant= is for raw rows; an ExperimentStats already holds the arms")
+        st = data if metrics is None else data.subset(metrics)
     else:
         if variant is None or metrics is None:
             raise OptionError("analyze(data, variant, metrics): give the variant column and metrics")
         st = ExperimentStats.from_rows(data, variant, metrics)
     arms = list(st.arms)
-    if control is None:
-        control = "control" if "control" in arms else arms[0]
-    if control not in arms:
-        raise OptionError(f"control arm {control!r} is not among the arms {arms}")
-    c = arms.index(control)
-    _check_statistics(st)
+    c, rule = resolve_control(arms, control)
+    _check_pooled(pooled, st)
     srm = srm_check(st.counts(), split=split, threshold=srm_threshold, labels=arms)
+    _check_statistics(st, srm)
     rows = []
     for name, mom in st.moments.items():
         metric = st.metrics[name]
@@ -260,21 +159,39 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
         for a, arm in enumerate(arms):
             if a == c:
                 continue
-            rows.append(_row(name, kind, arm, mom.take(a), mom.take(c),
-                             compare(mom.take(a), mom.take(c), metric, alpha, kind, relative_ci)))
+            r = compare(mom.take(a), mom.take(c), metric, alpha, kind, relative_ci, pooled)
+            rows.append(_row(name, kind, arm, arms[c], mom.take(a), mom.take(c), r))
     table = pd.DataFrame(rows)
     table["p_adjusted"] = _adjust(table, correction, correct_across)
-    return ExperimentResult(table=table, srm=srm, control=control, alpha=alpha,
-                            correction=correction, stats=st)
+    undefined = table[table["p_value"].isna()]
+    if len(undefined):
+        warnings.warn("no test for " + "; ".join(
+            f"{r.metric} / {r.arm}: {r.note}" for r in undefined.itertuples())
+            + " (p-value NaN; see the note column)", UndefinedTestWarning, stacklevel=2)
+    return ExperimentResult(table=table, srm=srm, control=arms[c], alpha=alpha,
+                            correction=correction, stats=st, control_rule=rule)
 
 
-def _check_statistics(st: ExperimentStats) -> None:
+def _check_pooled(pooled: Any, st: ExperimentStats) -> None:
+    """``pooled=False`` must have a (non-CUPED) proportion metric to apply to."""
+    if not isinstance(pooled, (bool, np.bool_)):
+        raise OptionError(f"pooled must be True or False, got {pooled!r}")
+    if not pooled and not any(m.kind == "proportion" and m.covariate is None
+                              for m in st.metrics.values()):
+        raise OptionError(f"pooled=False chooses the unpooled two-proportion z test, but none of "
+                          f"the metrics {list(st.metrics)} is a proportion without CUPED")
+
+
+def _check_statistics(st: ExperimentStats, srm: SRMResult) -> None:
     """Refuse arms too small for a variance, constant metrics and zero ratio denominators."""
     for name, mom in st.moments.items():
         small = np.flatnonzero(mom.n < 2)
         if len(small):
-            raise EmptyArmError(f"arm {st.arms[small[0]]!r} has {int(mom.n[small[0]])} unit(s) "
-                                f"for metric {name!r}; every arm needs at least 2")
+            arm, n = st.arms[small[0]], int(mom.n[small[0]])
+            hint = (f"; {srm}: a sample-ratio mismatch (assignment or logging is broken, or drop "
+                    "the unused category)") if n == 0 else ""
+            raise EmptyArmError(f"arm {arm!r} has {n} unit(s) for metric {name!r}; every arm "
+                                f"needs at least 2{hint}")
         if np.all(mom.comoment[:, 0, 0] <= 0):
             raise ConstantColumnError(f"metric {name!r} takes a single value in every arm; "
                                       "there is nothing to compare (drop it)")
@@ -283,18 +200,20 @@ def _check_statistics(st: ExperimentStats) -> None:
             raise DataError(f"ratio metric {name!r}: the denominator sums to 0 in arm {bad!r}")
 
 
-def _row(metric: str, kind: str, arm: Any, treat: Moments, ctrl: Moments, r: Comparison
-         ) -> dict[str, Any]:
-    row = {"metric": metric, "kind": kind, "arm": arm, "n_control": int(ctrl.n),
-           "n_treatment": int(treat.n), "control_mean": float(r.control),
-           "treatment_mean": float(r.treatment), "estimate": float(r.estimate),
-           "std_error": float(r.std_error), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high),
+def _row(metric: str, kind: str, arm: Any, control: Any, treat: Moments, ctrl: Moments,
+         r: Comparison) -> dict[str, Any]:
+    row = {"metric": metric, "kind": kind, "arm": arm, "control": control,
+           "n_control": int(ctrl.n), "n_treatment": int(treat.n),
+           "control_mean": float(r.control), "treatment_mean": float(r.treatment),
+           "estimate": float(r.estimate), "std_error": float(r.std_error),
+           "ci_low": float(r.ci_low), "ci_high": float(r.ci_high),
            "relative": float(r.relative), "relative_ci_low": float(r.relative_ci_low),
            "relative_ci_high": float(r.relative_ci_high), "statistic": float(r.statistic),
            "df": float(r.df), "p_value": float(r.p_value)}
     if r.theta is not None:
         row["cuped_theta"] = float(r.theta)
         row["variance_reduction"] = float(r.variance_reduction)  # type: ignore[arg-type]
+    row["note"] = str(r.note)
     return row
 
 

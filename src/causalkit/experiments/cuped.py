@@ -66,4 +66,5 @@ def regression_adjusted(data: pd.DataFrame, variant: str, metric: str,
         arms.append(arm)
     table = effects_to_frame(effects)
     table.insert(0, "arm", arms)
+    table.insert(1, "control", labels[c])
     return table

@@ -9,8 +9,10 @@
   Neyman variance ``sum_s w_s^2 (s_1s^2 / n_1s + s_0s^2 / n_0s)`` (Miratrix,
   Sekhon & Yu 2013), computed from per-stratum sufficient statistics.
 
-Both compare each treatment arm with the control and return one
-:class:`~causalkit.effect.Effect` per arm.
+Both compare each treatment arm with the control (given, or unambiguous from
+the labels: :func:`~.control.resolve_control`) and return one
+:class:`~causalkit.effect.Effect` per arm, whose ``diagnostics["control"]``
+names the control.
 
 Example
 -------
@@ -25,6 +27,7 @@ True
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,22 +35,20 @@ import pandas as pd
 
 from ..api import estimate
 from ..effect import Effect
-from ..errors import EmptyArmError, OptionError
+from ..errors import EmptyArmError
 from ..inference import check_alpha
 from ..validation import check_frame, require_columns
+from .control import resolve_control
 from .stats import factorize, group_moments
 
 
 def _arms(data: pd.DataFrame, variant: str, control: Any) -> tuple[np.ndarray, list[Any], int]:
+    """Codes, labels and the control's index (:func:`~.control.resolve_control`)."""
     require_columns(data, variant, role="variant")
     codes, labels = factorize(data[variant], name=f"variant {variant!r}")
     if len(labels) < 2:
         raise EmptyArmError(f"variant column {variant!r} has a single arm {labels[0]!r}")
-    if control is None:
-        control = "control" if "control" in labels else labels[0]
-    if control not in labels:
-        raise OptionError(f"control arm {control!r} is not among the arms {labels}")
-    return codes, labels, labels.index(control)
+    return codes, labels, resolve_control(labels, control)[0]
 
 
 def clustered(data: pd.DataFrame, variant: str, metric: str, cluster: str, control: Any = None,
@@ -72,8 +73,9 @@ def clustered(data: pd.DataFrame, variant: str, metric: str, cluster: str, contr
         sub = pd.DataFrame({"_t": (codes[keep] == a).astype(int),
                             metric: data[metric].to_numpy()[keep],
                             cluster: data[cluster].to_numpy()[keep]})
-        out[arm] = estimate(sub, "_t", metric, method="difference_in_means", cluster=cluster,
-                            alpha=alpha)
+        eff = estimate(sub, "_t", metric, method="difference_in_means", cluster=cluster,
+                       alpha=alpha)
+        out[arm] = replace(eff, diagnostics={**eff.diagnostics, "control": labels[c]})
     return out
 
 
@@ -105,23 +107,25 @@ def post_stratified(data: pd.DataFrame, variant: str, metric: str, strata: str,
         w = pair.sum(axis=0) / pair.sum()
         est = float(np.sum(w * (mean[a] - mean[c])))
         se = float(np.sqrt(np.sum(w ** 2 * (var[a] / n[a] + var[c] / n[c]))))
-        out[arm] = Effect.from_estimate(
-            method="post_stratified", estimand="ATE", estimate=est, std_error=se, alpha=alpha,
-            treatment=f"{variant}={arm}", outcome=metric, n_treated=int(n[a].sum()),
-            n_control=int(n[c].sum()), covariates=(strata,),
-            inference="Neyman variance within strata, normal",
-            diagnostics={"n_strata": n_s, "control": labels[c]})
+        extra = dict(method="post_stratified", estimand="ATE", estimate=est, std_error=se,
+                     alpha=alpha, treatment=f"{variant}={arm}", outcome=metric,
+                     n_treated=int(n[a].sum()), n_control=int(n[c].sum()), covariates=(strata,),
+                     inference="Neyman variance within strata, normal")
+        diagnostics = {"n_strata": n_s, "control": labels[c]}
+        if se > 0 and np.isfinite(se):
+            out[arm] = Effect.from_estimate(**extra, diagnostics=diagnostics)
+        else:                              # no variation in any cell: no test, never p = 0
+            nan = float("nan")
+            out[arm] = Effect(**extra, ci_low=nan, ci_high=nan, p_value=nan, statistic=nan,
+                              diagnostics={**diagnostics, "note": f"the standard error is {se}: "
+                                           "no variation within any stratum and arm, no test"})
     return out
 
 
 def group_moments_allow_empty(codes: np.ndarray, y: np.ndarray, groups: int
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(count, mean, variance) per group; empty groups give zeros (callers check counts)."""
-    present = np.bincount(codes, minlength=groups) > 0
-    remap = np.cumsum(present) - 1
-    m = group_moments(remap[codes], y, int(present.sum()))
-    n, mean, var = np.zeros(groups), np.zeros(groups), np.zeros(groups)
-    n[present], mean[present] = m.n, m.mean[:, 0]
+    m = group_moments(codes, y, groups, allow_empty=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var[present] = np.where(m.n > 1, m.var()[:, 0], 0.0)
-    return n, mean, var
+        var = np.where(m.n > 1, m.var()[:, 0], 0.0)
+    return m.n, m.mean[:, 0], var

@@ -54,7 +54,8 @@ def srm_check(counts: Sequence[int], split: Sequence[float] | None = None,
     Parameters
     ----------
     counts
-        Units observed in each arm.
+        Units observed in each arm, whole numbers; an arm that received no
+        units is a 0 here (and is a mismatch), never left out.
     split
         Intended allocation (any positive weights, normalized); equal by default.
     threshold
@@ -65,8 +66,10 @@ def srm_check(counts: Sequence[int], split: Sequence[float] | None = None,
     obs = np.asarray(counts, dtype=float)
     if obs.ndim != 1 or len(obs) < 2:
         raise DataError("SRM check needs the counts of at least two arms")
-    if np.any(obs < 0) or not np.all(np.isfinite(obs)):
-        raise DataError(f"arm counts must be non-negative numbers, got {list(counts)}")
+    if np.any(obs < 0) or not np.all(np.isfinite(obs)) or np.any(obs != np.round(obs)):
+        raise DataError(f"arm counts must be whole non-negative numbers, got {list(counts)}")
+    if obs.sum() == 0:
+        raise DataError(f"every arm has 0 units ({list(counts)}): there is no allocation to check")
     weights = np.ones(len(obs)) if split is None else np.asarray(split, dtype=float)
     if weights.shape != obs.shape:
         raise OptionError(f"split has {weights.size} entries but there are {len(obs)} arms")

@@ -27,11 +27,13 @@ Example
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
 
 from ..errors import DataError, EmptyArmError
 
@@ -173,17 +175,29 @@ class Moments:
 
 
 def factorize(values: Any, name: str = "variant") -> tuple[np.ndarray, list[Any]]:
-    """Integer codes ``0..G-1`` and the sorted labels of a grouping column, fast.
+    """Integer codes ``0..G-1`` and the labels of a grouping column, fast.
 
-    Small non-negative integer columns (the usual 0/1 variant) are used as codes
-    directly, without hashing or sorting 10^7 values.
+    Labels are sorted, except for a pandas ``Categorical``, whose labels are its
+    declared categories in their declared order, *including categories no row
+    has* (an arm that received no units is an arm with 0 units, not a missing
+    arm: the sample-ratio check must see it).  Small non-negative integer
+    columns (the usual 0/1 variant) are used as codes directly, without hashing
+    or sorting 10^7 values.
 
     >>> factorize(np.array([1, 0, 1]))
     (array([1, 0, 1]), [0, 1])
     >>> factorize(pd.Series(["b", "a", "b"]))[1]
     ['a', 'b']
+    >>> factorize(pd.Categorical(["b", "b"], categories=["a", "b"]))
+    (array([1, 1]), ['a', 'b'])
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        if np.any(codes < 0):
+            raise DataError(f"{name} column has {int(np.sum(codes < 0))} missing value(s); "
+                            "every unit must have an assigned arm")
+        return codes.astype(np.intp, copy=False), list(series.cat.categories)
     if pd.api.types.is_bool_dtype(series) and series.dtype == bool:
         series = series.astype(np.int8)
     if not (pd.api.types.is_integer_dtype(series) and series.dtype.kind in "iu") \
@@ -212,7 +226,7 @@ _INDICATOR_MAX_GROUPS = 32
 
 
 def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str] = (),
-                  chunk_rows: int = CHUNK_ROWS) -> Moments:
+                  chunk_rows: int = CHUNK_ROWS, allow_empty: bool = False) -> Moments:
     """Per-group :class:`Moments` of the columns of ``x`` in one streaming pass.
 
     ``x`` is an ``(N, k)`` array or a list of ``k`` 1-D columns.  The rows are
@@ -224,6 +238,17 @@ def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str]
     products with 0/1 indicator rows (group 0 by difference from the chunk
     total), which is several times faster than :func:`numpy.bincount`; many
     groups use ``bincount``.
+
+    The per-chunk products are small, so a multi-threaded BLAS only adds
+    synchronisation (on a busy machine its spinning threads made 10^7 rows take
+    seconds instead of tens of milliseconds): the reduction runs with the BLAS
+    thread pool limited to one thread (``threadpoolctl``), for this call only
+    (a process-wide setting while it lasts: other threads' BLAS calls in that
+    time run single-threaded too).
+
+    A group without rows raises :class:`EmptyArmError` unless ``allow_empty``,
+    when its moments are ``n = 0``, mean 0 and co-moments 0 (callers check
+    the counts).
 
     >>> m = group_moments(np.array([0, 0, 1, 1]), np.array([[1.0], [3.0], [5.0], [9.0]]), 2)
     >>> m.mean[:, 0].tolist(), m.var()[:, 0].tolist()
@@ -241,16 +266,60 @@ def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str]
     chunk_fn = _chunk_indicator if n_groups <= _INDICATOR_MAX_GROUPS else _chunk_bincount
     work = _Work(k, size, n_groups)
     total = Moments(np.zeros(n_groups), np.zeros((n_groups, k)), np.zeros((n_groups, k, k)), names)
-    with np.errstate(invalid="ignore", over="ignore"):   # NaN/inf surface in the result
+    with np.errstate(invalid="ignore", over="ignore"), \
+            _blas_controller().limit(limits=1, user_api="blas"):   # NaN/inf surface in the result
         for start in range(0, n_rows, chunk_rows):
             c = codes[start:start + chunk_rows]
             xs = [col[start:start + chunk_rows] for col in cols]
             cnt, mean, com = chunk_fn(c, xs, n_groups, work)
             total = total.merge(Moments(cnt, mean, com, names))
-    if np.any(total.n == 0):
+    if not allow_empty and np.any(total.n == 0):
         empty = int(np.flatnonzero(total.n == 0)[0])
         raise EmptyArmError(f"group {empty} has no rows")
-    return total
+    return _exact_constants(total, codes, cols)
+
+
+#: A group whose standard deviation is below this fraction of its scale is recomputed directly.
+_SMALL_SPREAD = 1e-6
+
+
+def _exact_constants(m: Moments, codes: np.ndarray, cols: list[np.ndarray]) -> Moments:
+    """Recompute groups of (near) zero spread directly; give constant columns exact zeros.
+
+    Group sums formed by difference from the chunk total carry an absolute
+    error of rounding size relative to the *other* groups, which for a group
+    of tiny or zero spread can be a spurious (even negative) variance; and any
+    floating-point sum of ``n`` equal values can leave one too, which would
+    make a zero standard error look like a huge statistic.  Groups whose
+    standard deviation is below ``1e-6`` of their scale are recomputed from
+    their own rows by the two-pass formula, and a column whose values in the
+    group are all equal (exact min/max) gets its value as the mean and zero
+    co-moments.
+    """
+    var = np.diagonal(m.comoment, axis1=-2, axis2=-1) / np.maximum(m.n - 1.0, 1.0)[:, None]
+    scale = np.abs(m.mean) + np.sqrt(np.max(np.abs(var), axis=0))[None, :]
+    small = (m.n[:, None] > 1) & (np.abs(var) <= (_SMALL_SPREAD * scale) ** 2)
+    if not np.any(small):
+        return m
+    mean, comoment = m.mean.copy(), m.comoment.copy()
+    for g in np.flatnonzero(small.any(axis=1)):
+        rows = np.column_stack([c[codes == g] for c in cols])
+        direct = Moments.from_rows(rows)
+        mean[g], comoment[g] = direct.mean, direct.comoment
+        for j in np.flatnonzero(rows.min(axis=0) == rows.max(axis=0)):
+            mean[g, j] = rows[0, j]
+            comoment[g, j, :] = comoment[g, :, j] = 0.0
+    return Moments(m.n, mean, comoment, m.names)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    """One controller of the loaded thread pools (numpy's BLAS is loaded with numpy).
+
+    Creating a controller scans the process's shared libraries (~10 ms with
+    pandas and scipy loaded); limiting through a kept one costs microseconds.
+    """
+    return ThreadpoolController()
 
 
 class _Work:
