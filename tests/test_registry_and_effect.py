@@ -121,3 +121,19 @@ def test_inference_helpers_use_survival_functions():
     assert 0 < two_sided_p_value(12.0) == pytest.approx(2 * stats.norm.sf(12.0), rel=1e-12)
     w = wald(1.0, 0.4, alpha=0.1, df=12)
     assert w.ci_high == pytest.approx(1.0 + stats.t.ppf(0.95, 12) * 0.4, abs=1e-12)
+
+
+@pytest.mark.parametrize("se", [0.0, float("nan"), float("inf"), -1.0])
+def test_a_standard_error_that_is_not_finite_positive_is_never_a_p_value(se):
+    eff = Effect.from_estimate(method="m", estimand="ATE", estimate=1.0, std_error=se)
+    assert np.isnan(eff.p_value) and np.isnan(eff.statistic)
+    assert np.isnan(eff.ci_low) and np.isnan(eff.ci_high)
+    assert "no test" in eff.inference
+
+
+def test_a_degenerate_difference_in_means_is_no_test_not_p_zero():
+    """y = t exactly: both arms constant, Neyman SE 0; a p-value of 0 would be a claim."""
+    df = pd.DataFrame({"t": [0, 1] * 10, "y": [0.0, 1.0] * 10})
+    eff = causalkit.estimate(df, "t", "y", method="difference_in_means")
+    assert eff.estimate == 1.0 and eff.std_error == 0.0
+    assert np.isnan(eff.p_value) and "standard error is zero" in eff.inference

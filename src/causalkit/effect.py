@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .inference import wald
+from .inference import undefined_inference_reason, wald
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -92,6 +92,10 @@ class Effect:
         1.0
         """
         w = wald(estimate, std_error, alpha=alpha, df=df)
+        reason = undefined_inference_reason(float(estimate), float(std_error))
+        if reason is not None:
+            said = extra.get("inference") or ""
+            extra["inference"] = f"{said}; {reason}" if said else reason
         return cls(method=method, estimand=estimand, estimate=float(estimate),
                    std_error=float(std_error), ci_low=w.ci_low, ci_high=w.ci_high,
                    alpha=float(alpha), p_value=w.p_value, statistic=w.statistic, df=df, **extra)

@@ -117,23 +117,47 @@ def wald(estimate: float, std_error: float, alpha: float = 0.05,
     null
         Value under the null hypothesis.
 
+    A standard error that is not a finite positive number (NaN, infinite, zero
+    or negative) gives no test: statistic, p-value and interval are NaN, never
+    an infinite statistic with p = 0 (see :func:`undefined_inference_reason`).
+
     >>> w = wald(1.0, 0.5, df=10)
     >>> round(w.p_value, 6)
     0.073388
+    >>> wald(1.0, 0.0).p_value
+    nan
     """
     crit = critical_value(alpha, df)
     estimate = float(estimate)
     std_error = float(std_error)
-    if std_error > 0 and math.isfinite(std_error):
-        statistic = (estimate - null) / std_error
-    elif std_error == 0 and estimate == null:
-        statistic = math.nan
-    else:
-        statistic = math.copysign(math.inf, estimate - null) if std_error == 0 else math.nan
+    if undefined_inference_reason(estimate, std_error) is not None:
+        return WaldResult(statistic=math.nan, p_value=math.nan, ci_low=math.nan,
+                          ci_high=math.nan, critical_value=crit, df=df)
+    statistic = (estimate - null) / std_error
     p_value = two_sided_p_value(statistic, df)
     half = crit * std_error
     return WaldResult(statistic=statistic, p_value=p_value, ci_low=estimate - half,
                       ci_high=estimate + half, critical_value=crit, df=df)
+
+
+def undefined_inference_reason(estimate: float, std_error: float) -> str | None:
+    """Why a Wald test of ``estimate`` with ``std_error`` cannot be computed, or ``None``.
+
+    >>> undefined_inference_reason(1.0, 0.0)
+    'the standard error is zero (a degenerate design: no sampling variation), so there is no test'
+    >>> undefined_inference_reason(1.0, 0.2) is None
+    True
+    """
+    if not math.isfinite(estimate):
+        return f"the estimate is {estimate}, so there is no test"
+    if math.isnan(std_error):
+        return "the standard error could not be computed (NaN), so there is no test"
+    if std_error == 0:
+        return ("the standard error is zero (a degenerate design: no sampling variation), "
+                "so there is no test")
+    if not math.isfinite(std_error) or std_error < 0:
+        return f"the standard error is {std_error}, so there is no test"
+    return None
 
 
 def welch_df(var1: float, n1: int, var0: float, n0: int) -> float:
