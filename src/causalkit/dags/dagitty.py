@@ -65,23 +65,24 @@ _KINDS = {"dag", "digraph", "graph", "pdag", "mag", "pag"}
 #: words DAGitty (or the DOT language it follows) treats specially; written quoted
 _RESERVED = _KINDS | {"node", "edge", "subgraph", "strict"}
 
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n]*|//[^\n]*)
-  | (?P<quote>["'])
-  | (?P<pag>@->|<-@|--@|@--|@-@)
-  | (?P<arrow><->|->|<-|--)
-  | (?P<punct>[{}\[\]=,;+])
-  | (?P<word>-?(?=[^\s{}\[\]=,;+"'<>\#@/\-])
-             (?:[^\s{}\[\]=,;+"'<>\#@/\-]|/(?!/)|-(?![->]))+)
-""", re.X)
+_C = r"""[^\s{}\[\]=,;+"'<>\#@/\-]"""
+_WORD = "-?" + _C + "+(?:(?:-(?![->])|/(?!/))" + _C + "*)*"
+_STRING = r"""({q}(?:[^{q}\\\x00-\x1f\x7f]|\\{q}|\\[\r\n]+|\\(?![{q}\r\n]))*{q})"""
+#: one token after optional whitespace and comments; groups: word, "string", 'string',
+#: arrow, punctuation, anything else (an error); or the end of the text, so trailing
+#: whitespace and comments are consumed whole (never backtracked into).  Strings are
+#: matched before comments, and DAGitty's string grammar is unambiguous (each backslash
+#: has one reading), so a regular expression reads it exactly.
+_TOKEN = re.compile(r"(?:\s+|\#[^\n]*|//[^\n]*)*(?:(" + _WORD + ")|" + _STRING.format(q='"')
+                    + "|" + _STRING.format(q="'")
+                    + r"|(<->|->|<-|--|@->|<-@|--@|@--|@-@)|([{}\[\]=,;+])|(.)|\Z)", re.S)
+_ESCAPE = {'"': re.compile(r'\\(?:(")|[\r\n]+)'), "'": re.compile(r"\\(?:(')|[\r\n]+)")}
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _BARE = re.compile(r"[0-9a-zA-Z_.]+")           # DAGitty's own bareword
 _NUMBER = r"\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*"
 _POS = re.compile(",".join([_NUMBER] * 2))
 _BB = re.compile(",".join([_NUMBER] * 4))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_STRING_RUN = {'"': re.compile(r'[^"\\\x00-\x1f\x7f]*'), "'": re.compile(r"[^'\\\x00-\x1f\x7f]*")}
 
 
 @dataclass
@@ -101,14 +102,9 @@ class DagittySpec:
 
 
 # ----------------------------------------------------------------------------- tokens
-
-@dataclass(frozen=True)
-class _Tok:
-    kind: str      # "id", "arrow", "pag", "punct" or "end"
-    value: Any
-    pos: int
-    quoted: bool = False
-
+# Tokens are two parallel lists: kinds ("i" a bare name, str or int for a bare
+# integer; "q" a quoted name; "a" an edge arrow; "p" punctuation; "e" the end)
+# and values.  Positions are recomputed only to report an error.
 
 def _where(text: str, pos: int) -> str:
     line = text.count("\n", 0, pos) + 1
@@ -116,73 +112,72 @@ def _where(text: str, pos: int) -> str:
     return f"line {line}, column {col}"
 
 
-def _read_string(text: str, start: int) -> tuple[str, int]:
-    """The quoted string opening at ``start``, read as DAGitty reads it; (value, end)."""
-    delim = text[start]
-    run = _STRING_RUN[delim]
-    out: list[str] = []
-    i = start + 1
-    n = len(text)
-    while True:
-        m = run.match(text, i)
-        out.append(m.group())
-        i = m.end()
-        if i >= n:
-            raise GraphError(f"unterminated quoted name starting at {_where(text, start)}")
-        c = text[i]
-        if c == delim:
-            return "".join(out), i + 1
-        if c == "\\":
-            nxt = text[i + 1] if i + 1 < n else ""
-            if nxt == delim:
-                out.append(delim)
-                i += 2
-            elif nxt in ("\n", "\r"):
-                i += 1
-                while i < n and text[i] in "\r\n":
-                    i += 1
-            else:
-                out.append("\\")
-                i += 1
-            continue
-        what = "a line break" if c in "\r\n" else f"the control character {c!r}"
-        raise GraphError(f"quoted name starting at {_where(text, start)} contains {what} "
-                         "(unterminated quote?); DAGitty names cannot")
+def _token_position(text: str, k: int) -> int:
+    """Where the k-th token starts (len(text) for the end)."""
+    for i, m in enumerate(_TOKEN.finditer(text)):
+        if i == k:
+            return m.start(m.lastindex or 0)
+    return len(text)
 
 
-def _tokens(text: str) -> list[_Tok]:
-    out: list[_Tok] = []
-    pos, n = 0, len(text)
-    match = _TOKEN.match
-    while pos < n:
-        m = match(text, pos)
-        if m is None:
-            raise GraphError(f"cannot parse the DAGitty text at {_where(text, pos)}: "
-                             f"unexpected {text[pos:pos + 20]!r}")
-        kind = m.lastgroup
-        if kind == "quote":
-            value, end = _read_string(text, pos)
-            out.append(_Tok("id", value, pos, quoted=True))
-            pos = end
-            continue
-        if kind == "word":
-            word = m.group()
-            out.append(_Tok("id", int(word) if _INT.fullmatch(word) else word, pos))
-        elif kind not in ("ws", "comment"):
-            out.append(_Tok(kind, m.group(), pos))
-        pos = m.end()
-    out.append(_Tok("end", None, n))
-    return out
+def _unescape(body: str, quote: str) -> str:
+    """DAGitty's string escapes: \\" is a quote, backslash + line break is nothing."""
+    if "\\" not in body:
+        return body
+    return _ESCAPE[quote].sub(lambda m: m.group(1) or "", body)
+
+
+def _bad_token(text: str, k: int) -> GraphError:
+    pos = _token_position(text, k)
+    c = text[pos]
+    if c in "\"'":
+        end = text.find("\n", pos)
+        return GraphError(f"unterminated or invalid quoted name at {_where(text, pos)}: "
+                          f"{text[pos:end if end >= 0 else None][:40]!r} (a quoted name ends "
+                          "on the same line, cannot hold control characters, and \\\" inside "
+                          "it is a quote)")
+    return GraphError(f"cannot parse the DAGitty text at {_where(text, pos)}: unexpected "
+                      f"{text[pos:pos + 20]!r}")
+
+
+def _tokens(text: str) -> tuple[list[str], list]:
+    """The tokens of ``text`` in one left-to-right pass (quoted strings before comments)."""
+    kinds: list[str] = []
+    values: list = []
+    kind, value = kinds.append, values.append
+    is_int = _INT.fullmatch
+    for word, dq, sq, arrow, punct, bad in _TOKEN.findall(text):
+        if word:
+            kind("i")
+            value(int(word) if word[-1] in "0123456789" and is_int(word) else word)
+        elif punct:
+            kind("p")
+            value(punct)
+        elif arrow:
+            kind("a")
+            value(arrow)
+        elif dq or sq:
+            kind("q")
+            value(_unescape(dq[1:-1], '"') if dq else _unescape(sq[1:-1], "'"))
+        elif bad:
+            raise _bad_token(text, len(kinds))       # else: the end of the text
+    kinds.append("e")
+    values.append(None)
+    return kinds, values
 
 
 # ----------------------------------------------------------------------------- parser
 
+_SPECIAL = {"graph", "node", "subgraph"}
+
+
 class _Parser:
-    """Recursive descent over the token list; builds ordered node and mark sets."""
+    """Recursive descent over the token lists; builds ordered node and mark sets."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.toks = _tokens(text)
+        self.kinds, self.values = _tokens(text)
+        self.last = len(self.kinds) - 1
         self.i = 0
         self.nodes: dict = {}
         self.marks: dict[str, dict] = {m: {} for m in MARKS}
@@ -192,51 +187,46 @@ class _Parser:
         self.bounding_box: tuple | None = None
 
     # token helpers
-    def peek(self, k: int = 0) -> _Tok:
-        return self.toks[min(self.i + k, len(self.toks) - 1)]
-
-    def take(self) -> _Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
-
     def is_punct(self, value: str, k: int = 0) -> bool:
-        t = self.peek(k)
-        return t.kind == "punct" and t.value == value
+        j = min(self.i + k, self.last)
+        return self.kinds[j] == "p" and self.values[j] == value
 
     def is_word(self, words: set, k: int = 0) -> bool:
-        t = self.peek(k)
-        return (t.kind == "id" and not t.quoted and isinstance(t.value, str)
-                and t.value.lower() in words)
+        j = min(self.i + k, self.last)
+        v = self.values[j]
+        return self.kinds[j] == "i" and type(v) is str and v.lower() in words
 
-    def fail(self, what: str, tok: _Tok | None = None) -> GraphError:
-        tok = tok or self.peek()
-        got = "the end of the text" if tok.kind == "end" else repr(tok.value)
-        return GraphError(f"DAGitty syntax error at {_where(self.text, tok.pos)}: expected "
-                          f"{what}, got {got}")
+    def where(self, k: int | None = None) -> str:
+        return _where(self.text, _token_position(self.text, self.i if k is None else k))
+
+    def fail(self, what: str) -> GraphError:
+        got = ("the end of the text" if self.kinds[self.i] == "e"
+               else repr(self.values[self.i]))
+        return GraphError(f"DAGitty syntax error at {self.where()}: expected {what}, got {got}")
 
     def keyword(self) -> GraphError:
-        tok = self.peek()
-        return GraphError(f"{tok.value!r} at {_where(self.text, tok.pos)} is a keyword (DAGitty "
-                          "refuses it as a variable name; 'graph [...]' sets graph options); "
-                          f"quote it (\"{tok.value}\") to name a variable")
+        word = self.values[self.i]
+        return GraphError(f"{word!r} at {self.where()} is a keyword (DAGitty refuses it as a "
+                          "variable name; 'graph [...]' sets graph options); quote it "
+                          f"(\"{word}\") to name a variable")
 
     def expect_punct(self, value: str) -> None:
         if not self.is_punct(value):
             raise self.fail(repr(value))
         self.i += 1
 
-    def string_value(self) -> tuple[Any, _Tok]:
-        """An id, with ``"a" + "b"`` concatenation of quoted strings."""
-        tok = self.take()
-        if tok.kind != "id":
-            raise self.fail("a name", tok)
-        value = tok.value
-        while tok.quoted and self.is_punct("+") and self.peek(1).kind == "id" \
-                and self.peek(1).quoted:
-            self.i += 1
-            value += self.take().value
-        return value, tok
+    def name(self) -> Any:
+        """A name, with ``"a" + "b"`` concatenation of quoted strings."""
+        kinds, values = self.kinds, self.values
+        kind, value = kinds[self.i], values[self.i]
+        if kind != "i" and kind != "q":
+            raise self.fail("a name")
+        self.i += 1
+        if kind == "q":
+            while kinds[self.i] == "p" and values[self.i] == "+" and kinds[self.i + 1] == "q":
+                value += values[self.i + 1]
+                self.i += 2
+        return value
 
     # grammar
     def parse(self) -> DagittySpec:
@@ -245,63 +235,81 @@ class _Parser:
             if not self.is_word(_KINDS):
                 raise self.fail("a graph type after 'strict'")
         header = self.is_word(_KINDS) and (self.is_punct("{", 1) or (
-            self.peek(1).kind == "id" and self.is_punct("{", 2)))
+            self.kinds[self.i + 1] in ("i", "q") and self.is_punct("{", 2)))
         if header:
-            kind = self.take().value.lower()
+            kind = self.values[self.i].lower()
+            self.i += 1
             if kind not in ("dag", "digraph"):
                 raise GraphError(f"only 'dag' graphs are supported, not {kind!r}: a causal "
                                  "DAG has directed (->) and bidirected (<->) edges only")
-            if self.peek().kind == "id":
+            if self.kinds[self.i] in ("i", "q"):
                 self.i += 1              # the graph's name
             self.expect_punct("{")
-            self.statements()
+            self.statements(collect=False)
             self.expect_punct("}")
         else:
-            self.statements()
-        if self.peek().kind != "end":
+            self.statements(collect=False)
+        if self.kinds[self.i] != "e":
             raise self.fail("the end of the text")
         return DagittySpec(
             nodes=list(self.nodes), directed=self.directed, bidirected=self.bidirected,
             positions=self.positions, bounding_box=self.bounding_box,
             **{m: list(v) for m, v in self.marks.items()})
 
-    def statements(self) -> list:
-        """Statements up to a closing '}' (not consumed); the nodes they mention, in order."""
+    def statements(self, collect: bool) -> list:
+        """Statements up to a closing '}' (not consumed); with ``collect``, the nodes they
+        mention, in order (for a subgraph used as an edge end)."""
         seen: dict = {}
+        kinds, values = self.kinds, self.values
         while True:
-            tok = self.peek()
-            if tok.kind == "end" or self.is_punct("}"):
+            kind = kinds[self.i]
+            if kind == "e" or (kind == "p" and values[self.i] == "}"):
                 return list(seen)
-            if self.is_punct(";") or self.is_punct(","):
+            if kind == "p" and values[self.i] in (";", ","):
                 self.i += 1
                 continue
-            for node in self.statement():
-                seen[node] = None
+            mentioned = self.statement()
+            if collect:
+                for node in mentioned:
+                    seen[node] = None
 
     def statement(self) -> list:
-        if self.is_word({"graph"}) and self.is_punct("[", 1):
+        kinds, values = self.kinds, self.values
+        kind, value = kinds[self.i], values[self.i]
+        if kind == "i" and type(value) is str and len(value) <= 8 and value.lower() in _SPECIAL:
+            if value.lower() == "graph" and self.is_punct("[", 1):
+                self.i += 1
+                self.graph_attributes(self.attribute_list())
+                return []
+            if value.lower() != "subgraph":
+                raise self.keyword()
+        if (kind == "i" or kind == "q") and self.is_punct("=", 1):
+            key = self.name()
             self.i += 1
-            self.graph_attributes(self.attribute_list())
-            return []
-        if self.is_word({"node", "graph"}):
-            raise self.keyword()
-        if self.peek().kind == "id" and self.is_punct("=", 1):
-            key, _ = self.string_value()
-            self.i += 1
-            value, _ = self.string_value()
-            self.graph_attributes([(key, value)])
+            self.graph_attributes([(key, self.name())])
             return []
         left = self.term()
         mentioned = list(left)
         n_terms = 1
-        while self.peek().kind in ("arrow", "pag"):
-            arrow = self.take()
+        directed, bidirected = self.directed, self.bidirected
+        while kinds[self.i] == "a":
+            a, at = values[self.i], self.i
+            self.i += 1
             right = self.term()
             mentioned += right
-            self.add_edges(left, right, arrow)
+            if a == "->":
+                directed.extend([(u, v) for u in left for v in right])
+            elif a == "<-":
+                directed.extend([(v, u) for u in left for v in right])
+            elif a == "<->":
+                bidirected.extend([(u, v) for u in left for v in right])
+            else:
+                what = "undirected" if a == "--" else "partially directed"
+                raise GraphError(f"{what} edge {a!r} at {self.where(at)}: a causal DAG needs "
+                                 "directed (->) or bidirected (<->) edges")
             left = right
             n_terms += 1
-        while self.is_punct("["):
+        while kinds[self.i] == "p" and values[self.i] == "[":
             attrs = self.attribute_list()
             if n_terms == 1:
                 for node in left:
@@ -311,58 +319,47 @@ class _Parser:
         return mentioned
 
     def term(self) -> list:
-        if self.is_word({"subgraph"}):
-            self.i += 1
-            if self.peek().kind == "id":
+        kind, value = self.kinds[self.i], self.values[self.i]
+        if kind == "i":
+            if type(value) is str and len(value) <= 8 and value.lower() in _SPECIAL:
+                if value.lower() != "subgraph":
+                    raise self.keyword()
                 self.i += 1
-        if self.is_punct("{"):
+                if self.kinds[self.i] in ("i", "q"):
+                    self.i += 1
+                kind, value = self.kinds[self.i], self.values[self.i]
+            else:
+                self.i += 1
+                if value not in self.nodes:
+                    self.nodes[value] = None
+                return [value]
+        if kind == "q":
+            name = self.name()
+            if name not in self.nodes:
+                self.nodes[name] = None
+            return [name]
+        if kind == "p" and value == "{":
             self.i += 1
-            nodes = self.statements()
+            nodes = self.statements(collect=True)
             self.expect_punct("}")
             return nodes
-        tok = self.peek()
-        if tok.kind != "id":
-            raise self.fail("a node name")
-        if self.is_word({"node", "graph"}):
-            raise self.keyword()
-        name, _ = self.string_value()
-        self.add_node(name)
-        return [name]
-
-    def add_node(self, name: Any) -> None:
-        if name not in self.nodes:
-            self.nodes[name] = None
-
-    def add_edges(self, left: list, right: list, arrow: _Tok) -> None:
-        a = arrow.value
-        if arrow.kind == "pag" or a == "--":
-            kind = "undirected" if a == "--" else "partially directed"
-            raise GraphError(f"{kind} edge {a!r} at {_where(self.text, arrow.pos)}: a causal DAG "
-                             "needs directed (->) or bidirected (<->) edges")
-        for u in left:
-            for v in right:
-                if a == "->":
-                    self.directed.append((u, v))
-                elif a == "<-":
-                    self.directed.append((v, u))
-                else:
-                    self.bidirected.append((u, v))
+        raise self.fail("a node name")
 
     def attribute_list(self) -> list[tuple[Any, Any]]:
-        start = self.peek()
+        start = self.i
         self.expect_punct("[")
         attrs: list[tuple[Any, Any]] = []
         while not self.is_punct("]"):
-            if self.peek().kind == "end":
-                raise GraphError(f"unclosed '[' at {_where(self.text, start.pos)}")
+            if self.kinds[self.i] == "e":
+                raise GraphError(f"unclosed '[' at {self.where(start)}")
             if self.is_punct(",") or self.is_punct(";"):
                 self.i += 1
                 continue
-            key, _ = self.string_value()
+            key = self.name()
             value = None
             if self.is_punct("="):
                 self.i += 1
-                value, _ = self.string_value()
+                value = self.name()
             attrs.append((key, value))
         self.i += 1
         return attrs
