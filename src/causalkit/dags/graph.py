@@ -190,7 +190,8 @@ class CausalDAG:
         outcome = outcome if outcome is not None else graph.graph.get("outcome")
         data = graph.nodes(data=True)
         return cls(edges=[e for e in graph.edges() if e[0] not in bi],
-                   latent=[n for n in graph if n in lat and n not in bi],
+                   latent=[n for n in graph if n in lat and n not in bi]
+                   + [n for n in latent if n not in graph],
                    nodes=[n for n in graph.nodes() if n not in bi], bidirected=bi.values(),
                    exposure=exposure, outcome=outcome,
                    adjusted=[n for n, d in data if d.get("adjusted")],
