@@ -10,10 +10,11 @@
   spaces, ``_``, ``-``, ``.`` and ``/`` (at most three lines), the font
   shrinks to ``MIN_FONT`` points, and only then does the node widen, so the
   text always lies inside its node.  Columns are spaced by their widest node.
-* Edges are arrows clipped at the node outlines.  An edge whose straight line
+* Edges are arrows from outline to outline.  An edge whose straight line
   would pass within ``CLEARANCE`` inches of a third node is drawn as an arc
-  (matplotlib's ``arc3``) with the smallest bend that clears every other node;
-  bidirected edges (hidden common causes) are dashed two-headed arcs.
+  (the quadratic curve of matplotlib's ``arc3``) with the smallest bend that
+  clears every other node; bidirected edges (hidden common causes) are dashed
+  two-headed arcs.
 
 Colours: treatment green, outcome blue, observed grey, latent white (dashed
 outline), adjusted orange, selected lavender.  The drawing is laid out in
@@ -50,12 +51,13 @@ NODE = 30.0          #: smallest node diameter (points)
 COLUMN_GAP = 0.45    #: inches between the widest nodes of adjacent columns
 ROW_GAP = 0.3        #: inches between nodes in a column
 CLEARANCE = 0.06     #: inches an edge keeps from every node it does not join
+GAP = 0.02           #: inches between an arrow's ends and the nodes it joins
 MARGIN = 0.2         #: inches around the drawing
 MAX_FIGURE = (16.0, 12.0)
 LEGEND_HEIGHT = 0.4  #: inches reserved under the drawing for the legend
 BENDS = (0.0, 0.15, -0.15, 0.3, -0.3, 0.45, -0.45, 0.6, -0.6, 0.8, -0.8, 1.0, -1.0)
-COLOURS = {"treatment": "#4daf4a", "outcome": "#377eb8", "adjusted": "#fdb462",
-           "selected": "#bebada", "observed": "#d9d9d9", "latent": "white"}
+COLOURS = {"treatment": "#4daf4a", "outcome": "#377eb8", "observed": "#d9d9d9",
+           "latent": "white", "adjusted": "#fdb462", "selected": "#bebada"}
 
 
 @dataclass
@@ -233,9 +235,55 @@ def _hits(curve: np.ndarray, centres: np.ndarray, half: np.ndarray) -> float:
     """How deep the curve enters the (inflated) ellipses: 0 when it clears them all."""
     if not len(centres):
         return 0.0
+    near = np.all((centres + half >= curve.min(axis=0)) & (centres - half <= curve.max(axis=0)),
+                  axis=1)
+    if not near.any():
+        return 0.0
+    centres, half = centres[near], half[near]
     u = (curve[:, None, :] - centres[None, :, :]) / half[None, :, :]
     inside = 1.0 - np.sum(u * u, axis=2)
     return float(np.clip(inside, 0.0, None).sum())
+
+
+def _leave(curve: Any, centre: np.ndarray, half: np.ndarray, lo: float, hi: float) -> float:
+    """The t in [lo, hi] where the curve crosses the ellipse (inside at lo), by bisection."""
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        inside = float(np.sum(((curve(mid) - centre) / half) ** 2)) <= 1.0
+        lo, hi = (mid, hi) if inside else (lo, mid)
+    return (lo + hi) / 2
+
+
+def edge_curve(pa: Sequence[float], pb: Sequence[float], rad: float,
+               half_a: Sequence[float], half_b: Sequence[float]) -> np.ndarray:
+    """Control points of the arc3 curve from centre a to centre b, cut where it leaves
+    ellipse a (half-axes ``half_a``) and where it enters ellipse b: the part that is drawn.
+
+    >>> edge_curve((0, 0), (2, 0), 0.0, (0.5, 0.5), (0.5, 0.5)).round(6).tolist()
+    [[0.5, 0.0], [1.0, 0.0], [1.5, 0.0]]
+    """
+    p0, p2 = np.asarray(pa, float), np.asarray(pb, float)
+    d = p2 - p0
+    p1 = (p0 + p2) / 2 + rad * np.array([d[1], -d[0]])
+    ha, hb = np.asarray(half_a, float), np.asarray(half_b, float)
+
+    def curve(t: float) -> np.ndarray:
+        return (1 - t) ** 2 * p0 + 2 * t * (1 - t) * p1 + t ** 2 * p2
+
+    ts = np.linspace(0.0, 1.0, 257)
+    pts = _bezier(p0, p2, rad, len(ts))
+    in_a = np.sum(((pts - p0) / ha) ** 2, axis=1) <= 1.0
+    in_b = np.sum(((pts - p2) / hb) ** 2, axis=1) <= 1.0
+    out_a, out_b = np.flatnonzero(~in_a), np.flatnonzero(~in_b)
+    if not len(out_a) or not len(out_b) or out_a[0] > out_b[-1]:
+        t0, t1 = 0.0, 1.0          # the nodes overlap: draw centre to centre
+    else:
+        t0 = _leave(curve, p0, ha, ts[out_a[0] - 1], ts[out_a[0]])
+        t1 = _leave(lambda t: curve(1 - t), p2, hb, 1 - ts[out_b[-1] + 1], 1 - ts[out_b[-1]])
+        t1 = 1 - t1
+    # the piece [t0, t1] of a quadratic Bézier is a quadratic Bézier (its blossom)
+    q1 = (1 - t0) * (1 - t1) * p0 + (t0 * (1 - t1) + t1 * (1 - t0)) * p1 + t0 * t1 * p2
+    return np.array([curve(t0), q1, curve(t1)])
 
 
 def route(a: Node, b: Node, pos: Mapping, size: Mapping, bends: Sequence[float] = BENDS,
@@ -278,19 +326,20 @@ def _category(dag: CausalDAG, n: Node, xs: frozenset, ys: frozenset) -> str:
 
 
 def node_positions(dag: CausalDAG, labels: Mapping[Node, _Label], pos: Mapping | None = None,
-                   layout: str = "auto") -> dict:
-    """Node centres in inches (y up): given ``pos``, the DAG's DAGitty positions, or layered."""
+                   layout: str = "auto") -> tuple[dict, float | None]:
+    """Node centres in inches (y up) and the scale applied to given positions (None for
+    the layered layout): ``pos``, else the DAG's DAGitty positions, else layered."""
     nodes = [n for n in dag.graph if not dag.is_bidirected_latent(n)]
     size = {n: (labels[n].width, labels[n].height) for n in nodes}
     if layout not in ("auto", "layered", "positions"):
         raise GraphError(f"layout={layout!r}; use 'auto', 'layered' or 'positions'")
     if pos is None:
         given = dag.positions
-        if layout == "positions" and any(n not in given for n in nodes):
-            missing = [n for n in nodes if n not in given]
+        missing = [n for n in nodes if n not in given]
+        if layout == "positions" and missing:
             raise GraphError(f"layout='positions' but {missing[:5]!r} have no DAGitty pos")
-        if layout == "layered" or any(n not in given for n in nodes):
-            return layered_layout(dag, size)
+        if layout == "layered" or missing:
+            return layered_layout(dag, size), None
         pos = {n: (given[n][0], -given[n][1]) for n in nodes}     # DAGitty's y grows down
     else:
         missing = [n for n in nodes if n not in pos]
@@ -298,7 +347,40 @@ def node_positions(dag: CausalDAG, labels: Mapping[Node, _Label], pos: Mapping |
             raise GraphError(f"pos= has no position for {missing[:5]!r}")
         pos = {n: (float(pos[n][0]), float(pos[n][1])) for n in nodes}
     k = _spread(pos, size)
-    return {n: (x * k, y * k) for n, (x, y) in pos.items()}
+    return {n: (x * k, y * k) for n, (x, y) in pos.items()}, k
+
+
+def _edges(dag: CausalDAG, centre: Mapping, size: Mapping) -> list[tuple]:
+    """(a, b, bidirected, control points) of every drawn edge, routed around the nodes."""
+    shown = set(centre)
+    edges = [(a, b, False) for a, b in dag.graph.edges if a in shown and b in shown]
+    edges += [(a, b, True) for a, b in dag.bidirected_edges]
+    bent: dict = {}
+    out = []
+    for a, b, bi in edges:
+        taken = bent.get(frozenset((a, b)))
+        rad = route(a, b, centre, size, [r for r in BENDS if r != taken and
+                                         (not bi or abs(r) >= 0.3)])
+        bent[frozenset((a, b))] = rad
+        half_a = (size[a][0] / 2 + GAP, size[a][1] / 2 + GAP)
+        half_b = (size[b][0] / 2 + GAP, size[b][1] / 2 + GAP)
+        out.append((a, b, bi, edge_curve(centre[a], centre[b], rad, half_a, half_b)))
+    return out
+
+
+def _extent(dag: CausalDAG, centre: Mapping, size: Mapping, edges: list, k: float | None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Lower-left and upper-right corners (inches) of nodes, edges and DAGitty's bb."""
+    boxes = [(c[0] - size[n][0] / 2, c[1] - size[n][1] / 2, c[0] + size[n][0] / 2,
+              c[1] + size[n][1] / 2) for n, c in centre.items()]
+    boxes += [(*curve.min(axis=0), *curve.max(axis=0)) for *_, curve in edges]
+    if k is not None and dag.bounding_box is not None:
+        x0, y0, x1, y1 = dag.bounding_box
+        boxes.append((min(x0, x1) * k, -max(y0, y1) * k, max(x0, x1) * k, -min(y0, y1) * k))
+    if not boxes:
+        return np.zeros(2) - MARGIN, np.zeros(2) + MARGIN
+    arr = np.array(boxes, float)
+    return arr[:, :2].min(axis=0) - MARGIN, arr[:, 2:].max(axis=0) + MARGIN
 
 
 def plot_dag(dag: CausalDAG, ax: Any = None, treatment: NodeSet | None = None,
@@ -312,30 +394,25 @@ def plot_dag(dag: CausalDAG, ax: Any = None, treatment: NodeSet | None = None,
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Ellipse, FancyArrowPatch
+    from matplotlib.path import Path
 
     xs = dag._nodes(treatment) if treatment is not None else (dag.exposure or frozenset())
     ys = dag._nodes(outcome) if outcome is not None else (dag.outcome or frozenset())
     nodes = [n for n in dag.graph if not dag.is_bidirected_latent(n)]
     labels = {n: fit_label(str(n)) for n in nodes}
-    centre = node_positions(dag, labels, pos, layout)
+    centre, k = node_positions(dag, labels, pos, layout)
     size = {n: (labels[n].width, labels[n].height) for n in nodes}
-    lo = np.array([min((centre[n][i] - size[n][i] / 2 for n in nodes), default=0.0)
-                   for i in (0, 1)]) - MARGIN
-    hi = np.array([max((centre[n][i] + size[n][i] / 2 for n in nodes), default=0.0)
-                   for i in (0, 1)]) + MARGIN
-    if dag.bounding_box is not None and pos is None and layout != "layered" and \
-            all(n in dag.positions for n in nodes) and nodes:
-        k = _spread({n: (dag.positions[n][0], -dag.positions[n][1]) for n in nodes}, size)
-        x0, y0, x1, y1 = dag.bounding_box
-        lo = np.minimum(lo, [min(x0, x1) * k, -max(y0, y1) * k])
-        hi = np.maximum(hi, [max(x0, x1) * k, -min(y0, y1) * k])
+    edges = _edges(dag, centre, size)
+    lo, hi = _extent(dag, centre, size, edges, k)
     extent = hi - lo
+    present = [c for c in COLOURS if c in {_category(dag, n, xs, ys) for n in nodes}
+               or c in ("treatment", "outcome")]
     if ax is None:
-        scale = min(1.0, MAX_FIGURE[0] / extent[0], MAX_FIGURE[1] / extent[1])
-        w, h = max(extent[0] * scale, 3.0), max(extent[1] * scale, 1.5)
-        fig = plt.figure(figsize=(w, h + LEGEND_HEIGHT))
-        ax = fig.add_axes((0.0, LEGEND_HEIGHT / (h + LEGEND_HEIGHT), 1.0,
-                           h / (h + LEGEND_HEIGHT)))
+        fit = min(1.0, MAX_FIGURE[0] / extent[0], MAX_FIGURE[1] / extent[1])
+        w, h = max(extent[0] * fit, 3.0), max(extent[1] * fit, 1.5)
+        legend = LEGEND_HEIGHT * math.ceil(len(present) / max(1, int(w // 1.05)))
+        fig = plt.figure(figsize=(w, h + legend))
+        ax = fig.add_axes((0.0, legend / (h + legend), 1.0, h / (h + legend)))
     fig = ax.figure
     box = ax.get_position()
     aw, ah = box.width * fig.get_figwidth(), box.height * fig.get_figheight()
@@ -344,43 +421,29 @@ def plot_dag(dag: CausalDAG, ax: Any = None, treatment: NodeSet | None = None,
     ax.set_xlim(mid[0] - aw / 2, mid[0] + aw / 2)
     ax.set_ylim(mid[1] - ah / 2, mid[1] + ah / 2)
     ax.set_aspect("equal", adjustable="datalim")
-    at = {n: (centre[n][0] * scale, centre[n][1] * scale) for n in nodes}
-    dims = {n: (size[n][0] * scale, size[n][1] * scale) for n in nodes}
 
-    patches: dict = {}
     for n in nodes:
         cat = _category(dag, n, xs, ys)
-        e = Ellipse(at[n], dims[n][0], dims[n][1], facecolor=COLOURS[cat], edgecolor="black",
+        at = (centre[n][0] * scale, centre[n][1] * scale)
+        e = Ellipse(at, size[n][0] * scale, size[n][1] * scale, facecolor=COLOURS[cat],
+                    edgecolor="black", zorder=2,
                     linewidth=(2.0 if cat in ("treatment", "outcome") else 1.0) * scale,
-                    linestyle="--" if cat == "latent" else "-", zorder=2)
+                    linestyle="--" if cat == "latent" else "-")
         e.set_gid(f"node:{n}")
         ax.add_patch(e)
-        patches[n] = e
-        ax.text(*at[n], labels[n].text, ha="center", va="center", multialignment="center",
+        ax.text(*at, labels[n].text, ha="center", va="center", multialignment="center",
                 fontsize=labels[n].font * scale, zorder=3)
-
-    edges = [(a, b, False) for a, b in dag.graph.edges if a in patches and b in patches]
-    edges += [(a, b, True) for a, b in dag.bidirected_edges]
-    bent: dict = {}
-    for a, b, bi in edges:
-        taken = bent.get(frozenset((a, b)))
-        bends = [r for r in BENDS if r != taken and (not bi or abs(r) >= 0.3)]
-        rad = route(a, b, at, dims, bends, CLEARANCE * scale)
-        bent[frozenset((a, b))] = rad
+    for a, b, bi, curve in edges:
         arrow = FancyArrowPatch(
-            at[a], at[b], connectionstyle=f"arc3,rad={rad}", patchA=patches[a],
-            patchB=patches[b], arrowstyle="<|-|>" if bi else "-|>", shrinkA=1.5 * scale,
-            shrinkB=1.5 * scale, mutation_scale=12 * scale, linewidth=1.1 * scale,
-            linestyle="--" if bi else "-", color="#984ea3" if bi else "black", zorder=1)
+            path=Path(curve * scale, [Path.MOVETO, Path.CURVE3, Path.CURVE3]),
+            arrowstyle="<|-|>" if bi else "-|>", mutation_scale=12 * scale,
+            linewidth=1.1 * scale, linestyle="--" if bi else "-",
+            color="#984ea3" if bi else "black", zorder=1)
         arrow.set_gid(f"edge:{a}{'<->' if bi else '->'}{b}")
-        ax.add_patch(arrow)
-
-    present = {_category(dag, n, xs, ys) for n in nodes}
+        ax.add_artist(arrow)       # the limits are set; add_patch would recompute them
     handles = [Line2D([], [], marker="o", ls="", mfc=COLOURS[c], mec="black", label=c,
-                      markersize=8)
-               for c in ("treatment", "outcome", "observed", "latent", "adjusted", "selected")
-               if c in present or c in ("treatment", "outcome")]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles),
-              fontsize=8, frameon=False)
+                      markersize=8) for c in present]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=8,
+              ncol=max(1, min(len(handles), int(aw // 1.05))), frameon=False)
     ax.set_axis_off()
     return ax
