@@ -11,10 +11,11 @@ Nodes marked in the DAG have DAGitty's meaning (its ``isAdjustmentSet`` and
 like ``include=``, and if one of them is forbidden no set exists; nodes marked
 ``selected`` S are conditioned on by design (the data are the selected sample),
 so Z is valid when Z ∪ S satisfies the criterion above and, in addition, Y is
-d-separated from S in the proper back-door graph (so the selected sample's
-covariate distribution can stand in for the population's: the effect is
-Σ_z P(y | x, z, S) P(z | S); Bareinboim, Tian & Pearl 2014; Correa, Tian &
-Bareinboim 2018).  Selected nodes are never listed in a set.
+d-separated from S in the proper back-door graph (DAGitty's test in
+``listMsasTotalEffect``).  Then the effect in the whole population is recovered
+from the selected sample as Σ_z P(y | x, z, S) P(z | S) (recovery from selection
+bias: Bareinboim, Tian & Pearl 2014); the tests check this formula exactly on
+random discrete models.  Selected nodes are never listed in a set.
 
 Kinds of sets (latent and excluded nodes never appear, included ones always do):
 

@@ -25,11 +25,12 @@ groups and subgraphs ``{A B} -> C``, graph options ``bb="x0,y0,x1,y1"``
   that runs to the end of the line, but only outside quoted names (the text
   is tokenized in one left-to-right pass, strings first).  A UTF-8 byte-order
   mark at the start is ignored.
-* Unquoted ``graph`` is the graph-attribute statement and unquoted ``node``
-  is refused, as in DAGitty; quoted, both are ordinary names.
+* Unquoted ``graph [...]`` sets graph options; unquoted ``graph`` or ``node``
+  as a name is refused, as in DAGitty; quoted, both are ordinary names.
 
-Parsing is one linear pass (tokens, then a recursive-descent parser), so a
-100,000-node model is read in about the time networkx takes to build it.
+Parsing is linear: one regular-expression pass makes the tokens, a
+recursive-descent parser reads them (``benchmarks/bench_dag.py`` times 10,000
+and 100,000 nodes against building the same graph from its edge list).
 
 Example
 -------
