@@ -109,8 +109,8 @@ def test_selected_nodes_are_conditioned_on_in_d_separation_paths_and_implication
     chain = CausalDAG([("A", "B"), ("B", "C"), ("C", "S")], selected=["S"])
     assert chain.implied_independencies() == [("A", "C", frozenset({"B", "S"}))]
     paths = CausalDAG([("X", "Y"), ("X", "S"), ("W", "S"), ("W", "Y")], selected=["S"])
-    [p] = paths.backdoor_paths("X", "Y") or [None]
-    assert p is None  # X -> S is not a back-door path
+    assert paths.backdoor_paths("X", "Y") == []    # X -> S <- W -> Y starts out of X
+    assert paths.adjustment_sets("X", "Y") == []    # but selection on S opens it: Y <- W -> S
     bd = CausalDAG([("Z", "X"), ("Z", "S"), ("W", "S"), ("W", "Y"), ("X", "Y")], selected=["S"])
     texts = [str(p) for p in bd.backdoor_paths("X", "Y")]
     assert texts == ["X <- Z -> S <- W -> Y: open (collider S opened by conditioning on S)"]
