@@ -11,8 +11,13 @@ random node in the middle third of the order and Y a random descendant of X, it 
   ``CausalInference.get_minimal_adjustment_set``, each in a forked subprocess
   with a per-call timeout; their returned set is checked the same way.
 
+It also times reading DAGitty text: ``CausalDAG.from_dagitty`` on models of 10,000
+and 100,000 nodes (two parents per node, one ``a -> b`` statement per edge) next to
+building the same graph from its edge list, ``CausalDAG(edges)``, in the same run.
+
 Run: ``python benchmarks/bench_dag.py`` (DoWhy/pgmpy need /tmp/refenv/bin/python;
-the columns are skipped when the import fails), ``--quick`` for a short run.
+the columns are skipped when the import fails), ``--quick`` for a short run,
+``--parse-only`` for the DAGitty timing alone.
 """
 
 from __future__ import annotations
@@ -94,12 +99,48 @@ def available(module: str) -> bool:
         return False
 
 
+def dagitty_text(n: int, rng: np.random.Generator) -> tuple[list, str]:
+    """A DAG of n nodes, each with (up to) two random earlier parents, and its DAGitty text."""
+    edges = [(f"v{i}", f"v{j}") for j in range(1, n)
+             for i in rng.choice(j, size=min(j, 2), replace=False)]
+    return edges, "dag {\n" + "\n".join(f"{a} -> {b}" for a, b in edges) + "\n}"
+
+
+def best_of(f, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def bench_parse(sizes: tuple[int, ...] = (10_000, 100_000), repeat: int = 3) -> None:
+    """Seconds to read DAGitty text vs to build from the edge list (best of ``repeat``)."""
+    rng = np.random.default_rng(13)
+    print(f"{'nodes':>8} {'edges':>8} {'text MB':>8} {'from_dagitty s':>15} "
+          f"{'CausalDAG(edges) s':>19} {'ratio':>6}")
+    for n in sizes:
+        edges, text = dagitty_text(n, rng)
+        assert CausalDAG.from_dagitty(text) == CausalDAG(edges)
+        t_text = best_of(lambda: CausalDAG.from_dagitty(text), repeat)
+        t_edges = best_of(lambda: CausalDAG(edges), repeat)
+        print(f"{n:>8} {len(edges):>8} {len(text) / 1e6:>8.2f} {t_text:>15.3f} "
+              f"{t_edges:>19.3f} {t_text / t_edges:>6.1f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="2 graphs of 100 and 500 nodes")
     ap.add_argument("--timeout", type=float, default=None, help="per reference call, seconds")
     ap.add_argument("--graphs", type=int, default=None, help="graphs per size")
+    ap.add_argument("--parse-only", action="store_true", help="only the DAGitty parse timing")
     args = ap.parse_args()
+    print("reading DAGitty text vs building from an edge list")
+    bench_parse((10_000,) if args.quick else (10_000, 100_000), repeat=1 if args.quick else 3)
+    if args.parse_only:
+        return
+    print()
     sizes = (100, 500) if args.quick else (100, 500, 2000)
     n_graphs = args.graphs or (2 if args.quick else 5)
     timeout = args.timeout or (10.0 if args.quick else 60.0)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import networkx as nx
 
 from ._graphs import d_connected_nodes, descendants_of, without_out_edges
-from .graph import CausalDAG, NodeSet, sorted_sets
+from .graph import CausalDAG, NodeSet, refuse_selection, sorted_sets
 
 
 #: the greedy search for a minimal front-door set runs when the largest has at most this many nodes
@@ -52,8 +52,11 @@ def frontdoor_sets(dag: CausalDAG, x: NodeSet | None = None,
     """Front-door sets for X -> Y: the largest found and, if different, a minimal one; [] if none.
 
     The minimal one is found greedily (one criterion check per node) when the
-    largest set has at most ``MAX_GREEDY`` nodes.
+    largest set has at most ``MAX_GREEDY`` nodes.  Nodes marked adjusted are not
+    used (they describe an adjustment analysis); a DAG with selected nodes is
+    refused (GraphError): the criterion assumes an unselected sample.
     """
+    refuse_selection(dag, "the front-door criterion")
     xs, ys = dag._treatment_outcome(x, y)
     g = dag.graph
     open_to_x = d_connected_nodes(without_out_edges(g, xs), xs, ())

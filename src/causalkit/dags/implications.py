@@ -7,6 +7,11 @@ Zander & Liśkiewicz 2019).  In a DAG without latent nodes every pair of
 non-adjacent nodes appears, which implies the local Markov property, so the
 list is a basis of the implied independencies.
 
+Nodes marked selected are in every Z (the data are selected on them, so each
+claim holds within the selected sample) and are not themselves tested;
+``test_implications`` takes the data to be that sample: a selected column, if
+present, must be constant, and it is not a regressor.
+
 ``test_implications`` tests each one on a DataFrame: ``"partial_correlation"``
 (Fisher z-test of the partial correlation, for roughly Gaussian data) or
 ``"regression"`` (OLS of u on v and Z, HC2 robust t-test of v's coefficient).
@@ -26,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import OptionError
+from ..errors import DataError, OptionError
 from ..inference import check_alpha, two_sided_p_value
 from ..linear import fit_coefficient
 from ..validation import as_dataframe, require_columns, require_finite, require_numeric, require_rows
@@ -40,14 +45,15 @@ METHODS = ("partial_correlation", "regression")
 def implied_independencies(dag: CausalDAG) -> list[tuple[Any, Any, frozenset]]:
     """One testable independence ``(u, v, Z)`` per separable pair of observed nodes."""
     g = dag.graph
-    observed = [n for n in dag.observed_nodes]
+    sel = set(dag.selected)
+    observed = [n for n in dag.observed_nodes if n not in sel]
     order = {n: i for i, n in enumerate(sorted(observed, key=str))}
     out = []
     for u, v in combinations(sorted(observed, key=str), 2):
         if g.has_edge(u, v) or g.has_edge(v, u):
             continue
-        adj = moral_ancestral(g, {u, v})
-        z = find_minimal_separator(adj, {u}, {v}, set(), set(observed) - {u, v})
+        adj = moral_ancestral(g, {u, v} | sel)
+        z = find_minimal_separator(adj, {u}, {v}, sel, set(observed) - {u, v})
         if z is not None:
             out.append((u, v, z))
     return sorted(out, key=lambda t: (order[t[0]], order[t[1]]))
@@ -74,13 +80,18 @@ def test_implications(dag: CausalDAG, data: Any, method: str = "partial_correlat
     alpha = check_alpha(alpha)
     frame = as_dataframe(data)
     claims = implied_independencies(dag)
-    cols = sorted({str(c) for u, v, z in claims for c in (u, v, *z)})
+    sel = dag.selected
+    cols = sorted({str(c) for u, v, z in claims for c in (u, v, *(z - sel))})
     require_columns(frame, cols, role="DAG node")
     require_numeric(frame, cols, role="DAG node")
     require_finite(frame, cols, role="DAG node")
+    for s in sorted(map(str, sel)):
+        if s in frame.columns and frame[s].nunique(dropna=False) > 1:
+            raise DataError(f"the DAG marks {s!r} selected, so the data must be the sample "
+                            f"selected on it, but column {s!r} varies; pass the selected rows")
     rows = []
     for u, v, z in claims:
-        given = sorted(map(str, z))
+        given = sorted(map(str, z - sel))
         require_rows(len(frame), len(given) + 5, "a conditional-independence test")
         if method == "partial_correlation":
             r = partial_correlation(frame, str(u), str(v), given)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ._graphs import (ancestors_of, causal_nodes, d_connected_nodes, d_connecting_trail,
                       descendants_of, moral_ancestral, proper_backdoor_graph)
-from .graph import CausalDAG, NodeSet, names
+from .graph import CausalDAG, NodeSet, names, refuse_selection
 from .separators import find_minimal_separator
 
 
@@ -46,7 +46,12 @@ class Instrument:
 
 def instruments(dag: CausalDAG, x: NodeSet | None = None,
                 y: NodeSet | None = None) -> list[Instrument]:
-    """Every observed instrument for X -> Y: unconditional ones, and conditional ones among the causes of X."""
+    """Every observed instrument for X -> Y: unconditional ones, and conditional ones among the causes of X.
+
+    Nodes marked adjusted are not used; a DAG with selected nodes is refused
+    (GraphError): the IV conditions assume an unselected sample.
+    """
+    refuse_selection(dag, "the instrumental-variable criterion")
     xs, ys = dag._treatment_outcome(x, y)
     g = dag.graph
     de_x = descendants_of(g, xs)

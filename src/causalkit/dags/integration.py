@@ -6,6 +6,12 @@ the DAG's set (``adjustment="optimal"`` by default; also ``"minimal"``,
 no set of observed variables identifies the effect.  IV methods (role
 ``instrument``) take the instrument from the DAG when none is given.
 
+When the DAG has no causal path from the treatment to the outcome, the effect
+is zero by the graph.  If an adjustment set exists it is used as usual: the
+estimate is then a test of that zero.  If none exists (``X <- U -> Y`` with U
+latent), the observed contrast is not the effect, so NotIdentifiableError says
+the effect is zero by the graph rather than returning a biased non-zero number.
+
 Example
 -------
 >>> from causalkit.registry import get
@@ -54,6 +60,15 @@ def apply_dag(dag: Any, spec: Any, *, treatment: Any, outcome: Any,
                     covariates = sorted(map(str, ivs[0].conditioning))
         return covariates, options
     if covariates is None and spec.uses_adjustment_set:
-        z = graph.adjustment_set(treatment, outcome, kind=kind)
+        try:
+            z = graph.adjustment_set(treatment, outcome, kind=kind)
+        except NotIdentifiableError as err:
+            if graph.has_causal_path(treatment, outcome):
+                raise
+            raise NotIdentifiableError(
+                f"the DAG has no causal path from {treatment} to {outcome}, so it implies the "
+                "effect is zero; no adjustment set makes the observed contrast estimate that "
+                f"zero ({err}), so {spec.name} would report a biased non-zero number. The "
+                "answer by the graph is 0 (dag.identify() says so)") from None
         covariates = sorted(map(str, z))
     return covariates, options

@@ -62,14 +62,13 @@ def backdoor_paths(dag: CausalDAG, x: NodeSet | None = None, y: NodeSet | None =
     """All paths from a treatment to an outcome that start with an edge into the treatment.
 
     Paths through another treatment are skipped (they are covered by that
-    treatment's own paths).  Listing is exponential in the worst case, so at most
+    treatment's own paths).  Nodes marked selected are always in the
+    conditioning set.  Listing is exponential in the worst case, so at most
     ``max_paths`` are returned; use it to inspect, and the adjustment functions to
     decide.
     """
     xs, ys = dag._treatment_outcome(x, y)
-    from .adjustment import _optional
-
-    z = _optional(dag, given, "conditioning set")
+    z = dag._optional(given, "conditioning set") | dag.selected
     g = dag.graph
     an_z = ancestors_of(g, z)
     skeleton = g.to_undirected(as_view=True)
