@@ -255,14 +255,9 @@ def _bench():
     return module
 
 
-def test_parsing_time_grows_linearly():
-    # 4x the nodes: a linear parser takes ~4x as long, the quadratic one it replaces
-    # ~16x (2,000 -> 8,000 nodes was 0.4 s -> 5.9 s).  Best of 3 runs against noise.
+def test_a_large_dagitty_text_parses_to_the_edge_list_graph():
+    # Speed (linear parsing) is measured in benchmarks/bench_dag.py, not in a timed test.
     bench = _bench()
     rng = np.random.default_rng(0)
-    small, large = bench.dagitty_text(2000, rng)[1], bench.dagitty_text(8000, rng)[1]
-    t_small = bench.best_of(lambda: CausalDAG.from_dagitty(small), 3)
-    t_large = bench.best_of(lambda: CausalDAG.from_dagitty(large), 3)
-    assert t_large / t_small < 8.0, (t_small, t_large)
     edges, text = bench.dagitty_text(8000, rng)
     assert CausalDAG.from_dagitty(text) == CausalDAG(edges)
