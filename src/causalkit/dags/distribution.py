@@ -141,6 +141,18 @@ class DiscreteDistribution:
                                                 else np.sum(weights))
         return cls(levels, codes=codes, weights=w)
 
+    def reweighted(self, weights: np.ndarray) -> "DiscreteDistribution":
+        """The same sample with new row weights (e.g. bootstrap counts), no re-encoding.
+
+        >>> d = DiscreteDistribution.from_data(pd.DataFrame({"A": [0, 1]}))
+        >>> d.reweighted(np.array([3.0, 1.0])).marginal({"A"}).values.tolist()
+        [0.75, 0.25]
+        """
+        if self._codes is None:
+            raise DataError("only a sample's empirical distribution can be reweighted")
+        w = np.asarray(weights, dtype=float)
+        return DiscreteDistribution(self.levels, codes=self._codes, weights=w / w.sum())
+
     def marginal(self, variables: Iterable[Node]) -> Factor:
         """P(variables) as a :class:`Factor` (axes in the distribution's variable order)."""
         want = frozenset(variables)
