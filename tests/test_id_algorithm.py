@@ -75,8 +75,8 @@ def hedge_exists(g: ADMG, xs: set, ys: set) -> bool:
             frontier = nxt
         return seen
 
-    def connected(mask: int) -> bool:
-        start = mask & -mask
+    def component(start: int, mask: int) -> int:
+        """Nodes of ``mask`` joined to ``start`` by bidirected edges inside ``mask``."""
         seen, frontier = start, start
         while frontier:
             nxt = 0
@@ -86,7 +86,10 @@ def hedge_exists(g: ADMG, xs: set, ys: set) -> bool:
             nxt &= mask & ~seen
             seen |= nxt
             frontier = nxt
-        return seen == mask
+        return seen
+
+    def connected(mask: int) -> bool:
+        return component(mask & -mask, mask) == mask
 
     xm = sum(1 << idx[v] for v in xs)
     ym = sum(1 << idx[v] for v in ys)
@@ -94,18 +97,9 @@ def hedge_exists(g: ADMG, xs: set, ys: set) -> bool:
     d = anc(ym, rest)                            # An(Y) in G[V \ X]
     districts, left = [], d
     while left:                                  # c-components of G[D]
-        start = left & -left
-        seen, frontier = start, start
-        while frontier:
-            nxt = 0
-            for i in range(n):
-                if frontier >> i & 1:
-                    nxt |= sib[i]
-            nxt &= d & ~seen
-            seen |= nxt
-            frontier = nxt
-        districts.append(seen)
-        left &= ~seen
+        comp = component(left & -left, d)
+        districts.append(comp)
+        left &= ~comp
     for di in districts:                         # a hedge F ⊋ D_i: one c-component, ancestral to D_i
         for f in range(1, full + 1):
             if f & di == di and f != di and connected(f) and anc(di, f) == f:

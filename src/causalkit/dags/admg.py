@@ -148,17 +148,10 @@ class ADMG:
         seen: set = set()
         out = []
         for v in self.topological(keep):
-            if v in seen:
-                continue
-            comp = {v}
-            stack = [v]
-            while stack:
-                for s in self._sib[stack.pop()]:
-                    if s in keep and s not in comp:
-                        comp.add(s)
-                        stack.append(s)
-            seen |= comp
-            out.append(frozenset(comp))
+            if v not in seen:
+                comp = self.district_of(v, keep)
+                seen |= comp
+                out.append(comp)
         return out
 
     def district_of(self, v: Node, within: frozenset | None = None) -> frozenset:

@@ -110,3 +110,11 @@ def mediator_nuisances(a: np.ndarray, m: np.ndarray, y: np.ndarray, c: np.ndarra
         raise OverlapError(f"estimated propensity scores reach {pi1.min():.2g} / "
                            f"{pi1.max():.2g}: the treatment arms do not overlap")
     return MediatorNuisances(pi1, mu, dens, eta, binary)
+
+
+def fit_nuisances(a: np.ndarray, m: np.ndarray, y: np.ndarray, c: np.ndarray,
+                  options: dict) -> MediatorNuisances:
+    """:func:`mediator_nuisances` with the estimators' keyword options (model names, folds)."""
+    keys = ("propensity_model", "mediator_model", "outcome_model", "pseudo_outcome_model",
+            "cross_fitting", "n_folds", "random_state")
+    return mediator_nuisances(a, m, y, c, **{k: options[k] for k in keys})

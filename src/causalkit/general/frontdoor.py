@@ -39,7 +39,7 @@ from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
 from ._data import prepare_mediated
-from ._mediators import mediator_nuisances
+from ._mediators import fit_nuisances
 
 ESTIMATORS = ("one_step", "plugin")
 
@@ -86,11 +86,7 @@ def frontdoor(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
     if estimator not in ESTIMATORS:
         raise OptionError(f"estimator={estimator!r}; use one of {', '.join(ESTIMATORS)}")
     d, m, meds = prepare_mediated(data, treatment, outcome, mediators, covariates)
-    nu = mediator_nuisances(d.t, m, d.y, d.X, propensity_model=propensity_model,
-                            mediator_model=mediator_model, outcome_model=outcome_model,
-                            pseudo_outcome_model=pseudo_outcome_model,
-                            cross_fitting=cross_fitting, n_folds=n_folds,
-                            random_state=random_state)
+    nu = fit_nuisances(d.t, m, d.y, d.X, locals())
     plug1, os1, if1 = frontdoor_scores(d.t, d.y, nu, 1)
     plug0, os0, if0 = frontdoor_scores(d.t, d.y, nu, 0)
     influence = if1 - if0

@@ -38,7 +38,7 @@ from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
 from ._data import prepare_mediated
-from ._mediators import mediator_nuisances
+from ._mediators import fit_nuisances
 
 ESTIMANDS = ("NDE", "NIE", "TE")
 
@@ -69,11 +69,7 @@ def mediation(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
     if estimand not in ESTIMANDS:
         raise OptionError(f"mediation estimates {', '.join(ESTIMANDS)}, not {estimand!r}")
     d, m, meds = prepare_mediated(data, treatment, outcome, mediators, covariates)
-    nu = mediator_nuisances(d.t, m, d.y, d.X, propensity_model=propensity_model,
-                            mediator_model=mediator_model, outcome_model=outcome_model,
-                            pseudo_outcome_model=pseudo_outcome_model,
-                            cross_fitting=cross_fitting, n_folds=n_folds,
-                            random_state=random_state)
+    nu = fit_nuisances(d.t, m, d.y, d.X, locals())
     s = {(x, b): psi_scores(d.t, d.y, nu, x, b) for x, b in ((1, 1), (1, 0), (0, 0))}
     contrasts = {"NDE": s[(1, 0)] - s[(0, 0)], "NIE": s[(1, 1)] - s[(1, 0)],
                  "TE": s[(1, 1)] - s[(0, 0)]}
