@@ -18,6 +18,14 @@ building the same graph from its edge list, ``CausalDAG(edges)``, in the same ru
 Run: ``python benchmarks/bench_dag.py`` (DoWhy/pgmpy need /tmp/refenv/bin/python;
 the columns are skipped when the import fails), ``--quick`` for a short run,
 ``--parse-only`` for the DAGitty timing alone.
+
+Section "ID algorithm" (:func:`bench_id_algorithm`, ``--id-only`` to run just it):
+random sparse ADMGs of 100, 500 and 2,000 nodes (expected directed degree 3,
+expected bidirected degree 1.5, a random topological order), Y the node with the
+most ancestors among 20 random late nodes and X a random ancestor of Y; times
+causalkit's ``identify_id`` (latent projection included) and, when y0 imports,
+y0's ``identify_outcomes`` on the same graph in a forked subprocess with a
+timeout, and checks that both give the same yes/no.
 """
 
 from __future__ import annotations
@@ -129,21 +137,104 @@ def bench_parse(sizes: tuple[int, ...] = (10_000, 100_000), repeat: int = 3) -> 
               f"{t_edges:>19.3f} {t_text / t_edges:>6.1f}", flush=True)
 
 
+def random_admg(n: int, degree: float, bi_degree: float, rng: np.random.Generator
+                ) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]], str, str]:
+    """Random ADMG in a random topological order, and a query (x, y) with y late and x in An(y)."""
+    names = [f"v{i}" for i in rng.permutation(n)]
+    directed, bidirected = [], []
+    for i in range(n - 1):
+        for j in i + 1 + np.flatnonzero(rng.random(n - i - 1) < degree / (n - 1)):
+            directed.append((names[i], names[j]))
+        for j in i + 1 + np.flatnonzero(rng.random(n - i - 1) < bi_degree / (n - 1)):
+            bidirected.append((names[i], names[j]))
+    g = nx.DiGraph(directed)
+    g.add_nodes_from(names)
+    late = [names[int(k)] for k in rng.integers(int(0.8 * n), n, size=20)]
+    y = max(late, key=lambda v: len(nx.ancestors(g, v)))
+    anc = sorted(nx.ancestors(g, y)) or [names[0]]
+    return names, directed, bidirected, anc[int(rng.integers(0, len(anc)))], y
+
+
+def _y0(names, directed, bidirected, x, y, q):
+    from y0.algorithm.identify.api import identify_outcomes
+    from y0.dsl import Variable
+    from y0.graph import NxMixedGraph
+
+    g = NxMixedGraph()
+    for v in names:
+        g.add_node(Variable(v))
+    for a, b in directed:
+        g.add_directed_edge(a, b)
+    for a, b in bidirected:
+        g.add_undirected_edge(a, b)
+    t = time.perf_counter()
+    out = identify_outcomes(g, {Variable(x)}, {Variable(y)})
+    q.put((time.perf_counter() - t, out is not None))
+
+
+def bench_id_algorithm(sizes: tuple[int, ...], n_graphs: int, timeout: float) -> None:
+    """The ID algorithm section (see the module docstring)."""
+    from causalkit.dags.id_algorithm import identify_id
+
+    has_y0 = available("y0")
+    print("\nID algorithm: P(y | do(x)) on random sparse ADMGs"
+          + ("" if has_y0 else " (y0 not importable: its column is skipped)"))
+    print(f"{'nodes':>6} {'graph':>5} {'|An(y)|':>8} {'identified':>10} {'causalkit ms':>13} "
+          + (f"{'y0 ms':>12} {'agree':>6}" if has_y0 else ""))
+    rng = np.random.default_rng(2006)
+    worst: dict[int, float] = {}
+    for n in sizes:
+        for k in range(n_graphs):
+            names, directed, bidirected, x, y = random_admg(n, 3.0, 1.5, rng)
+            t0 = time.perf_counter()
+            dag = CausalDAG(directed, bidirected=bidirected, nodes=names)
+            est = identify_id(dag, x, y)
+            secs = time.perf_counter() - t0
+            worst[n] = max(worst.get(n, 0.0), secs)
+            n_anc = len(nx.ancestors(nx.DiGraph(directed), y))
+            cells = ""
+            if has_y0:
+                ctx = mp.get_context("fork")
+                q = ctx.Queue()
+                proc = ctx.Process(target=_y0, args=(names, directed, bidirected, x, y, q))
+                proc.start()
+                proc.join(timeout)
+                if proc.is_alive():
+                    proc.terminate()
+                    proc.join()
+                    cells = f"{'timeout':>12} {'-':>6}"
+                elif proc.exitcode != 0 or q.empty():
+                    cells = f"{'error':>12} {'-':>6}"
+                else:
+                    ysecs, yok = q.get()
+                    cells = f"{ysecs * 1e3:>12.1f} {str(yok == est.identified):>6}"
+            print(f"{n:>6} {k:>5} {n_anc:>8} {str(est.identified):>10} {secs * 1e3:>13.1f} "
+                  + cells, flush=True)
+    print("slowest causalkit ID answer per size: "
+          + ", ".join(f"{n} nodes {s * 1e3:.0f} ms" for n, s in worst.items()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="2 graphs of 100 and 500 nodes")
     ap.add_argument("--timeout", type=float, default=None, help="per reference call, seconds")
     ap.add_argument("--graphs", type=int, default=None, help="graphs per size")
     ap.add_argument("--parse-only", action="store_true", help="only the DAGitty parse timing")
+    ap.add_argument("--id-only", action="store_true", help="only the ID algorithm section")
     args = ap.parse_args()
-    print("reading DAGitty text vs building from an edge list")
-    bench_parse((10_000,) if args.quick else (10_000, 100_000), repeat=1 if args.quick else 3)
-    if args.parse_only:
-        return
-    print()
+    if not args.id_only:
+        print("reading DAGitty text vs building from an edge list")
+        bench_parse((10_000,) if args.quick else (10_000, 100_000),
+                    repeat=1 if args.quick else 3)
+        if args.parse_only:
+            return
+        print()
     sizes = (100, 500) if args.quick else (100, 500, 2000)
     n_graphs = args.graphs or (2 if args.quick else 5)
     timeout = args.timeout or (10.0 if args.quick else 60.0)
+    if args.id_only:
+        bench_id_algorithm(sizes, n_graphs, timeout)
+        return
     refs = [(name, fn) for name, fn, mod in (("DoWhy identify_effect", _dowhy, "dowhy"),
                                              ("pgmpy minimal set", _pgmpy, "pgmpy"))
             if available(mod)]
@@ -192,6 +283,7 @@ def main() -> None:
             if timeouts:
                 line += f" [{timeouts} timeout(s) > {timeout:.0f} s]"
         print(line)
+    bench_id_algorithm(sizes, n_graphs, timeout)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def test_no_causal_path_is_identified_and_zero(edges, latent, order):
     dag = CausalDAG(edges, latent=latent)
     ident = dag.identify("X", "Y")
     assert ident.strategy == "no_causal_path" and ident.identified and ident.zero_effect
-    assert ident.estimand == "P(Y | do(X)) = P(Y)"
+    assert str(ident.estimand) == "P(Y | do(X)) = P(Y)"
     assert "no causal (directed) path from X to Y" in ident.explanation
     assert "is zero" in ident.explanation and "not zero" in ident.explanation
     assert not dag.has_causal_path("X", "Y")
@@ -57,7 +57,7 @@ def test_no_causal_path_with_a_blockable_back_door_names_the_set():
     assert ident.strategy == "no_causal_path" and ident.adjustment_set == {"Z"}
     assert "adjusting for {Z}" in ident.explanation and ident.sets == ()
     multi = CausalDAG([("X1", "X2"), ("Y", "X1")]).identify(["X1", "X2"], "Y")
-    assert multi.strategy == "no_causal_path" and multi.estimand == "P(Y | do(X1, X2)) = P(Y)"
+    assert multi.strategy == "no_causal_path" and str(multi.estimand) == "P(Y | do(X1, X2)) = P(Y)"
     assert CausalDAG([("X", "Y")]).identify("X", "Y").strategy == "backdoor"
 
 

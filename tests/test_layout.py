@@ -15,7 +15,7 @@ import causalkit
 from causalkit import registry
 
 PACKAGE = Path(causalkit.__file__).parent
-FAMILIES = ("backdoor", "panel", "rd", "iv", "cate")
+FAMILIES = ("backdoor", "panel", "rd", "iv", "cate", "general")
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

@@ -44,8 +44,12 @@ def test_direct_calls_are_checked_the_same_way(df):
                                                                      "iv_2sls"}))
 def test_weights_are_refused_until_a_method_supports_them(df, method):
     """Even all-zero weights used to return the unweighted answer."""
+    spec = registry.get(method)
+    roles = {"covariates": ["x"]} if "covariates" in spec.accepted_roles else {}
+    if "mediators" in spec.roles:
+        roles["mediators"] = "x"
     with pytest.raises(RoleError, match="weights"):
-        causalkit.estimate(df, "t", "y", method=method, covariates=["x"], weights="w")
+        causalkit.estimate(df, "t", "y", method=method, weights="w", **roles)
 
 
 def test_twfe_refuses_weights_on_castle():

@@ -23,7 +23,7 @@ from .validation import as_column_list, as_dataframe
 
 
 def estimate(data: Any, treatment: str | None = None, outcome: str | None = None,
-             method: str = "difference_in_means", covariates: str | Sequence[str] | None = None,
+             method: str | None = None, covariates: str | Sequence[str] | None = None,
              alpha: float = 0.05, dag: Any = None, **options: Any) -> Effect:
     """Estimate a causal effect with the registered estimator ``method``.
 
@@ -34,7 +34,12 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
     treatment, outcome
         Column names of the treatment and the outcome.
     method
-        Name of a registered estimator; see :func:`causalkit.available`.
+        Name of a registered estimator; see :func:`causalkit.available`.  When
+        omitted: with ``dag=``, the estimator suited to the strategy the DAG
+        identifies (AIPW for back-door adjustment — difference in means when
+        the set is empty —, ``frontdoor``, ``iv_2sls``, ``id_plugin`` for any
+        other identified effect), named in ``Effect.inference``; without a DAG,
+        ``"difference_in_means"``.
     covariates
         Adjustment columns.  With ``dag=`` and no covariates, the set the DAG
         identifies is used.
@@ -52,7 +57,12 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
     -------
     Effect
     """
-    spec = registry.get(method)
+    chosen = None
+    if method is None and dag is not None:
+        from .dags.integration import choose_method
+
+        method, chosen = choose_method(dag, treatment, outcome)
+    spec = registry.get("difference_in_means" if method is None else method)
     alpha = check_alpha(alpha)
     frame = as_dataframe(data)
     cov_list = None if covariates is None else as_column_list(covariates)
@@ -80,4 +90,9 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
                         f"it accepts {', '.join(spec.accepted_roles)}")
     options = spec.checked_options(options)
     kwargs = {k: v for k, v in given.items() if k in spec.accepted_roles}
-    return spec.func(frame, alpha=alpha, **kwargs, **options)
+    effect = spec.func(frame, alpha=alpha, **kwargs, **options)
+    if chosen is not None:
+        from dataclasses import replace
+
+        effect = replace(effect, inference=f"{chosen}; {effect.inference}")
+    return effect

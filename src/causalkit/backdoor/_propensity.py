@@ -28,11 +28,11 @@ import numpy as np
 from scipy.special import expit, logit
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import EstimationError, OptionError, OverlapError
+from ..nuisance import folds  # noqa: F401  (re-exported: the families' shared folds)
 from ..validation import PreparedData, prepare
 from ..logistic import (DIVERGENT_COEFFICIENT, Design, StandardizedDesign, fit_logistic,
                         logistic_newton, mean_score)
@@ -297,17 +297,6 @@ def fitted_logit(fit: PropensityFit) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ cross-fitting
-def folds(n: int, n_folds: int, random_state: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``KFold(n_folds, shuffle=True, random_state)`` train/test index pairs.
-
-    >>> [len(test) for _, test in folds(10, 5, 0)]
-    [2, 2, 2, 2, 2]
-    """
-    if int(n_folds) != n_folds or n_folds < 2:
-        raise OptionError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    return list(KFold(int(n_folds), shuffle=True, random_state=random_state).split(np.zeros(n)))
-
-
 def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]] | None,
               propensity_model: Any = None, outcome_model: Any = None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ back-door paths (given the optimal set):
   X <- Z -> Y: blocked by Z (non-collider in the set)
 Identification of the effect of X on Y: backdoor
 adjusting for {Z} (optimal set) blocks every back-door path from X to Y and includes no descendant of a causal path
-estimand: P(Y | do(X)) = Σ_{Z} P(Y | X, Z) P(Z)
+estimand: P(Y | do(X)) = ∑_{Z} P(Y | X, Z) P(Z)
 minimal adjustment sets: {Z}
 0
 """

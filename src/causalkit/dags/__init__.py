@@ -9,10 +9,15 @@ Example
 """
 
 from .adjustment import AdjustmentCheck
+from .admg import ADMG, latent_projection
+from .distribution import DiscreteDistribution
+from .estimand import Estimand, Hedge
 from .graph import CausalDAG
+from .id_algorithm import identify_id
 from .identify import Identification, identify
 from .instruments import Instrument
 from .paths import BackdoorPath
 
-__all__ = ["AdjustmentCheck", "BackdoorPath", "CausalDAG", "Identification", "Instrument",
-           "identify"]
+__all__ = ["ADMG", "AdjustmentCheck", "BackdoorPath", "CausalDAG", "DiscreteDistribution",
+           "Estimand", "Hedge", "Identification", "Instrument", "identify", "identify_id",
+           "latent_projection"]

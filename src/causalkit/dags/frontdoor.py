@@ -19,13 +19,17 @@ Example
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import networkx as nx
 
 from ._graphs import d_connected_nodes, descendants_of, without_out_edges
 from .graph import CausalDAG, NodeSet, refuse_selection, sorted_sets
 
 
-#: the greedy search for a minimal front-door set runs when the largest has at most this many nodes
+#: a minimum front-door set is searched exactly (subsets by size) within a largest set this small
+MAX_EXACT = 12
+#: otherwise greedy removal is repeated to a fixpoint when the largest has at most this many nodes
 MAX_GREEDY = 64
 
 
@@ -71,8 +75,37 @@ def frontdoor_sets(dag: CausalDAG, x: NodeSet | None = None,
     m = frozenset(z)
     if not satisfies_frontdoor(dag, xs, ys, m):
         return []
-    smallest = set(m)
-    for v in sorted(m, key=str) if len(m) <= MAX_GREEDY else ():
-        if satisfies_frontdoor(dag, xs, ys, frozenset(smallest - {v})):
-            smallest.discard(v)
-    return sorted_sets([m, frozenset(smallest)])
+    return sorted_sets([m, smallest_frontdoor(dag, xs, ys, m)])
+
+
+def smallest_frontdoor(dag: CausalDAG, xs: frozenset, ys: frozenset, m: frozenset) -> frozenset:
+    """A minimal front-door set inside the largest one ``m``.
+
+    Every front-door set lies inside the largest (Jeong, Tian & Bareinboim 2022),
+    so when ``m`` has at most ``MAX_EXACT`` nodes its subsets are tried by
+    increasing size and the first valid one is of minimum size (hence minimal).
+    Larger sets are shrunk by repeating a greedy removal pass until no single
+    node can go (a single greedy pass can stop early: in
+    X -> M -> Y, M -> D, C -> D, C -> Y, X <-> Y it leaves {C, M}).
+
+    >>> from causalkit.dags import CausalDAG
+    >>> dag = CausalDAG([("X", "M"), ("M", "Y"), ("M", "D"), ("C", "D"), ("C", "Y")],
+    ...                 bidirected=[("X", "Y")])
+    >>> [sorted(s) for s in dag.frontdoor_sets("X", "Y")]
+    [['M'], ['C', 'D', 'M']]
+    """
+    if len(m) <= MAX_EXACT:
+        members = sorted(m, key=str)
+        for k in range(1, len(members)):
+            for sub in combinations(members, k):
+                if satisfies_frontdoor(dag, xs, ys, frozenset(sub)):
+                    return frozenset(sub)
+        return m
+    smallest, changed = set(m), len(m) <= MAX_GREEDY
+    while changed:
+        changed = False
+        for v in sorted(smallest, key=str):
+            if satisfies_frontdoor(dag, xs, ys, frozenset(smallest - {v})):
+                smallest.discard(v)
+                changed = True
+    return frozenset(smallest)

@@ -7,12 +7,18 @@ Order of preference:
    P(y | do(x)) = P(y) (rule 3 of the do-calculus), whatever confounding there is;
 2. back-door adjustment (the optimal set by default), honouring the nodes
    marked ``adjusted`` (forced in) and ``selected`` (conditioned on);
-3. Pearl's front-door criterion, then instrumental variables (which identify
-   the effect only under further assumptions, e.g. linearity or monotonicity
-   for a LATE); these are not searched when nodes are marked adjusted or
-   selected, since the marks describe an adjustment analysis of a selected
-   sample;
-4. otherwise "not identifiable", with the open path that makes it so.
+3. Pearl's front-door criterion;
+4. the ID algorithm (strategy ``"id"``, any other nonparametrically identifiable
+   effect), consulted before instruments, since a formula that needs no
+   linearity or monotonicity is the stronger answer;
+5. instrumental variables (which identify the effect only under further
+   assumptions, e.g. linearity or monotonicity for a LATE);
+6. otherwise "not identifiable", with the open path that defeats adjustment and
+   the hedge that defeats every formula.
+
+Strategies 3-5 are not searched when nodes are marked adjusted or selected,
+since the marks describe an adjustment analysis of a selected sample.  Each
+answer carries its :class:`~causalkit.dags.estimand.Estimand`.
 
 Example
 -------
@@ -22,7 +28,7 @@ Example
 >>> result.strategy, result.identified
 ('not_identifiable', False)
 >>> null = CausalDAG([("U", "X"), ("U", "Y")], latent=["U"]).identify("X", "Y")
->>> null.strategy, null.zero_effect, null.estimand
+>>> null.strategy, null.zero_effect, str(null.estimand)
 ('no_causal_path', True, 'P(Y | do(X)) = P(Y)')
 """
 
@@ -31,8 +37,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .adjustment import AdjustmentProblem, adjustment_sets, explain_failure
+from .estimand import (Estimand, backdoor_estimand, frontdoor_estimand, iv_estimand,
+                       no_effect_estimand)
 from .frontdoor import frontdoor_sets
 from .graph import CausalDAG, NodeSet, names
+from .id_algorithm import identify_id
 from .instruments import Instrument, instruments
 
 #: at most this many minimal sets are listed in an Identification
@@ -44,8 +53,9 @@ class Identification:
     """How (and whether) the effect of ``treatment`` on ``outcome`` is identified.
 
     ``strategy`` is "no_causal_path" (identified, and zero), "backdoor",
-    "frontdoor", "instrumental_variable" or "not_identifiable"; ``estimand`` is
-    the identifying formula (None when not identified).
+    "frontdoor", "id", "instrumental_variable" or "not_identifiable";
+    ``estimand`` is the :class:`~causalkit.dags.estimand.Estimand` (its
+    expression is None, and its hedge says why, when not identified).
     """
 
     strategy: str
@@ -57,7 +67,7 @@ class Identification:
     frontdoor_set: frozenset | None = None
     instruments: tuple = ()
     notes: tuple = field(default_factory=tuple)
-    estimand: str | None = None
+    estimand: Estimand | None = None
 
     @property
     def identified(self) -> bool:
@@ -81,7 +91,7 @@ class Identification:
         lines = [f"Identification of the effect of {', '.join(map(str, self.treatment))} "
                  f"on {', '.join(map(str, self.outcome))}: {self.strategy}",
                  self.explanation]
-        if self.estimand:
+        if self.estimand is not None:
             lines.append(f"estimand: {self.estimand}")
         lines += list(self.notes)
         return "\n".join(lines)
@@ -90,21 +100,6 @@ class Identification:
 def _labels(dag: CausalDAG, xs: frozenset, ys: frozenset) -> tuple[str, str, str]:
     return (", ".join(map(str, sorted(xs, key=str))), ", ".join(map(str, sorted(ys, key=str))),
             ", ".join(map(str, sorted(dag.selected, key=str))))
-
-
-def backdoor_estimand(dag: CausalDAG, xs: frozenset, ys: frozenset, z: frozenset) -> str:
-    """The adjustment formula, with the selected nodes S as conditions when there are any.
-
-    >>> backdoor_estimand(CausalDAG([("Z", "X"), ("Z", "Y"), ("X", "Y")]), {"X"}, {"Y"}, {"Z"})
-    'P(Y | do(X)) = Σ_{Z} P(Y | X, Z) P(Z)'
-    """
-    xl, yl, sl = _labels(dag, xs, ys)
-    zl = ", ".join(map(str, sorted(z, key=str)))
-    s = f", {sl}" if sl else ""
-    if not z:
-        return f"P({yl} | do({xl})) = P({yl} | {xl}{s})"
-    given = f" | {sl}" if sl else ""
-    return f"P({yl} | do({xl})) = Σ_{{{zl}}} P({yl} | {xl}, {zl}{s}) P({zl}{given})"
 
 
 def _no_causal_path(dag: CausalDAG, xs: frozenset, ys: frozenset, kind: str) -> Identification:
@@ -121,14 +116,14 @@ def _no_causal_path(dag: CausalDAG, xs: frozenset, ys: frozenset, kind: str) -> 
                  "; the unadjusted contrast estimates this zero, so an estimate from data "
                  "tests the graph's claim")
         return Identification("no_causal_path", tx, ty, why + check, adjustment_set=z,
-                              adjustment_sets=tuple(chosen), estimand=f"P({yl} | do({xl})) = "
-                              f"P({yl})")
+                              adjustment_sets=tuple(chosen),
+                              estimand=no_effect_estimand(tx, ty))
     failure = explain_failure(AdjustmentProblem.build(dag, xs, ys))
     return Identification(
         "no_causal_path", tx, ty,
         why + f"; no adjustment set makes the observed association estimate it ({failure}), "
         "so the association in data is not zero even though the effect is",
-        estimand=f"P({yl} | do({xl})) = P({yl})")
+        estimand=no_effect_estimand(tx, ty))
 
 
 def identify(dag: CausalDAG, x: NodeSet | None = None, y: NodeSet | None = None,
@@ -154,7 +149,7 @@ def identify(dag: CausalDAG, x: NodeSet | None = None, y: NodeSet | None = None,
         notes = (f"minimal adjustment sets{more}: {', '.join(names(s) for s in minimal)}",)
         return Identification("backdoor", tx, ty, why, adjustment_set=z,
                               adjustment_sets=minimal, notes=notes,
-                              estimand=backdoor_estimand(dag, xs, ys, z))
+                              estimand=backdoor_estimand(tx, ty, z, selected=dag.selected))
     failure = explain_failure(AdjustmentProblem.build(dag, xs, ys))
     if dag.adjusted or dag.selected:
         marks = ", ".join(f"{m} {names(getattr(dag, m))}" for m in ("adjusted", "selected")
@@ -162,30 +157,48 @@ def identify(dag: CausalDAG, x: NodeSet | None = None, y: NodeSet | None = None,
         return Identification(
             "not_identifiable", tx, ty,
             f"not identified by adjustment given the nodes marked {marks}: {failure}; "
-            "front-door and instrumental-variable strategies are not searched when nodes are "
-            "marked adjusted or selected")
+            "front-door, ID-algorithm and instrumental-variable strategies are not searched "
+            "when nodes are marked adjusted or selected")
     fd = frontdoor_sets(dag, xs, ys)
     if fd:
         m = fd[0]
-        ml = ", ".join(map(str, sorted(m, key=str)))
         why = (f"not identified by adjustment ({failure}); the front-door set {names(m)} "
                f"intercepts every causal path, has no open back-door path from {xl}, and its "
                f"back-door paths to {yl} are blocked by {xl}")
-        estimand = (f"P({yl} | do({xl})) = Σ_{{{ml}}} P({ml} | {xl}) "
-                    f"Σ_{{{xl}'}} P({yl} | {xl}', {ml}) P({xl}')")
         return Identification("frontdoor", tx, ty, why, frontdoor_set=m,
                               notes=(f"front-door sets: {', '.join(names(s) for s in fd)}",),
-                              estimand=estimand)
+                              estimand=frontdoor_estimand(tx, ty, m))
     ivs: list[Instrument] = instruments(dag, xs, ys) if len(xs) == 1 else []
-    if ivs:
-        why = (f"not identified by adjustment ({failure}); instrument(s) "
-               f"{', '.join(str(i) for i in ivs)} identify it under the usual IV assumptions "
-               "(e.g. a linear/constant effect, or a LATE under monotonicity)")
-        return Identification("instrumental_variable", tx, ty, why, instruments=tuple(ivs),
-                              estimand=f"Cov({ivs[0].instrument}, {yl}) / "
-                                       f"Cov({ivs[0].instrument}, {xl})"
-                                       + (f" given {names(ivs[0].conditioning)}"
-                                          if ivs[0].conditional else "")
-                                       + " (linear IV; a LATE under monotonicity)")
+    general = general_identification(dag, xs, ys, failure, ivs)
+    if general.identified or not ivs:
+        return general
+    why = (f"not identified by adjustment ({failure}); instrument(s) "
+           f"{', '.join(str(i) for i in ivs)} identify it under the usual IV assumptions "
+           "(e.g. a linear/constant effect, or a LATE under monotonicity)")
+    return Identification("instrumental_variable", tx, ty, why, instruments=tuple(ivs),
+                          estimand=iv_estimand(tx[0], ty[0], ivs[0].instrument,
+                                               ivs[0].conditioning),
+                          notes=(f"no formula without IV assumptions exists: "
+                                 f"{general.estimand.hedge}",))
+
+
+def general_identification(dag: CausalDAG, xs: frozenset, ys: frozenset, failure: str,
+                           ivs: list[Instrument]) -> Identification:
+    """The ID algorithm's answer once adjustment and the front-door criterion have failed.
+
+    A nonparametric formula is preferred to instruments (which need a linear or
+    monotone model); the instruments are listed in the notes.
+    """
+    tx, ty = tuple(sorted(xs, key=str)), tuple(sorted(ys, key=str))
+    general = identify_id(dag, xs, ys)
+    if general.identified:
+        why = (f"not identified by adjustment ({failure}) nor by the front-door criterion; "
+               "the ID algorithm identifies it: " + "; ".join(general.derivation))
+        notes = (f"instrument(s) {', '.join(str(i) for i in ivs)} also identify it under IV "
+                 "assumptions",) if ivs else ()
+        return Identification("id", tx, ty, why, instruments=tuple(ivs), notes=notes,
+                              estimand=general)
     return Identification("not_identifiable", tx, ty,
-                          f"not identifiable by adjustment, front-door or instruments: {failure}")
+                          f"not identifiable by adjustment, front-door or instruments: {failure}; "
+                          f"nor by any formula (the ID algorithm is complete): {general.hedge}",
+                          estimand=general)

@@ -4,7 +4,10 @@ With no ``covariates`` and an estimator whose covariates are an adjustment set,
 the DAG's set (``adjustment="optimal"`` by default; also ``"minimal"``,
 ``"smallest"``, ``"canonical"``) is used, or NotIdentifiableError is raised when
 no set of observed variables identifies the effect.  IV methods (role
-``instrument``) take the instrument from the DAG when none is given.
+``instrument``) take the instrument from the DAG when none is given; methods
+with the role ``mediators`` take the front-door set or the mediators (and the
+covariates that identify natural effects) from it; methods with a ``graph``
+option receive the DAG.
 
 When the DAG has no causal path from the treatment to the outcome, the effect
 is zero by the graph.  If an adjustment set exists it is used as usual: the
@@ -43,6 +46,12 @@ def apply_dag(dag: Any, spec: Any, *, treatment: Any, outcome: Any,
     if treatment is None or outcome is None:
         raise GraphError("estimate(dag=...) needs the treatment and outcome named")
     roles = tuple(spec.roles) + tuple(spec.optional_roles)
+    if "graph" in spec.option_names and options.get("graph") is None:
+        options["graph"] = graph
+    if "mediators" in roles:
+        from .mediator_roles import mediator_roles
+
+        return mediator_roles(graph, spec.name, treatment, outcome, covariates, options)
     if "instrument" in roles:
         if options.get("instrument") is None:
             ivs = graph.instruments(treatment, outcome)
@@ -72,3 +81,27 @@ def apply_dag(dag: Any, spec: Any, *, treatment: Any, outcome: Any,
                 "answer by the graph is 0 (dag.identify() says so)") from None
         covariates = sorted(map(str, z))
     return covariates, options
+
+
+#: the estimator ``estimate(dag=...)`` uses for each identification strategy
+STRATEGY_METHODS = {"backdoor": "aipw", "frontdoor": "frontdoor",
+                    "instrumental_variable": "iv_2sls", "id": "id_plugin"}
+
+
+def choose_method(dag: Any, treatment: Any, outcome: Any) -> tuple[str, str]:
+    """(method, why) for ``estimate(dag=...)`` without a method, from the strategy identified.
+
+    >>> choose_method("dag { X -> M -> Y; X <-> Y }", "X", "Y")[0]
+    'frontdoor'
+    """
+    graph: CausalDAG = as_dag(dag)
+    if treatment is None or outcome is None:
+        raise GraphError("estimate(dag=...) needs the treatment and outcome named")
+    ident = graph.identify(treatment, outcome)
+    if not ident.identified:
+        raise NotIdentifiableError(f"no estimator can be chosen: {ident.explanation}")
+    method = STRATEGY_METHODS[ident.strategy]
+    if method == "aipw" and not ident.adjustment_set:
+        method = "difference_in_means"
+    return method, (f"method {method!r} chosen from the DAG (strategy {ident.strategy!r}: "
+                    f"{ident.estimand})")

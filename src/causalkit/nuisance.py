@@ -1,0 +1,96 @@
+"""Nuisance models shared by the estimator families: folds, fitted classifiers and regressions.
+
+Any scikit-learn classifier or regressor may be passed; ``None`` selects the
+default: unpenalized logistic regression on standardized features, fitted by
+the core Newton solver (:func:`causalkit.logistic.logistic_newton`), and
+ordinary least squares by ``numpy.linalg.lstsq`` (the same fits as scikit-learn's
+``LogisticRegression(C=inf)`` and ``LinearRegression``, without their overhead).  With no
+feature columns the "model" is the sample mean of the training rows, so a
+design without covariates needs no special case.
+
+Example
+-------
+>>> import numpy as np
+>>> X = np.zeros((4, 0)); y = np.array([0, 1, 1, 1])
+>>> fit_predict_proba(None, X, y, X).tolist()
+[0.75, 0.75, 0.75, 0.75]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import clone
+from sklearn.model_selection import KFold
+
+from .errors import EstimationError, OptionError
+from .logistic import logistic_newton
+
+
+def folds(n: int, n_folds: int, random_state: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``KFold(n_folds, shuffle=True, random_state)`` train/test index pairs.
+
+    >>> [len(test) for _, test in folds(10, 5, 0)]
+    [2, 2, 2, 2, 2]
+    """
+    if int(n_folds) != n_folds or n_folds < 2:
+        raise OptionError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    return list(KFold(int(n_folds), shuffle=True, random_state=random_state).split(np.zeros(n)))
+
+
+def splits_or_full(n: int, cross_fitting: bool, n_folds: int, random_state: Any
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-fitting folds, or one "fold" that trains and predicts on every row."""
+    if cross_fitting:
+        return folds(n, n_folds, random_state)
+    every = np.arange(n)
+    return [(every, every)]
+
+
+def fit_predict_proba(model: Any, X_train: np.ndarray, y_train: np.ndarray,
+                      X_test: np.ndarray) -> np.ndarray:
+    """P(y = 1 | x) on ``X_test`` from ``model`` (a classifier) fitted on the training rows."""
+    return fit_predict_proba_many(model, X_train, y_train, [X_test])[0]
+
+
+def fit_predict_proba_many(model: Any, X_train: np.ndarray, y_train: np.ndarray,
+                           X_tests: list[np.ndarray]) -> list[np.ndarray]:
+    """:func:`fit_predict_proba` for several test matrices from one fit."""
+    y_train = np.asarray(y_train)
+    if y_train.min() == y_train.max():
+        raise EstimationError("a nuisance classifier was given one class only in a training "
+                              "fold; use fewer folds or more data")
+    if X_train.shape[1] == 0:
+        return [np.full(len(x), float(np.mean(y_train))) for x in X_tests]
+    if model is None:
+        mean, sd = X_train.mean(axis=0), X_train.std(axis=0)
+        sd[sd == 0] = 1.0
+
+        def design(x: np.ndarray) -> np.ndarray:
+            return np.column_stack([np.ones(len(x)), (x - mean) / sd])
+
+        beta = logistic_newton(design(X_train), y_train.astype(float))
+        return [expit(design(x) @ beta) for x in X_tests]
+    m = clone(model)
+    m.fit(X_train, y_train)
+    if not hasattr(m, "predict_proba"):
+        raise OptionError(f"{type(m).__name__} has no predict_proba; pass a classifier")
+    classes = list(getattr(m, "classes_", [0, 1]))
+    col = classes.index(1) if 1 in classes else -1
+    return [np.asarray(m.predict_proba(x))[:, col] for x in X_tests]
+
+
+def fit_predict(model: Any, X_train: np.ndarray, y_train: np.ndarray,
+                X_tests: list[np.ndarray]) -> list[np.ndarray]:
+    """Predictions of ``model`` (a regressor) fitted on the training rows, for each test matrix."""
+    if X_train.shape[1] == 0:
+        return [np.full(len(x), float(np.mean(y_train))) for x in X_tests]
+    if model is None:
+        design = np.column_stack([np.ones(len(X_train)), X_train])
+        beta = np.linalg.lstsq(design, y_train, rcond=None)[0]
+        return [np.column_stack([np.ones(len(x)), x]) @ beta for x in X_tests]
+    m = clone(model)
+    m.fit(X_train, y_train)
+    return [np.asarray(m.predict(x), dtype=float).ravel() for x in X_tests]
