@@ -86,4 +86,6 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
         options.pop("estimand")              # the one estimand the method targets
     spec.check_call(options)
     kwargs = {k: v for k, v in given.items() if k in spec.accepted_roles}
-    return spec.func(frame, alpha=alpha, **kwargs, **options)
+    kwargs.update(options)
+    return registry.record_call(spec.func, spec.func(frame, alpha=alpha, **kwargs),
+                                (frame,), {"alpha": alpha, **kwargs})
