@@ -200,8 +200,11 @@ class Effect:
             lines.append("Diagnostics:")
             for k, v in scalar_diags.items():
                 lines.append(f"  {k:<36}{_num(v) if isinstance(v, (float, np.floating)) else v}")
-        lines += [f"Sensitivity: {r.summary_line()}" for r in self._sensitivity.values()
-                  if hasattr(r, "summary_line")]
+        for result in self._sensitivity.values():
+            line = (result.summary_line() if callable(getattr(result, "summary_line", None))
+                    else getattr(result, "attrs", {}).get("summary_line"))
+            if line:
+                lines.append(f"Sensitivity: {line}")
         return "\n".join(lines)
 
     def __str__(self) -> str:

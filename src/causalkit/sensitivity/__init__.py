@@ -26,12 +26,14 @@ from ..errors import OptionError
 from ._common import APPLIES_TO, applicable
 from .evalue import EValue, effect_evalue, evalue
 from .ovb_regression import OVBResult, ovb
+from .rosenbaum import rosenbaum, rosenbaum_bounds
 
-__all__ = ["EValue", "OVBResult", "APPLIES_TO", "applicable", "dispatch", "evalue", "ovb"]
+__all__ = ["EValue", "OVBResult", "APPLIES_TO", "applicable", "dispatch", "evalue", "ovb", "rosenbaum",
+           "rosenbaum_bounds"]
 
 
 def _kinds() -> dict[str, Callable[..., Any]]:
-    return {"evalue": effect_evalue, "ovb": ovb}
+    return {"evalue": effect_evalue, "ovb": ovb, "rosenbaum": rosenbaum}
 
 
 def dispatch(effect: Any, kind: str, *args: Any, **kwargs: Any) -> Any:
