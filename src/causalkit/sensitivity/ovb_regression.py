@@ -37,7 +37,7 @@ Example
 >>> bool(0 < res.robustness_value_alpha < res.robustness_value < 1)
 True
 >>> list(res.bounds.columns)[:3]
-['bound_label', 'r2dz_x', 'r2yz_dx']
+['bound_label', 'benchmark', 'kd']
 """
 
 from __future__ import annotations
