@@ -26,9 +26,10 @@ from ..errors import OptionError
 from ._common import APPLIES_TO, applicable
 from .evalue import EValue, effect_evalue, evalue
 from .ovb_regression import OVBResult, ovb
+from .refute import Refutation, RefuteResult, refute
 from .rosenbaum import rosenbaum, rosenbaum_bounds
 
-__all__ = ["EValue", "OVBResult", "APPLIES_TO", "applicable", "dispatch", "evalue", "ovb", "rosenbaum",
+__all__ = ["EValue", "OVBResult", "RefuteResult", "Refutation", "refute", "APPLIES_TO", "applicable", "dispatch", "evalue", "ovb", "rosenbaum",
            "rosenbaum_bounds"]
 
 
