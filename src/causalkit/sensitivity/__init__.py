@@ -25,16 +25,17 @@ from typing import Any, Callable
 from ..errors import OptionError
 from ._common import APPLIES_TO, applicable
 from .evalue import EValue, effect_evalue, evalue
+from .ovb_dml import DMLSensitivity, ovb_dml
 from .ovb_regression import OVBResult, ovb
 from .refute import Refutation, RefuteResult, refute
 from .rosenbaum import rosenbaum, rosenbaum_bounds
 
-__all__ = ["EValue", "OVBResult", "RefuteResult", "Refutation", "refute", "APPLIES_TO", "applicable", "dispatch", "evalue", "ovb", "rosenbaum",
+__all__ = ["DMLSensitivity", "ovb_dml", "EValue", "OVBResult", "RefuteResult", "Refutation", "refute", "APPLIES_TO", "applicable", "dispatch", "evalue", "ovb", "rosenbaum",
            "rosenbaum_bounds"]
 
 
 def _kinds() -> dict[str, Callable[..., Any]]:
-    return {"evalue": effect_evalue, "ovb": ovb, "rosenbaum": rosenbaum}
+    return {"evalue": effect_evalue, "ovb": ovb, "ovb_dml": ovb_dml, "rosenbaum": rosenbaum}
 
 
 def dispatch(effect: Any, kind: str, *args: Any, **kwargs: Any) -> Any:

@@ -16,7 +16,7 @@ from ..errors import OptionError, SensitivityNotApplicableError
 #: The methods each model-based analysis applies to (the E-value applies to any estimate).
 APPLIES_TO: dict[str, tuple[str, ...]] = {
     "ovb": ("regression_adjustment",),
-    "ovb_dml": ("aipw", "dr_learner"),
+    "ovb_dml": ("aipw",),
     "rosenbaum": ("propensity_matching",),
 }
 
@@ -24,8 +24,7 @@ APPLIES_TO: dict[str, tuple[str, ...]] = {
 WHAT: dict[str, str] = {
     "evalue": "evalue (any estimate; E-values, VanderWeele & Ding 2017)",
     "ovb": "ovb (Cinelli & Hazlett 2020) for linear regression: regression_adjustment",
-    "ovb_dml": "ovb_dml (Chernozhukov et al. 2022) for the doubly robust ATE: aipw, "
-               "dr_learner",
+    "ovb_dml": "ovb_dml (Chernozhukov et al. 2022) for the doubly robust ATE: aipw",
     "rosenbaum": "rosenbaum (Rosenbaum 2002) for matched designs: propensity_matching "
                  "without replacement",
 }
@@ -72,7 +71,7 @@ def refit(effect: Any, data: Any, **overrides: Any) -> Any:
     call = dict(call_of(effect))
     call.update(overrides)
     spec = registry.get(effect.method)
-    return spec.func(data, **call)
+    return registry.record_call(spec.func, spec.func(data, **call), (data,), call)
 
 
 def require_data(data: Any, kind: str) -> Any:
