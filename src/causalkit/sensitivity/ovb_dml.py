@@ -25,13 +25,12 @@ NBER Working Paper 30302.
 
 Example
 -------
->>> import numpy as np, pandas as pd, causalkit
+>>> import causalkit
+>>> from causalkit.datasets import linear_confounding
 >>> from causalkit.sensitivity import ovb_dml
->>> rng = np.random.default_rng(0)
->>> x = rng.normal(size=800); t = (x + rng.normal(size=800) > 0).astype(int)
->>> df = pd.DataFrame({"t": t, "x": x, "y": 1.0 * t + x + rng.normal(size=800)})
->>> eff = causalkit.estimate(df, "t", "y", method="aipw", covariates=["x"])
->>> res = ovb_dml(eff, cf_y=0.03, cf_d=0.03, data=df)
+>>> ds = linear_confounding(800, n_covariates=2, seed=0)
+>>> eff = causalkit.estimate(ds.data, "t", "y", method="aipw", covariates=ds.covariates)
+>>> res = ovb_dml(eff, cf_y=0.03, cf_d=0.03, data=ds.data)
 >>> bool(res.theta_lower < eff.estimate < res.theta_upper), bool(0 < res.robustness_value < 1)
 (True, True)
 """

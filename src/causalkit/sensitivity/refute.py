@@ -32,11 +32,11 @@ instability.  The permutation p-value of the placebo, ``(1 + #{|θ*| >= |θ|}) /
 
 Example
 -------
->>> import numpy as np, pandas as pd, causalkit
->>> rng = np.random.default_rng(0)
->>> t = rng.integers(0, 2, 200)
->>> df = pd.DataFrame({"t": t, "y": 1.0 * t + rng.normal(size=200)})
->>> eff = causalkit.estimate(df, "t", "y", method="difference_in_means")
+>>> import causalkit
+>>> from causalkit.datasets import linear_confounding
+>>> df = linear_confounding(300, n_covariates=2, seed=1).data      # true effect 1
+>>> eff = causalkit.estimate(df, "t", "y", method="regression_adjustment",
+...                          covariates=["x1", "x2"])
 >>> res = causalkit.refute(eff, df, kind="placebo", n_refits=19)
 >>> res.details["permutation_p"]         # no permuted treatment does as well as the real one
 0.05
