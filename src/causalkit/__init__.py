@@ -16,6 +16,7 @@ from .api import estimate
 from .effect import Effect, effects_to_frame
 from .errors import CausalKitError
 from .registry import available, get, register
+from .sensitivity import refute
 
 __all__ = [
     "CausalKitError",
@@ -24,6 +25,7 @@ __all__ = [
     "effects_to_frame",
     "estimate",
     "get",
+    "refute",
     "register",
 ]
 

@@ -90,7 +90,9 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
                         f"it accepts {', '.join(spec.accepted_roles)}")
     options = spec.checked_options(options)
     kwargs = {k: v for k, v in given.items() if k in spec.accepted_roles}
-    effect = spec.func(frame, alpha=alpha, **kwargs, **options)
+    kwargs.update(options)
+    effect = registry.record_call(spec.func, spec.func(frame, alpha=alpha, **kwargs),
+                                  (frame,), {"alpha": alpha, **kwargs})
     if chosen is not None:
         from dataclasses import replace
 

@@ -75,10 +75,16 @@ class Effect:
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     cate: np.ndarray | None = None
     cate_predictor: Callable[[Any], np.ndarray] | None = field(default=None, repr=False)
+    #: The estimator's keyword inputs (roles, options, alpha; not the data), recorded by
+    #: the registry so that sensitivity analyses and refuters can refit the same call.
+    call: Mapping[str, Any] | None = field(default=None, repr=False)
+    _sensitivity: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "diagnostics", _freeze(self.diagnostics))
         object.__setattr__(self, "covariates", tuple(self.covariates or ()))
+        if self.call is not None:
+            object.__setattr__(self, "call", _freeze(self.call))
         if self.n_obs is None and self.n_treated is not None and self.n_control is not None:
             object.__setattr__(self, "n_obs", int(self.n_treated) + int(self.n_control))
 
@@ -121,6 +127,19 @@ class Effect:
                 "available for the heterogeneous-effect learners")
         return np.asarray(self.cate_predictor(new_data))
 
+    def sensitivity(self, kind: str, *args: Any, **kwargs: Any) -> Any:
+        """Sensitivity of this estimate to unmeasured confounding; see :mod:`causalkit.sensitivity`.
+
+        ``kind`` is ``"evalue"``, ``"ovb"`` (Cinelli & Hazlett, linear regression),
+        ``"ovb_dml"`` (Chernozhukov et al., AIPW and the learners) or ``"rosenbaum"``
+        (matched designs); the other arguments go to that function.  The result is
+        returned and its one-line summary is added to :meth:`summary`.
+        """
+        from .sensitivity import dispatch
+
+        result = dispatch(self, kind, *args, **kwargs)
+        self._sensitivity[kind] = result
+        return result
 
     def to_dict(self) -> dict[str, Any]:
         """The scalar fields (and the diagnostics as a nested dict) as a plain dict.
@@ -129,7 +148,7 @@ class Effect:
         """
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name in ("cate", "cate_predictor"):
+            if f.name in ("cate", "cate_predictor", "call", "_sensitivity"):
                 continue
             value = getattr(self, f.name)
             if f.name == "diagnostics":
@@ -185,6 +204,11 @@ class Effect:
             lines.append("Diagnostics:")
             for k, v in scalar_diags.items():
                 lines.append(f"  {k:<36}{_num(v) if isinstance(v, (float, np.floating)) else v}")
+        for result in self._sensitivity.values():
+            line = (result.summary_line() if callable(getattr(result, "summary_line", None))
+                    else getattr(result, "attrs", {}).get("summary_line"))
+            if line:
+                lines.append(f"Sensitivity: {line}")
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -99,3 +99,7 @@ class EstimationError(CausalKitError, RuntimeError):
 
 class DuplicatePanelRowError(DataError):
     """A panel has more than one row for the same unit and period."""
+
+
+class SensitivityNotApplicableError(CausalKitError, ValueError):
+    """A sensitivity analysis was asked of an effect whose method it does not apply to."""

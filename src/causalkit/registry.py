@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -179,11 +180,35 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         @functools.wraps(func)
         def checked(*args: Any, **kwargs: Any) -> Any:
             spec.check_call(kwargs)
-            return func(*args, **kwargs)
+            return record_call(func, func(*args, **kwargs), args, kwargs)
 
         return checked
 
     return decorator
+
+
+def record_call(func: Callable[..., Any], result: Any, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+    """``result`` with its ``call`` (every argument of ``func`` but the data) recorded.
+
+    Sensitivity analyses and refuters refit the same call on modified data from
+    it.  Results that are not an :class:`~causalkit.Effect`, or already carry a
+    call, are returned unchanged.
+    """
+    from .effect import Effect
+
+    if not isinstance(result, Effect) or result.call is not None:
+        return result
+    try:
+        bound = inspect.signature(func).bind(*args, **kwargs)
+    except TypeError:
+        return result
+    bound.apply_defaults()
+    call = {k: v for k, v in bound.arguments.items() if k != "data"}
+    for name, param in inspect.signature(func).parameters.items():
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            call.update(call.pop(name, {}))
+    return dataclasses.replace(result, call=call)
 
 
 def describe(name: str) -> str:

@@ -110,7 +110,9 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
         outcome_model=repr(outcome_model) if outcome_model is not None
         else "linear regression per arm",
         balance=balance_table(d.X, d.t, d.covariates, weights=w, estimand=estimand),
-        propensity=propensity_frame(fit.scores, d.t, d.frame.index))
+        propensity=propensity_frame(fit.scores, d.t, d.frame.index),
+        nuisance=pd.DataFrame({"e": fit.scores, "mu1": mu1, "mu0": mu0, "used": keep},
+                              index=d.frame.index))
     folds_text = f"{int(n_folds)}-fold cross-fitted" if cross_fitting else "full-sample"
     return Effect.from_estimate(
         method="aipw", estimand=estimand, estimate=tau, std_error=se, alpha=alpha,

@@ -1,0 +1,269 @@
+"""Omitted-variable bias for AIPW / DML (Chernozhukov, Cinelli, Newey, Sharma & Syrgkanis 2022).
+
+For the ATE, with the cross-fitted outcome regressions ``g`` and propensity
+``e``, the Riesz representer is ``alpha = t/e - (1-t)/(1-e)``.  With
+
+    sigma² = E[(Y - g(T, X))²],   nu² = E[2 (1/e + 1/(1-e)) - alpha²]
+
+a latent confounder that explains a share ``cf_y`` of the outcome's residual
+variation and for which ``cf_d`` measures the gain in the Riesz
+representer's variation (``cf_d / (1 - cf_d)``) moves the estimate by at most
+
+    |bias| <= |rho| sqrt(cf_y cf_d / (1 - cf_d)) sqrt(sigma² nu²).
+
+The bounds' standard errors come from the influence function shifted by the
+bias's own influence function ``(sigma² psi_nu² + nu² psi_sigma²) / (2 S)``,
+and the bounds' confidence limits are one-sided at ``1 - alpha`` (as DoubleML's
+``sensitivity_analysis``).  The robustness value ``RV`` is the ``cf_y = cf_d``
+that moves the bound to the null; ``RV_a`` moves its confidence limit there.
+Benchmarks leave out observed covariates and refit (DoubleML's
+``sensitivity_benchmark`` statistics).
+
+Reference: V. Chernozhukov, C. Cinelli, W. Newey, A. Sharma and V. Syrgkanis
+(2022), "Long story short: omitted variable bias in causal machine learning",
+NBER Working Paper 30302.
+
+Example
+-------
+>>> import causalkit
+>>> from causalkit.datasets import linear_confounding
+>>> from causalkit.sensitivity import ovb_dml
+>>> ds = linear_confounding(800, n_covariates=2, seed=0)
+>>> eff = causalkit.estimate(ds.data, "t", "y", method="aipw", covariates=ds.covariates)
+>>> res = ovb_dml(eff, cf_y=0.03, cf_d=0.03, data=ds.data)
+>>> bool(res.theta_lower < eff.estimate < res.theta_upper), bool(0 < res.robustness_value < 1)
+(True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from ..errors import OptionError, SensitivityNotApplicableError
+from ..inference import check_alpha
+from ..validation import prepare
+from ._common import call_of, check_same_fit, refit, require_data, require_method
+
+
+@dataclass(frozen=True)
+class RieszElements:
+    """The sensitivity elements of one fit: estimate, influence function, sigma², nu² and
+    their influence functions."""
+
+    theta: float
+    influence: np.ndarray
+    sigma2: float
+    nu2: float
+    psi_sigma2: np.ndarray
+    psi_nu2: np.ndarray
+    var_y: float
+
+    @property
+    def max_bias(self) -> float:
+        """``S = sqrt(sigma² nu²)``."""
+        return math.sqrt(self.sigma2 * self.nu2)
+
+    @property
+    def psi_max_bias(self) -> np.ndarray:
+        """Influence function of ``S``."""
+        return (self.sigma2 * self.psi_nu2 + self.nu2 * self.psi_sigma2) / (2 * self.max_bias)
+
+
+def riesz_elements(y: np.ndarray, t: np.ndarray, e: np.ndarray, mu1: np.ndarray,
+                   mu0: np.ndarray) -> RieszElements:
+    """The ATE's sensitivity elements from the outcome, treatment and cross-fitted nuisances.
+
+    >>> el = riesz_elements(np.array([1.0, 0.0]), np.array([1, 0]), np.array([0.5, 0.5]),
+    ...                     np.array([1.0, 1.0]), np.array([0.0, 0.0]))
+    >>> el.theta, el.sigma2, el.nu2
+    (1.0, 0.0, 4.0)
+    """
+    tf = t.astype(float)
+    phi = mu1 - mu0 + tf * (y - mu1) / e - (1 - tf) * (y - mu0) / (1 - e)
+    theta = float(phi.mean())
+    s_el = (y - tf * mu1 - (1 - tf) * mu0) ** 2
+    rr = tf / e - (1 - tf) / (1 - e)
+    n_el = 2 * (1 / e + 1 / (1 - e)) - rr**2
+    return RieszElements(theta, phi - theta, float(s_el.mean()), float(n_el.mean()),
+                         s_el - s_el.mean(), n_el - n_el.mean(), float(np.var(y)))
+
+
+@dataclass(frozen=True)
+class DMLSensitivity:
+    """Bounds on the ATE under confounding of strength ``(cf_y, cf_d, rho)``.
+
+    Attributes
+    ----------
+    theta, theta_lower, theta_upper
+        The estimate and its bounds; ``se_lower``/``se_upper`` their standard errors.
+    ci_lower, ci_upper
+        One-sided ``1 - alpha`` confidence limits of the bounds.
+    robustness_value, robustness_value_alpha
+        ``RV`` and ``RV_a`` (``cf_y = cf_d``, ``rho`` as given) for the null ``null``.
+    sigma2, nu2
+        The sensitivity elements.
+    benchmarks
+        ``cf_y, cf_d, rho, delta_theta`` for each left-out covariate group.
+    """
+
+    theta: float
+    theta_lower: float
+    theta_upper: float
+    se_lower: float
+    se_upper: float
+    ci_lower: float
+    ci_upper: float
+    cf_y: float
+    cf_d: float
+    rho: float
+    alpha: float
+    null: float
+    robustness_value: float
+    robustness_value_alpha: float
+    sigma2: float
+    nu2: float
+    benchmarks: pd.DataFrame
+
+    @property
+    def bounds(self) -> pd.DataFrame:
+        """The bounds as a one-row-per-side DataFrame (estimate, se, confidence limit)."""
+        return pd.DataFrame({"theta": [self.theta_lower, self.theta_upper],
+                             "se": [self.se_lower, self.se_upper],
+                             "ci": [self.ci_lower, self.ci_upper]}, index=["lower", "upper"])
+
+    def summary_line(self) -> str:
+        """One line for :meth:`causalkit.Effect.summary`."""
+        return (f"DML robustness value {100 * self.robustness_value:.2f}%, at alpha="
+                f"{self.alpha:g} {100 * self.robustness_value_alpha:.2f}%; bounds at cf_y="
+                f"{self.cf_y:g}, cf_d={self.cf_d:g}: [{self.theta_lower:.4g}, "
+                f"{self.theta_upper:.4g}] (Chernozhukov et al. 2022)")
+
+
+def _bounds(el: RieszElements, cf_y: float, cf_d: float, rho: float, alpha: float
+            ) -> tuple[float, float, float, float, float, float]:
+    strength = abs(rho) * math.sqrt(cf_y * cf_d / (1 - cf_d))
+    n = len(el.influence)
+    lo = el.theta - strength * el.max_bias
+    hi = el.theta + strength * el.max_bias
+    se_lo = math.sqrt(float(np.mean((el.influence - strength * el.psi_max_bias) ** 2)) / n)
+    se_hi = math.sqrt(float(np.mean((el.influence + strength * el.psi_max_bias) ** 2)) / n)
+    z = stats.norm.ppf(1 - alpha)
+    return lo, hi, se_lo, se_hi, lo - z * se_lo, hi + z * se_hi
+
+
+def _check_strength(cf_y: float, cf_d: float, rho: float) -> None:
+    if not (0 <= cf_y < 1 and 0 <= cf_d < 1):
+        raise OptionError(f"cf_y and cf_d must lie in [0, 1), got cf_y={cf_y!r}, cf_d={cf_d!r}")
+    if not -1 <= rho <= 1:
+        raise OptionError(f"rho must lie in [-1, 1], got {rho!r}")
+
+
+def _robustness(el: RieszElements, rho: float, alpha: float, null: float) -> tuple[float, float]:
+    side = 1 if null > el.theta else 0                  # the bound that moves towards the null
+
+    def gap(v: float, which: int) -> float:
+        b = _bounds(el, v, v, rho, alpha)
+        return (b[1] if side else b[0]) if which == 0 else (b[5] if side else b[4])
+
+    out = []
+    for which in (0, 1):
+        f0 = gap(0.0, which) - null
+        if (f0 >= 0) != (el.theta >= null) or f0 == 0:
+            out.append(0.0)                    # already at or beyond the null
+            continue
+        top = 1 - 1e-12
+        if (gap(top, which) - null >= 0) == (f0 >= 0):
+            out.append(1.0)
+            continue
+        out.append(float(optimize.brentq(lambda v: gap(v, which) - null, 0.0, top,
+                                         xtol=1e-12)))
+    return out[0], out[1]
+
+
+def _elements_of(effect: Any, data: Any) -> RieszElements:
+    call = call_of(effect)
+    if effect.estimand != "ATE":
+        raise SensitivityNotApplicableError(
+            f"ovb_dml is implemented for the ATE (Riesz representer t/e - (1-t)/(1-e)); "
+            f"this aipw effect targets the {effect.estimand}; use evalue")
+    nuis = effect.diagnostics.get("nuisance")
+    if nuis is None:
+        raise SensitivityNotApplicableError("this aipw effect does not record its nuisances "
+                                            "(diagnostics['nuisance']); refit it")
+    d = prepare(data, call["treatment"], call["outcome"], call["covariates"])
+    used = nuis["used"].to_numpy(dtype=bool)
+    if len(used) != len(d.y):
+        raise OptionError("ovb_dml: data= has a different number of rows from the fit; pass "
+                          "the DataFrame the effect was estimated on")
+    el = riesz_elements(d.y[used], d.t[used], nuis["e"].to_numpy(float)[used],
+                        nuis["mu1"].to_numpy(float)[used], nuis["mu0"].to_numpy(float)[used])
+    return el
+
+
+def ovb_dml(effect: Any, cf_y: float = 0.03, cf_d: float = 0.03, rho: float = 1.0,
+            alpha: float = 0.05, *, data: Any = None, null: float = 0.0,
+            benchmark_covariates: str | Sequence[str] | dict[str, Sequence[str]] | None = None
+            ) -> DMLSensitivity:
+    """Chernozhukov et al. (2022) bounds for an ``aipw`` ATE.
+
+    Parameters
+    ----------
+    effect
+        An ``aipw`` effect (ATE).
+    cf_y, cf_d, rho
+        Confounding strength: the share of the outcome's residual variation the
+        confounder explains, its gain in the Riesz representer's variation, and
+        the correlation of the two (``|rho| <= 1``; 1 is the worst case).
+    alpha
+        One-sided level of the bounds' confidence limits and of ``RV_a``.
+    data
+        The estimation DataFrame (outcome and treatment for the elements, and
+        the refits of the benchmarks).
+    null
+        The value the robustness values refer to (default 0).
+    benchmark_covariates
+        A covariate, a list (each its own benchmark) or a dict of groups: each is
+        left out, the method refitted with the same options, and the implied
+        ``cf_y, cf_d, rho`` reported.
+    """
+    require_method(effect, "ovb_dml")
+    data = require_data(data, "ovb_dml")
+    alpha = check_alpha(alpha)
+    _check_strength(cf_y, cf_d, rho)
+    el = _elements_of(effect, data)
+    check_same_fit(effect, el.theta, "ovb_dml", tol=1e-8)
+    lo, hi, se_lo, se_hi, ci_lo, ci_hi = _bounds(el, cf_y, cf_d, rho, alpha)
+    rv, rva = _robustness(el, rho, alpha, null)
+    return DMLSensitivity(el.theta, lo, hi, se_lo, se_hi, ci_lo, ci_hi, float(cf_y),
+                          float(cf_d), float(rho), alpha, float(null), rv, rva, el.sigma2, el.nu2,
+                          _benchmarks(effect, data, el, benchmark_covariates))
+
+
+def _benchmarks(effect: Any, data: Any, long: RieszElements, benchmark: Any) -> pd.DataFrame:
+    from .ovb_regression import _benchmark_groups
+
+    cols = ["benchmark", "cf_y", "cf_d", "rho", "delta_theta"]
+    groups = _benchmark_groups(benchmark, list(effect.covariates))
+    rows = []
+    for label, group in groups.items():
+        rest = [c for c in effect.covariates if c not in group]
+        short_eff = refit(effect, data, covariates=rest)
+        short = _elements_of(short_eff, data)
+        r2_long = 1 - long.sigma2 / long.var_y
+        r2_short = 1 - short.sigma2 / short.var_y
+        r2_riesz = short.nu2 / long.nu2
+        delta = short.theta - long.theta
+        var_g, var_r = short.sigma2 - long.sigma2, long.nu2 - short.nu2
+        denom = math.sqrt(var_g * var_r) if var_g > 0 and var_r > 0 else 0.0
+        rho = float(np.sign(delta) * (min(1.0, abs(delta) / denom) if denom else 1.0))
+        rows.append({"benchmark": label,
+                     "cf_y": float(np.clip((r2_long - r2_short) / (1 - r2_long), 0, 1)),
+                     "cf_d": float(np.clip((1 - r2_riesz) / r2_riesz, 0, 1)),
+                     "rho": rho, "delta_theta": delta})
+    return pd.DataFrame(rows, columns=cols)

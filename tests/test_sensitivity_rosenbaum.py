@@ -1,0 +1,158 @@
+"""Rosenbaum bounds: the lead example of Rosenbaum (2002, ch. 4) and brute-force worst cases."""
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import causalkit
+from causalkit.errors import SensitivityNotApplicableError
+from causalkit.sensitivity import rosenbaum
+from causalkit.sensitivity.rosenbaum import (aligned_scores, rosenbaum_bounds,
+                                             separable_moments)
+
+# Morton et al. (1982) as in Rosenbaum (2002, ch. 4): blood lead of 33 exposed children
+# and their matched controls (the table of the book, as typed in rbounds' documentation).
+EXPOSED = np.array([38, 23, 41, 18, 37, 36, 23, 62, 31, 34, 24, 14, 21, 17, 16, 20, 15, 10, 45,
+                    39, 22, 35, 49, 48, 44, 35, 43, 39, 34, 13, 73, 25, 27], float)
+CONTROL = np.array([16, 18, 18, 24, 19, 11, 10, 15, 16, 18, 18, 13, 19, 10, 16, 16, 24, 13, 9,
+                    14, 21, 19, 7, 18, 19, 12, 11, 22, 25, 16, 13, 11, 13], float)
+
+
+def test_lead_example():
+    table = rosenbaum_bounds(EXPOSED, CONTROL, gammas=[1, 2, 3, 4, 5, 6])
+    # Published (exact Wilcoxon, wilcox.exact on these pairs): V = 499, two-sided
+    # p = 8.037e-07, so the one-sided exact p at Gamma = 1 is 4.02e-07.
+    assert table.attrs["statistic"] == 499
+    assert table.loc[0, "p_upper"] == pytest.approx(8.037e-07 / 2, rel=1e-3)
+    assert table.loc[0, "p_upper"] == table.loc[0, "p_lower"]
+    # The normal approximation (rbounds' psens): E = p+ sum(r), V = p+ (1 - p+) sum(r^2).
+    normal = rosenbaum_bounds(EXPOSED, CONTROL, gammas=[1, 2, 3, 4, 5, 6], method="normal")
+    d = EXPOSED - CONTROL
+    d = d[d != 0]
+    r = stats.rankdata(np.abs(d))
+    for gamma, p in zip(normal.gamma, normal.p_upper):
+        pp = gamma / (1 + gamma)
+        z = (499 - pp * r.sum()) / math.sqrt(pp * (1 - pp) * (r**2).sum())
+        assert p == pytest.approx(stats.norm.sf(z), rel=1e-10)
+    # Rosenbaum's conclusion: the lead effect is insensitive to Gamma = 4 and sensitive
+    # by Gamma = 5 at the 0.05 level.
+    assert normal.loc[3, "p_upper"] < 0.05 < normal.loc[4, "p_upper"]
+    crit = normal.attrs["gamma_critical"]
+    assert 4 < crit < 5
+    p_crit = rosenbaum_bounds(EXPOSED, CONTROL, gammas=[crit], method="normal").p_upper[0]
+    assert p_crit == pytest.approx(0.05, abs=1e-6)
+    # The HL interval widens with Gamma and contains the Gamma = 1 estimate.
+    assert (np.diff(table.hl_lower) <= 0).all() and (np.diff(table.hl_upper) >= 0).all()
+
+
+def _worst_case_pairs(d, gamma, t_obs, worst=max):
+    """Max (min) over every binary u of the exact P(T >= t_obs) under the sensitivity model."""
+    n = len(d)
+    r = stats.rankdata(np.abs(d))
+    z = np.array(list(itertools.product([0, 1], repeat=n)))   # z_i = 1: labels as observed
+    t = ((z == 1) == (d > 0)) @ r
+    hit = t >= t_obs - 1e-9
+    best = None
+    for u in itertools.product([0, 1], repeat=2 * n):
+        u = np.array(u).reshape(n, 2)
+        # pair i: P(the unit with the observed "treated" label is the treated one)
+        p = gamma ** u[:, 0] / (gamma ** u[:, 0] + gamma ** u[:, 1])
+        prob = float(np.prod(np.where(z == 1, p, 1 - p), axis=1)[hit].sum())
+        best = prob if best is None else worst(best, prob)
+    return best
+
+
+def test_pairs_exact_bound_equals_brute_force_worst_case():
+    d = np.array([2.0, -1.0, 3.5, 0.5, 3.5, -2.5])           # a tie among |d|
+    treated, control = d, np.zeros_like(d)
+    table = rosenbaum_bounds(treated, control, gammas=[1.0, 2.0, 3.0], method="exact")
+    t_obs = table.attrs["statistic"]
+    for gamma, up, lo in zip(table.gamma, table.p_upper, table.p_lower):
+        assert up == pytest.approx(_worst_case_pairs(d, gamma, t_obs, max), rel=1e-10)
+        assert lo == pytest.approx(_worst_case_pairs(d, gamma, t_obs, min), rel=1e-10)
+
+
+def test_separable_moments_equal_brute_force_over_u():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(4, 4))
+    q = aligned_scores(y)
+    for gamma in (1.5, 3.0):
+        mean, var = separable_moments(q, gamma)
+        lo_mean, _ = separable_moments(q, gamma, largest=False)
+        for s in range(4):
+            cands = []
+            for u in itertools.product([0, 1], repeat=4):
+                w = gamma ** np.array(u)
+                p = w / w.sum()
+                m = float(p @ q[s])
+                cands.append((m, float(p @ q[s] ** 2) - m * m))
+            top = max(c[0] for c in cands)
+            assert mean[s] == pytest.approx(top, rel=1e-12)
+            assert var[s] == pytest.approx(max(v for m, v in cands if m > top - 1e-12))
+            assert lo_mean[s] == pytest.approx(min(c[0] for c in cands), rel=1e-12)
+
+
+def test_hodges_lehmann_bounds_are_the_walsh_average_quantiles():
+    rng = np.random.default_rng(1)
+    d = rng.normal(1.0, 1.0, size=25)                          # no ties
+    table = rosenbaum_bounds(d, np.zeros(25), gammas=[1.0, 2.0])
+    walsh = np.sort([(d[i] + d[j]) / 2 for i in range(25) for j in range(i, 25)])
+    M = len(walsh)
+    for gamma, lo, hi in zip(table.gamma, table.hl_lower, table.hl_upper):
+        for p, value in ((gamma / (1 + gamma), lo), (1 / (1 + gamma), hi)):
+            mu = p * M        # #{Walsh averages > tau} = mu
+            est = 0.5 * (walsh[M - math.floor(mu) - 1] + walsh[M - math.ceil(mu)])
+            assert value == pytest.approx(est, abs=1e-7)
+    assert table.hl_lower[0] == pytest.approx(np.median(walsh), abs=1e-7)
+
+
+def _matching_data(n=400, seed=0, effect=1.0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    t = (rng.uniform(size=n) < 1 / (1 + np.exp(1.0 - 0.8 * x))).astype(int)
+    return pd.DataFrame({"t": t, "x": x, "y": effect * t + x + rng.normal(size=n)})
+
+
+def test_from_a_matching_effect_pairs_and_1_to_k():
+    df = _matching_data()
+    eff = causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["x"],
+                             replace=False)
+    table = eff.sensitivity("rosenbaum", gammas=[1, 1.5, 2], data=df)
+    assert table.attrs["n_sets"] == eff.diagnostics["n_matched_treated"]
+    assert table.p_upper[0] < 0.01 and table.attrs["gamma_critical"] > 1
+    assert "Rosenbaum" in eff.summary()
+    eff2 = causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["x"],
+                              replace=False, n_neighbors=2, caliper=None)
+    table2 = rosenbaum(eff2, gammas=[1, 2], data=df)
+    assert "aligned-rank" in table2.attrs["method"]
+    assert table2.hl_lower[1] < table2.hl_lower[0] <= table2.hl_upper[0] < table2.hl_upper[1]
+    atc = causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["x"],
+                             replace=False, estimand="ATC", caliper=None)
+    assert rosenbaum(atc, gammas=[1], data=df).hl_lower[0] > 0.5
+
+
+def test_rosenbaum_refuses_what_it_does_not_apply_to():
+    df = _matching_data()
+    with_replacement = causalkit.estimate(df, "t", "y", method="propensity_matching",
+                                          covariates=["x"])
+    with pytest.raises(SensitivityNotApplicableError, match="replace=False"):
+        rosenbaum(with_replacement, data=df)
+    ipw = causalkit.estimate(df, "t", "y", method="ipw", covariates=["x"])
+    with pytest.raises(SensitivityNotApplicableError, match="propensity_matching"):
+        ipw.sensitivity("rosenbaum", data=df)
+    with pytest.raises(causalkit.CausalKitError, match="gammas"):
+        rosenbaum_bounds(EXPOSED, CONTROL, gammas=[0.5])
+
+
+def test_gamma_plot_draws():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from causalkit.sensitivity.plots import gamma_curve
+
+    ax = gamma_curve(rosenbaum_bounds(EXPOSED, CONTROL, gammas=np.linspace(1, 6, 11)))
+    assert len(ax.lines) >= 3
