@@ -144,7 +144,31 @@ def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUN
     return diag
 
 
-def converged_logistic(design: Design, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def separating_covariates(beta: np.ndarray, names: Sequence[str], share: float = 0.1) -> str:
+    """The covariates a diverging logistic fit loads on, for the "no overlap" message:
+    each whose standardized coefficient holds at least ``share`` of the total absolute
+    weight, largest first, with its share (``beta`` includes the intercept).
+
+    >>> separating_covariates(np.array([0.3, 60.0, -40.0, 1.0]), ["a", "b", "c"])
+    "'a' (59%), 'b' (40%)"
+    """
+    slopes = np.abs(np.asarray(beta, float)[1:])
+    weights = slopes / slopes.sum() if slopes.sum() > 0 else slopes
+    order = [j for j in np.argsort(-weights) if weights[j] >= share]
+    return ", ".join(f"{names[j]!r} ({100 * weights[j]:.0f}%)" for j in order)
+
+
+def _name_separation(err: OverlapError, beta: np.ndarray, names: Sequence[str] | None
+                     ) -> OverlapError:
+    if not names:
+        return err
+    return OverlapError(f"{err}; the separating combination (the direction in which the "
+                        "logistic fit diverges, share of its standardized coefficients) "
+                        f"loads on {separating_covariates(beta, names)}")
+
+
+def converged_logistic(design: Design, t: np.ndarray, names: Sequence[str] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """The logistic MLE on ``design`` by :func:`~causalkit.logistic.fit_logistic` and its
     linear index ``Z @ beta``; a fit that diverges because the arms separate is an
     :class:`OverlapError` ("no overlap"), any other failure an :class:`EstimationError`.
@@ -162,7 +186,10 @@ def converged_logistic(design: Design, t: np.ndarray) -> tuple[np.ndarray, np.nd
     stalled_at_optimum = (np.all(np.abs(mean_score(design, t, scores)) < 1e-6)
                           and float(np.max(np.abs(beta))) < DIVERGENT_COEFFICIENT)
     if not converged and not stalled_at_optimum:
-        positivity(scores, t, warn=False)   # diverging under separation: name it "no overlap"
+        try:                                # diverging under separation: name it "no overlap"
+            positivity(scores, t, warn=False)
+        except OverlapError as err:
+            raise _name_separation(err, beta, names) from None
         raise EstimationError("the logistic propensity model did not converge "
                               "(near-separation?); pass propensity_model=")
     return beta, index
@@ -213,16 +240,19 @@ def check_overlap(X: np.ndarray, t: np.ndarray, names: Sequence[str],
                 "propensity_max": share, "n_outside_bounds": 0, "share_outside_bounds": 0.0,
                 "bound": POSITIVITY_BOUND}
     check_separation(X, t, names, stacklevel=stacklevel)
-    design = StandardizedDesign(X[:, independent_columns(X)])
-    tf = t.astype(float)
-    beta, converged = fit_logistic(design, tf)
+    columns = independent_columns(X)
+    design = StandardizedDesign(X[:, columns])
+    beta, converged = fit_logistic(design, t.astype(float))
     scores = expit(design.dot(beta))
     diverged = not converged or float(np.max(np.abs(beta))) >= DIVERGENT_COEFFICIENT
-    # the ranges are disjoint when a combination of covariates separates the arms
-    diag = positivity(scores, t, warn=warn, advice=OUTCOME_ADVICE, stacklevel=stacklevel)
+    try:   # the score ranges are disjoint when a combination of covariates separates the arms
+        diag = positivity(scores, t, warn=warn, advice=OUTCOME_ADVICE, stacklevel=stacklevel)
+    except OverlapError as err:
+        raise _name_separation(err, beta, [names[j] for j in columns]) from None
     diag["model"] = _CHECK_MODEL + (" (did not converge: quasi-separation)" if diverged else "")
     return diag
 
 
 __all__ = ["OUTCOME_ADVICE", "POSITIVITY_BOUND", "WEIGHTING_ADVICE", "check_overlap",
-           "check_separation", "converged_logistic", "independent_columns", "positivity"]
+           "check_separation", "converged_logistic", "independent_columns", "positivity",
+           "separating_covariates"]

@@ -160,7 +160,7 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         # check (a full pass over X) only runs then, to name the covariate
         design = StandardizedDesign(X)
         try:
-            _, index = converged_logistic(design, t)
+            _, index = converged_logistic(design, t, names)
             raw = expit(index)
             if raw.min() < 1e-6 or raw.max() > 1 - 1e-6:     # the symptom of separation
                 check_separation(X, t, names)

@@ -43,7 +43,8 @@ from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
 from ..validation import PreparedData
-from ._propensity import (PropensityFit, check_separation, cross_fit, finish_scores,
+from ..overlap import check_overlap
+from ._propensity import (PropensityFit, cross_fit, finish_scores,
                           median_aggregate, prepare_observational, repeated_folds)
 from .ipw import ipw_weights
 
@@ -139,7 +140,9 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
         raise OptionError(f"n_rep={n_rep!r} repeats the cross-fitting split, but "
                           "cross_fitting=False draws none")
     d = prepare_observational(data, treatment, outcome, covariates)
-    check_separation(d.X, d.t, d.covariates)
+    # the full-sample diagnosis first: separation is named before any fold is fitted;
+    # the warning about weak overlap comes from the cross-fitted scores below
+    check_overlap(d.X, d.t, d.covariates, warn=False)
     split_sets = (repeated_folds(d.n, n_folds, n_rep, random_state) if cross_fitting
                   else [None])
     results = [_fit_split(d, splits, estimand, propensity_model, outcome_model, trim, clip,
