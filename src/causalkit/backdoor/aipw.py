@@ -116,6 +116,9 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
         single split above); the estimate is the median of the per-split estimates
         and the SE ``sqrt(median(se_s^2 + (theta_s - median)^2))`` (Chernozhukov et
         al. 2018, Definition 3.3), which adds the variation due to the split.
+        The diagnostics (scores, balance, clipping, trimming and the sample sizes)
+        are those of the first split; ``split_estimates`` / ``split_std_errors``
+        hold every split's.
     cross_fitting
         ``False`` fits every nuisance model on all rows (for parametric models).
     trim
@@ -160,11 +163,14 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
     else:
         tau, se = first.estimate, first.std_error
     w = ipw_weights(d.t, fit.scores, estimand) * keep
+    ps_text = (repr(propensity_model) if propensity_model is not None
+               else "logistic regression (unpenalized, standardized covariates)")
+    diagnostics["overlap"] = dict(fit.diagnostics["overlap"], model=(
+        f"out-of-fold scores of {ps_text}" if cross_fitting else ps_text))
     diagnostics.update(
         n_folds=int(n_folds) if cross_fitting else 0, n_rep=len(results),
         random_state=random_state,
-        propensity_model=repr(propensity_model) if propensity_model is not None
-        else "logistic regression (unpenalized, standardized covariates)",
+        propensity_model=ps_text,
         outcome_model=repr(outcome_model) if outcome_model is not None
         else "linear regression per arm (OLS on standardized covariates)",
         balance=balance_table(d.X, d.t, d.covariates, weights=w, estimand=estimand),
