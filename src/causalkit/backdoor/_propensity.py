@@ -2,8 +2,9 @@
 
 One job each: fit a propensity model (any scikit-learn classifier, default an
 unpenalized logistic regression on standardized covariates, fitted by a lean
-Newton–Raphson in numpy, :func:`logistic_newton`), check positivity
-(warn with numbers when scores leave [0.01, 0.99], refuse when the arms do not
+Newton–Raphson in numpy, :func:`logistic_newton`), check positivity with the
+core diagnosis every covariate-adjusting estimator shares (:mod:`causalkit.overlap`:
+warn with numbers when scores leave [0.01, 0.99], refuse when the arms do not
 overlap at all or a covariate separates them), trim or clip scores, cross-fit
 nuisance models over K folds, and compute M-estimation sandwich variances.
 
@@ -20,7 +21,6 @@ Example
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -32,13 +32,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import EstimationError, OptionError, OverlapError
-from ..nuisance import folds  # noqa: F401  (re-exported: the families' shared folds)
+from ..nuisance import folds, median_aggregate, repeated_folds  # noqa: F401  (shared)
 from ..validation import PreparedData, prepare
-from ..logistic import (DIVERGENT_COEFFICIENT, Design, StandardizedDesign, fit_logistic,
-                        logistic_newton, mean_score)
-
-#: Scores outside [POSITIVITY_BOUND, 1 - POSITIVITY_BOUND] trigger a warning.
-POSITIVITY_BOUND = 0.01
+from ..logistic import Design, StandardizedDesign, logistic_newton
+from ..overlap import POSITIVITY_BOUND, check_separation, converged_logistic, positivity
 
 
 def default_propensity_model() -> Any:
@@ -49,8 +46,25 @@ def default_propensity_model() -> Any:
 
 
 def default_outcome_model() -> Any:
-    """Ordinary least squares (``sklearn.linear_model.LinearRegression``)."""
-    return LinearRegression()
+    """Ordinary least squares on standardized covariates (``StandardScaler`` then
+    ``LinearRegression``).
+
+    The scaling is canonical (each column to mean 0, SD 1 in the training rows),
+    so the fit, and every estimate and standard error built on it, does not change
+    with the units of a covariate: unscaled, ``LinearRegression``'s least-squares
+    solver treats small singular values (a dummy beside income squared in dollars)
+    differently with the units, and rank-deficient arms get a minimum-norm solution
+    that depends on them.
+
+    >>> import numpy as np
+    >>> X = np.column_stack([np.arange(6.0), np.arange(6.0) ** 2 * 1e6])
+    >>> y = X[:, 0] + X[:, 1] / 1e6
+    >>> a = default_outcome_model().fit(X, y).predict(X)
+    >>> b = default_outcome_model().fit(X * [1.0, 1e-6], y).predict(X * [1.0, 1e-6])
+    >>> bool(np.allclose(a, b, rtol=0, atol=1e-10))
+    True
+    """
+    return make_pipeline(StandardScaler(), LinearRegression())
 
 
 @dataclass
@@ -82,36 +96,6 @@ def prepare_observational(data: Any, treatment: str, outcome: str,
     return prepare(data, treatment, outcome, covariates, min_per_arm=2)
 
 
-def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str]) -> None:
-    """Refuse a covariate that perfectly separates the arms; warn on quasi-separation.
-
-    >>> import numpy as np
-    >>> try:
-    ...     check_separation(np.array([[0.], [1.], [2.], [3.]]), np.array([0, 0, 1, 1]), ["x"])
-    ... except OverlapError as err:
-    ...     print(str(err)[:37])
-    covariate 'x' perfectly separates the
-    """
-    if X.shape[1] == 0:
-        return
-    on = t == 1
-    X1, X0 = X[on], X[~on]
-    max_t, min_t = X1.max(axis=0), X1.min(axis=0)
-    max_c, min_c = X0.max(axis=0), X0.min(axis=0)
-    for j, name in enumerate(names):
-        if max_t[j] < min_c[j] or max_c[j] < min_t[j]:
-            raise OverlapError(
-                f"covariate {name!r} perfectly separates the treatment arms (treated range "
-                f"[{min_t[j]:.4g}, {max_t[j]:.4g}], control range [{min_c[j]:.4g}, "
-                f"{max_c[j]:.4g}]): there is no overlap, so the effect is not identified "
-                "without extrapolation; drop or coarsen it, or restrict the sample")
-        if max_t[j] == min_c[j] or max_c[j] == min_t[j]:
-            warnings.warn(
-                f"covariate {name!r} quasi-separates the treatment arms (the arms overlap only "
-                f"at the single value {max_t[j] if max_t[j] == min_c[j] else max_c[j]:.4g}): "
-                "propensity scores will approach 0 or 1 there", UserWarning, stacklevel=3)
-
-
 def _check_bound(name: str, value: float | None) -> float | None:
     if value is None:
         return None
@@ -119,47 +103,6 @@ def _check_bound(name: str, value: float | None) -> float | None:
     if not 0.0 < value < 0.5:
         raise OptionError(f"{name} must lie in (0, 0.5), got {value!r}")
     return value
-
-
-def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUND,
-               warn: bool = True) -> dict[str, Any]:
-    """Range of the scores; raise if the arms do not overlap, warn when outside the bound.
-
-    >>> import numpy as np
-    >>> d = positivity(np.array([0.2, 0.5, 0.6, 0.7]), np.array([0, 1, 0, 1]))
-    >>> d["n_outside_bounds"], d["propensity_min"]
-    (0, 0.2)
-    """
-    if not np.all(np.isfinite(scores)):
-        raise EstimationError("the propensity model returned non-finite scores")
-    on = t == 1
-    s1, s0 = scores[on], scores[~on]
-    min1, max1, min0, max0 = s1.min(), s1.max(), s0.min(), s0.max()
-    # disjoint (or merely touching) ranges: no overlap; a constant score (no covariates)
-    # is the opposite, complete overlap
-    if min(min1, min0) < max(max1, max0) and (min1 >= max0 or min0 >= max1):
-        raise OverlapError(
-            f"no overlap: treated propensity scores span [{min1:.4g}, {max1:.4g}] and "
-            f"control scores [{min0:.4g}, {max0:.4g}]; the covariates separate the "
-            "arms, so the effect cannot be estimated without extrapolation")
-    bad = int((on & (scores <= 0)).sum() + (~on & (scores >= 1)).sum()) if (
-        min1 <= 0 or max0 >= 1) else 0
-    if bad:
-        raise OverlapError(
-            f"{bad} unit(s) have a propensity score of exactly 0 (treated) or 1 (control): "
-            "their inverse weights are infinite; use clip= or trim=, or a smoother model")
-    lowest, highest = min(min1, min0), max(max1, max0)
-    n_out = (int(((scores < bound) | (scores > 1 - bound)).sum())
-             if lowest < bound or highest > 1 - bound else 0)
-    diag = {"propensity_min": float(lowest), "propensity_max": float(highest),
-            "propensity_min_treated": float(min1), "propensity_max_control": float(max0),
-            "n_outside_bounds": n_out}
-    if n_out and warn:
-        warnings.warn(
-            f"positivity: {n_out} of {len(scores)} propensity scores ({100 * n_out / len(scores):.2f}%) "
-            f"lie outside [{bound}, {1 - bound}] (min {scores.min():.3g}, max {scores.max():.3g}); "
-            "estimates may be unstable; consider trim= or clip=", UserWarning, stacklevel=3)
-    return diag
 
 
 def model_features(X: np.ndarray) -> np.ndarray:
@@ -187,25 +130,8 @@ def default_logistic_scores(X_train: np.ndarray, t_train: np.ndarray,
     """The default model (unpenalized logistic, standardized covariates) fitted by Newton
     on the training rows, its scores on new rows (for cross-fitting)."""
     train = StandardizedDesign(X_train)
-    beta, _ = _converged_logistic(train, t_train)
+    beta, _ = converged_logistic(train, t_train)
     return expit(StandardizedDesign(X_new, train.mean, train.scale).dot(beta))
-
-
-def _converged_logistic(design: Design, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`logistic_newton` and its linear index ``Z @ beta``; if the fit diverges
-    because the arms separate, say "no overlap"."""
-    beta, converged = fit_logistic(design, t)
-    index = design.dot(beta)
-    scores = expit(index)
-    # a fit that stalled short of the tolerance is still accepted at a zero mean score,
-    # unless its coefficients run off (separation drives the mean score to zero too)
-    stalled_at_optimum = (np.all(np.abs(mean_score(design, t, scores)) < 1e-6)
-                          and float(np.max(np.abs(beta))) < DIVERGENT_COEFFICIENT)
-    if not converged and not stalled_at_optimum:
-        positivity(scores, t, warn=False)   # diverging under separation: name it "no overlap"
-        raise EstimationError("the logistic propensity model did not converge "
-                              "(near-separation?); pass propensity_model=")
-    return beta, index
 
 
 def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
@@ -234,7 +160,7 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         # check (a full pass over X) only runs then, to name the covariate
         design = StandardizedDesign(X)
         try:
-            _, index = _converged_logistic(design, t)
+            _, index = converged_logistic(design, t, names)
             raw = expit(index)
             if raw.min() < 1e-6 or raw.max() > 1 - 1e-6:     # the symptom of separation
                 check_separation(X, t, names)
@@ -257,6 +183,7 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
     fit.linear_index = index
     fit.diagnostics["propensity_model"] = ("logistic regression (unpenalized, standardized "
                                            "covariates)" if is_default else repr(model))
+    fit.diagnostics["overlap"]["model"] = fit.diagnostics["propensity_model"]
     return fit
 
 
@@ -264,7 +191,8 @@ def finish_scores(raw: np.ndarray, t: np.ndarray, *, trim: float | None = None,
                   clip: float | None = None, warn: bool = True) -> PropensityFit:
     """Positivity check, then trimming and clipping, of already predicted scores."""
     trim, clip = _check_bound("trim", trim), _check_bound("clip", clip)
-    diag = positivity(raw, t, warn=warn)
+    overlap = positivity(raw, t, warn=warn)
+    diag: dict[str, Any] = dict(overlap, overlap=overlap)
     keep = np.ones(len(t), dtype=bool)
     scores = raw
     moving = np.ones(len(t))
@@ -377,5 +305,5 @@ def score_derivative(fit: PropensityFit) -> np.ndarray:
 __all__ = ["PropensityFit", "POSITIVITY_BOUND", "check_separation", "cross_fit",
            "prepare_observational",
            "default_outcome_model", "default_propensity_model", "finish_scores",
-           "fit_propensity", "fitted_logit", "folds", "model_features", "logistic_jacobian", "logistic_newton", "logit_scores", "positivity",
+           "fit_propensity", "fitted_logit", "folds", "median_aggregate", "repeated_folds", "model_features", "logistic_jacobian", "logistic_newton", "logit_scores", "positivity",
            "sandwich_variance", "score_derivative", "expit"]

@@ -32,6 +32,7 @@ import pandas as pd
 from ..effect import Effect
 from ..errors import OptionError
 from ..linear import fit_coefficient
+from ..overlap import check_overlap
 from ..registry import register
 from ..validation import prepare
 
@@ -78,11 +79,18 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
 
     Note: the standard error treats the covariate means as fixed, as Lin (2013)
     and statsmodels do.
+
+    Overlap is checked first (:func:`causalkit.overlap.check_overlap`): covariates
+    that separate the arms are an :class:`~causalkit.errors.OverlapError` (the
+    regression would extrapolate each arm's fit where that arm has no data),
+    propensity scores outside ``[0.01, 0.99]`` a warning; the diagnosis is in
+    ``diagnostics["overlap"]``.  Without covariates there is nothing to check.
     """
     if estimand not in ("ATE", "ATT", "ATC"):
         raise OptionError(f"estimand must be ATE, ATT or ATC, got {estimand!r}")
     d = prepare(data, treatment, outcome, covariates, cluster=cluster, min_per_arm=2,
                 min_rows=(2 if interacted else 1) * len(covariates or ()) + 3)
+    overlap = check_overlap(d.X, d.t, d.covariates)
     X = design_matrix(d.t.astype(float), d.X, interacted and d.X.shape[1] > 0, estimand)
     coef = fit_coefficient(d.y, X, index=1, cov_type=cov_type, groups=d.cluster)
     form = "Lin (2013) interacted" if interacted and d.covariates else "additive"
@@ -91,4 +99,5 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
         std_error=coef.std_error, alpha=alpha, df=coef.df, treatment=treatment,
         outcome=outcome, n_treated=d.n_treated, n_control=d.n_control,
         covariates=tuple(d.covariates), inference=f"{coef.inference}; {form} OLS",
-        diagnostics={"r_squared": float(coef.results.rsquared), "form": form})
+        diagnostics={"r_squared": float(coef.results.rsquared), "form": form,
+                     "overlap": overlap})

@@ -35,6 +35,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 
 from ..effect import Effect
 from ..errors import DataError, EstimationError, OptionError, RoleError
+from ..overlap import check_overlap
 from ..validation import as_dataframe, check_frame, prepare
 
 #: Default number of bootstrap refits for learners without analytic ATE inference.
@@ -256,6 +257,12 @@ def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
     ``estimand="ATE"`` (default) or ``"CATE"`` only changes the label: the
     headline number is the average effect either way, and the per-row CATE is in
     ``Effect.cate``.
+
+    Before fitting, overlap is checked (:func:`causalkit.overlap.check_overlap`):
+    without it every learner extrapolates one arm's outcome model into the other
+    arm's region and returns a confident number; covariates that separate the
+    arms are an :class:`~causalkit.errors.OverlapError`, scores outside
+    ``[0.01, 0.99]`` a warning, the diagnosis is in ``diagnostics["overlap"]``.
     """
     if estimand not in ("ATE", "CATE"):
         raise OptionError(f"{plan.method} estimates ATE or CATE, not {estimand!r}")
@@ -266,6 +273,7 @@ def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
     d = prepare(data, treatment, outcome, covariates, min_per_arm=min_per_arm,
                 min_rows=2 * min_per_arm)
     y, t, X = d.y, d.t, d.X
+    overlap = check_overlap(X, t, d.covariates)
     est = plan.build()
     kwargs = dict(plan.fit_kwargs or {})
     with warnings.catch_warnings():
@@ -301,6 +309,7 @@ def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
         "sd_cate": float(cate.std()),
         "learner": plan.description,
         "model": est,
+        "overlap": overlap,
     })
     return Effect.from_estimate(
         method=plan.method, estimand=estimand, estimate=ate.estimate,

@@ -1,0 +1,258 @@
+"""The positivity (overlap) diagnosis that every covariate-adjusting estimator shares.
+
+An effect adjusted for covariates ``X`` is identified only where treated and
+control units both occur at the same ``X``: the propensity score
+``e(x) = P(T = 1 | X = x)`` must stay away from 0 and 1.  Without overlap,
+weighting divides by zero and a regression (or any outcome learner)
+extrapolates each arm's fit into a region where that arm has no data, and
+reports a confident number that the data do not support.  One diagnosis, used
+by ``ipw``, ``aipw``, ``propensity_matching``, ``regression_adjustment`` and
+the CATE learners alike:
+
+* **no overlap** -- a covariate whose treated and control ranges do not
+  intersect (named in the message), or scores whose treated and control ranges
+  are disjoint (a combination of covariates separates the arms, which also
+  makes the logistic MLE diverge): :class:`~causalkit.errors.OverlapError`.
+* **weak overlap** -- some scores outside ``[0.01, 0.99]``: a ``UserWarning``
+  giving their count, share, and the minimum and maximum score.
+* **complete overlap** -- no covariates (the empty adjustment set: a difference
+  in means, the score is the constant treated share), or a randomized
+  assignment (the score is flat in the covariates): nothing is raised.
+
+Estimators that fit no propensity model of their own call
+:func:`check_overlap`, which fits the package's unpenalized logistic regression
+(:func:`causalkit.logistic.fit_logistic`, a few Newton steps on standardized
+covariates, O(n p^2)) only for the diagnosis, and record its result in
+``Effect.diagnostics["overlap"]``.
+
+Example
+-------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(400, 2))
+>>> t = (rng.random(400) < 0.5).astype(int)           # randomized: complete overlap
+>>> d = check_overlap(X, t, ["a", "b"])
+>>> d["status"], d["n_outside_bounds"]
+('complete', 0)
+>>> try:
+...     check_overlap(X, (X[:, 1] > 0).astype(int), ["a", "b"])
+... except OverlapError as err:
+...     print(str(err)[:37])
+covariate 'b' perfectly separates the
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.linalg import qr
+from scipy.special import expit
+
+from .errors import EstimationError, OverlapError
+from .logistic import DIVERGENT_COEFFICIENT, Design, StandardizedDesign, fit_logistic, mean_score
+
+#: Scores outside [POSITIVITY_BOUND, 1 - POSITIVITY_BOUND] mean weak overlap (a warning).
+POSITIVITY_BOUND = 0.01
+
+#: What to do about weak overlap, said in the warnings of the weighting estimators.
+WEIGHTING_ADVICE = "consider trim= or clip="
+#: The same for estimators that model the outcome and take no trimming option.
+OUTCOME_ADVICE = ("the outcome model extrapolates there; restrict the sample to the region "
+                  "of common support, or coarsen the covariates")
+
+_CHECK_MODEL = "logistic regression (unpenalized, standardized covariates), fitted for the check"
+
+
+def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str],
+                     stacklevel: int = 3) -> None:
+    """Refuse a covariate that perfectly separates the arms; warn on quasi-separation.
+
+    >>> import numpy as np
+    >>> try:
+    ...     check_separation(np.array([[0.], [1.], [2.], [3.]]), np.array([0, 0, 1, 1]), ["x"])
+    ... except OverlapError as err:
+    ...     print(str(err)[:37])
+    covariate 'x' perfectly separates the
+    """
+    if X.shape[1] == 0:
+        return
+    on = t == 1
+    X1, X0 = X[on], X[~on]
+    max_t, min_t = X1.max(axis=0), X1.min(axis=0)
+    max_c, min_c = X0.max(axis=0), X0.min(axis=0)
+    for j, name in enumerate(names):
+        if max_t[j] < min_c[j] or max_c[j] < min_t[j]:
+            raise OverlapError(
+                f"covariate {name!r} perfectly separates the treatment arms (treated range "
+                f"[{min_t[j]:.4g}, {max_t[j]:.4g}], control range [{min_c[j]:.4g}, "
+                f"{max_c[j]:.4g}]): there is no overlap, so the effect is not identified "
+                "without extrapolation; drop or coarsen it, or restrict the sample")
+        if max_t[j] == min_c[j] or max_c[j] == min_t[j]:
+            warnings.warn(
+                f"covariate {name!r} quasi-separates the treatment arms (the arms overlap only "
+                f"at the single value {max_t[j] if max_t[j] == min_c[j] else max_c[j]:.4g}): "
+                "propensity scores will approach 0 or 1 there", UserWarning,
+                stacklevel=stacklevel)
+
+
+def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUND,
+               warn: bool = True, advice: str = WEIGHTING_ADVICE,
+               stacklevel: int = 3) -> dict[str, Any]:
+    """Range of the scores; raise if the arms do not overlap, warn when outside the bound.
+
+    Returns the diagnosis: the score range overall and by arm, the count and
+    share of scores outside ``[bound, 1 - bound]`` and ``status``
+    (``"complete"`` or ``"weak"``).
+
+    >>> import numpy as np
+    >>> d = positivity(np.array([0.2, 0.5, 0.6, 0.7]), np.array([0, 1, 0, 1]))
+    >>> d["n_outside_bounds"], d["propensity_min"], d["status"]
+    (0, 0.2, 'complete')
+    """
+    if not np.all(np.isfinite(scores)):
+        raise EstimationError("the propensity model returned non-finite scores")
+    on = t == 1
+    s1, s0 = scores[on], scores[~on]
+    min1, max1, min0, max0 = s1.min(), s1.max(), s0.min(), s0.max()
+    # disjoint (or merely touching) ranges: no overlap; a constant score (no covariates)
+    # is the opposite, complete overlap
+    if min(min1, min0) < max(max1, max0) and (min1 >= max0 or min0 >= max1):
+        raise OverlapError(
+            f"no overlap: treated propensity scores span [{min1:.4g}, {max1:.4g}] and "
+            f"control scores [{min0:.4g}, {max0:.4g}]; the covariates separate the "
+            "arms, so the effect cannot be estimated without extrapolation")
+    bad = int((on & (scores <= 0)).sum() + (~on & (scores >= 1)).sum()) if (
+        min1 <= 0 or max0 >= 1) else 0
+    if bad:
+        raise OverlapError(
+            f"{bad} unit(s) have a propensity score of exactly 0 (treated) or 1 (control): "
+            f"there is no overlap there; {advice}")
+    lowest, highest = min(min1, min0), max(max1, max0)
+    n_out = (int(((scores < bound) | (scores > 1 - bound)).sum())
+             if lowest < bound or highest > 1 - bound else 0)
+    diag = {"propensity_min": float(lowest), "propensity_max": float(highest),
+            "propensity_min_treated": float(min1), "propensity_max_control": float(max0),
+            "n_outside_bounds": n_out, "share_outside_bounds": n_out / len(scores),
+            "bound": bound, "status": "weak" if n_out else "complete"}
+    if n_out and warn:
+        warnings.warn(
+            f"positivity: {n_out} of {len(scores)} propensity scores ({100 * n_out / len(scores):.2f}%) "
+            f"lie outside [{bound}, {1 - bound}] (min {lowest:.3g}, max {highest:.3g}); "
+            f"estimates may be unstable; {advice}", UserWarning, stacklevel=stacklevel)
+    return diag
+
+
+def separating_covariates(beta: np.ndarray, names: Sequence[str], share: float = 0.1) -> str:
+    """The covariates a diverging logistic fit loads on, for the "no overlap" message:
+    each whose standardized coefficient holds at least ``share`` of the total absolute
+    weight, largest first, with its share (``beta`` includes the intercept).
+
+    >>> separating_covariates(np.array([0.3, 60.0, -40.0, 1.0]), ["a", "b", "c"])
+    "'a' (59%), 'b' (40%)"
+    """
+    slopes = np.abs(np.asarray(beta, float)[1:])
+    weights = slopes / slopes.sum() if slopes.sum() > 0 else slopes
+    order = [j for j in np.argsort(-weights) if weights[j] >= share]
+    return ", ".join(f"{names[j]!r} ({100 * weights[j]:.0f}%)" for j in order)
+
+
+def _name_separation(err: OverlapError, beta: np.ndarray, names: Sequence[str] | None
+                     ) -> OverlapError:
+    if not names:
+        return err
+    return OverlapError(f"{err}; the separating combination (the direction in which the "
+                        "logistic fit diverges, share of its standardized coefficients) "
+                        f"loads on {separating_covariates(beta, names)}")
+
+
+def converged_logistic(design: Design, t: np.ndarray, names: Sequence[str] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The logistic MLE on ``design`` by :func:`~causalkit.logistic.fit_logistic` and its
+    linear index ``Z @ beta``; a fit that diverges because the arms separate is an
+    :class:`OverlapError` ("no overlap"), any other failure an :class:`EstimationError`.
+
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [1.5]])
+    >>> beta, index = converged_logistic(StandardizedDesign(X), np.array([0, 1, 0, 1, 0]))
+    >>> bool(np.allclose(index, StandardizedDesign(X).dot(beta)))
+    True
+    """
+    beta, converged = fit_logistic(design, t)
+    index = design.dot(beta)
+    scores = expit(index)
+    # a fit that stalled short of the tolerance is still accepted at a zero mean score,
+    # unless its coefficients run off (separation drives the mean score to zero too)
+    stalled_at_optimum = (np.all(np.abs(mean_score(design, t, scores)) < 1e-6)
+                          and float(np.max(np.abs(beta))) < DIVERGENT_COEFFICIENT)
+    if not converged and not stalled_at_optimum:
+        try:                                # diverging under separation: name it "no overlap"
+            positivity(scores, t, warn=False)
+        except OverlapError as err:
+            raise _name_separation(err, beta, names) from None
+        raise EstimationError("the logistic propensity model did not converge "
+                              "(near-separation?); pass propensity_model=")
+    return beta, index
+
+
+def independent_columns(X: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Indices of a maximal set of linearly independent columns of ``X`` (with an
+    intercept), by a pivoted QR of the standardized Gram matrix: O(n p^2) once.
+
+    The propensity scores depend only on the span of the columns, so the overlap
+    check fits them on these and never fails on collinear covariates (whether the
+    estimator itself accepts collinear covariates is its own business).
+
+    >>> X = np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 1.0], [3.0, 6.0, 0.0], [4.0, 8.0, 1.0]])
+    >>> independent_columns(X).tolist()
+    [0, 2]
+    """
+    gram = StandardizedDesign(X).gram(np.ones(len(X)))[1:, 1:] / len(X)
+    _, r, pivot = qr(gram, pivoting=True)
+    diag = np.abs(np.diag(r))
+    rank = int((diag > tol * max(float(diag[0]), 1.0)).sum()) if len(diag) else 0
+    return np.sort(pivot[:rank])
+
+
+def check_overlap(X: np.ndarray, t: np.ndarray, names: Sequence[str],
+                  warn: bool = True, stacklevel: int = 4) -> dict[str, Any]:
+    """The positivity diagnosis for an estimator that fits no propensity model itself.
+
+    No covariates: complete overlap (the adjustment set is empty, the estimate a
+    difference in means).  Otherwise a covariate that separates the arms is an
+    :class:`OverlapError` naming it; then the default logistic propensity model
+    is fitted (on linearly independent columns) and its scores go through
+    :func:`positivity`: disjoint treated and control score ranges (or a diverging
+    fit, the symptom of separation by a combination of covariates) are an
+    :class:`OverlapError`, scores outside ``[0.01, 0.99]`` a warning with their
+    count, share, minimum and maximum.  A fit that does not converge without
+    separating the arms (quasi-separation: overlap fails only for some units) is
+    diagnosed from its last iterate.  Returns the diagnosis (``positivity``'s keys
+    plus ``model``).
+
+    >>> check_overlap(np.empty((5, 0)), np.array([0, 1, 0, 1, 1]), [])["status"]
+    'complete'
+    """
+    if X.shape[1] == 0:
+        share = float(np.mean(t))
+        return {"status": "complete", "model": "none: no covariates, the propensity score "
+                "is the constant treated share", "propensity_min": share,
+                "propensity_max": share, "n_outside_bounds": 0, "share_outside_bounds": 0.0,
+                "bound": POSITIVITY_BOUND}
+    check_separation(X, t, names, stacklevel=stacklevel)
+    columns = independent_columns(X)
+    design = StandardizedDesign(X[:, columns])
+    beta, converged = fit_logistic(design, t.astype(float))
+    scores = expit(design.dot(beta))
+    diverged = not converged or float(np.max(np.abs(beta))) >= DIVERGENT_COEFFICIENT
+    try:   # the score ranges are disjoint when a combination of covariates separates the arms
+        diag = positivity(scores, t, warn=warn, advice=OUTCOME_ADVICE, stacklevel=stacklevel)
+    except OverlapError as err:
+        raise _name_separation(err, beta, [names[j] for j in columns]) from None
+    diag["model"] = _CHECK_MODEL + (" (did not converge: quasi-separation)" if diverged else "")
+    return diag
+
+
+__all__ = ["OUTCOME_ADVICE", "POSITIVITY_BOUND", "WEIGHTING_ADVICE", "check_overlap",
+           "check_separation", "converged_logistic", "independent_columns", "positivity",
+           "separating_covariates"]
