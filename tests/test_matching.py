@@ -23,8 +23,9 @@ from scipy.special import expit
 
 import causalkit
 from causalkit.backdoor import propensity_matching as pm
-from causalkit.backdoor._propensity import fit_propensity, fitted_logit, prepare_observational
 from causalkit.errors import OptionError
+from matching_reference import (brute_ai2016_arrays, brute_arrays, brute_greedy_arrays,
+                                brute_sigma2, package_logit)
 
 
 def _data(seed=0, n=400):
@@ -57,79 +58,10 @@ def _logit_score(df, covs=("x1", "x2")):
     return Z @ sm.Logit(df.t.to_numpy(), Z).fit(disp=0, tol=1e-12).params
 
 
-def _package_logit(df, covs):
-    """The package's fitted logit (the default logistic model): the same doubles the
-    matcher sees, so that tied distances are tied in the reference too."""
-    d = prepare_observational(df, "t", "y", covs)
-    return fitted_logit(fit_propensity(d.X, d.t, d.covariates, None))
-
-
-def _within(dist, k, width=np.inf):
-    """The match set by definition: distance <= the k-th smallest and <= width."""
-    kth = np.sort(dist)[min(k, len(dist)) - 1]
-    return dist <= min(kth, width)
-
-
-def _brute_direction(ls, src, tgt, k, width):
-    D = np.abs(ls[src][:, None] - ls[tgt][None, :])
-    pairs = {}
-    for a, i in enumerate(src):
-        chosen = tgt[_within(D[a], k, width)]
-        if len(chosen):
-            pairs[i] = chosen
-    return pairs
-
-
-def _brute_sigma2(ls, t, y, J):
-    n = len(y)
-    sigma2 = np.zeros(n)
-    for i in range(n):
-        same = np.nonzero((t == t[i]) & (np.arange(n) != i))[0]
-        near = same[_within(np.abs(ls[same] - ls[i]), J)]
-        H = len(near)
-        sigma2[i] = H / (H + 1) * (y[i] - y[near].mean()) ** 2
-    return sigma2
-
-
-def _brute_arrays(ls, t, y, estimand, k, width, J=2):
-    """Estimate, AI (2006) SE, units dropped and match sets enlarged by ties."""
-    n = len(y)
-    treated, control = np.nonzero(t == 1)[0], np.nonzero(t == 0)[0]
-    dirs = {"ATT": [(treated, control)], "ATC": [(control, treated)],
-            "ATE": [(treated, control), (control, treated)]}[estimand]
-    y1, y0 = y.astype(float).copy(), y.astype(float).copy()
-    K, Q = np.zeros(n), np.zeros(n)
-    used, enlarged = [], 0
-    for src, tgt in dirs:
-        for i, chosen in _brute_direction(ls, src, tgt, k, width).items():
-            w = 1.0 / len(chosen)
-            imputed = sum(y[j] for j in chosen) * w
-            if t[i] == 1:
-                y0[i] = imputed
-            else:
-                y1[i] = imputed
-            for j in chosen:
-                K[j] += w
-                Q[j] += w * w
-            used.append(i)
-            enlarged += len(chosen) > k
-    used = np.array(sorted(used))
-    diff = (y1 - y0)[used]
-    tau = diff.mean()
-    sigma2 = _brute_sigma2(ls, t, y, J)
-    if estimand == "ATE":
-        extra = (K**2 + 2 * K - Q) @ sigma2
-    else:
-        extra = (K**2 - Q) @ sigma2
-    var = (((diff - tau) ** 2).sum() + extra) / len(used) ** 2
-    n_dropped = sum(len(src) for src, _ in dirs) - len(used)
-    return tau, np.sqrt(var), n_dropped, enlarged
-
-
 def _brute(df, estimand, k, caliper, J=2):
     ls = _logit_score(df)
     width = np.inf if caliper is None else caliper * ls.std(ddof=1)
-    return _brute_arrays(ls, df.t.to_numpy(), df.y.to_numpy(), estimand, k, width, J)[:3]
+    return brute_arrays(ls, df.t.to_numpy(), df.y.to_numpy(), estimand, k, width, J)[:3]
 
 
 @pytest.mark.parametrize("estimand", ["ATT", "ATC", "ATE"])
@@ -150,42 +82,9 @@ def test_with_replacement_matches_brute_force(estimand, k, caliper):
     assert "treated as known" in eff.inference
 
 
-def _brute_ai2016_arrays(ls, t, y, Z, estimand, k, L=2):
-    """Abadie & Imbens (2016) estimated-score term, with loops and the raw design ``Z``;
-    the L-sets and the imputations include their ties."""
-    n = len(y)
-    e = expit(ls)
-    f = e * (1 - e)
-    info = sum(f[i] * np.outer(Z[i], Z[i]) for i in range(n)) / n
-    cov = {}
-    for w in (0, 1):
-        arm = np.nonzero(t == w)[0]
-        cov[w] = np.zeros((n, Z.shape[1]))
-        for i in range(n):
-            near = arm[_within(np.abs(ls[arm] - ls[i]), L)]
-            zc = Z[near] - Z[near].mean(axis=0)
-            cov[w][i] = zc.T @ (y[near] - y[near].mean()) / (len(near) - 1)
-    if estimand == "ATE":
-        c = sum(f[i] * (cov[1][i] / e[i] + cov[0][i] / (1 - e[i])) for i in range(n)) / n
-        return -c @ np.linalg.solve(info, c) / n
-    a = 1 if estimand == "ATT" else 0
-    ea = e if a == 1 else 1 - e
-    n_a = int((t == a).sum())
-    c = sum(f[i] * (cov[a][i] + ea[i] / (1 - ea[i]) * cov[1 - a][i]) for i in range(n)) / n_a
-    mu = {1: y.astype(float).copy(), 0: y.astype(float).copy()}
-    treated, control = np.nonzero(t == 1)[0], np.nonzero(t == 0)[0]
-    for src, tgt, w in ((treated, control, 0), (control, treated, 1)):
-        for i, chosen in _brute_direction(ls, src, tgt, k, np.inf).items():
-            mu[w][i] = np.mean(y[chosen])
-    effect = mu[1] - mu[0]
-    tau = effect[t == a].mean()
-    d = sum(Z[i] * f[i] * (effect[i] - tau) for i in range(n)) / n_a
-    return (-c @ np.linalg.solve(info, c) + d @ np.linalg.solve(info, d)) / n
-
-
 def _brute_ai2016_adjustment(df, estimand, k, L=2):
     Z = sm.add_constant(df[["x1", "x2"]].to_numpy())
-    return _brute_ai2016_arrays(_logit_score(df), df.t.to_numpy(), df.y.to_numpy(), Z,
+    return brute_ai2016_arrays(_logit_score(df), df.t.to_numpy(), df.y.to_numpy(), Z,
                                 estimand, k, L)
 
 
@@ -219,46 +118,10 @@ def test_variance_option_validation():
     assert "user propensity_model" in eff.inference
 
 
-def _brute_greedy_arrays(ls, t, y, X, k, width):
-    """Greedy matching without replacement by the documented rule, with loops: treated by
-    decreasing score (equal scores: increasing row key), each round the nearest available
-    control within the width; at equal distance a control above (score >= the treated
-    unit's) over one below; within one side the nearest in (score, key) order."""
-    from causalkit.backdoor._matching_kernels import row_keys
-
-    keys = row_keys(X, y, t)      # uint64; equal keys only for identical rows
-    treated = np.nonzero(t == 1)[0]
-    treated = treated[np.lexsort((keys[treated], -ls[treated]))]
-    available = set(np.nonzero(t == 0)[0].tolist())
-    matches = {i: [] for i in treated}
-    active = list(treated)
-    for _ in range(k):
-        still = []
-        for i in active:
-            if not available:
-                continue
-            cand = np.array(sorted(available))
-            d = np.abs(ls[cand] - ls[i])
-            at = cand[d == d.min()]
-            if d.min() > width:
-                continue
-            upper, lower = at[ls[at] >= ls[i]], at[ls[at] < ls[i]]
-            if len(upper):
-                j = upper[np.lexsort((keys[upper], ls[upper]))[0]]
-            else:
-                j = lower[np.lexsort((keys[lower], ls[lower]))[-1]]
-            matches[i].append(j)
-            available.discard(j)
-            still.append(i)
-        active = still
-    diffs = [y[i] - y[m].mean() for i, m in matches.items() if m]
-    return np.mean(diffs), np.std(diffs, ddof=1) / np.sqrt(len(diffs)), len(diffs)
-
-
 def _brute_greedy(df, k, caliper):
     ls = _logit_score(df)
     width = np.inf if caliper is None else caliper * ls.std(ddof=1)
-    return _brute_greedy_arrays(ls, df.t.to_numpy(), df.y.to_numpy(),
+    return brute_greedy_arrays(ls, df.t.to_numpy(), df.y.to_numpy(),
                                 df[["x1", "x2"]].to_numpy(), k, width)
 
 
@@ -312,7 +175,7 @@ def test_conditional_variance_equals_loop(J, tied):
     if tied:                     # few distinct scores: runs of equal scores, opposite-side ties
         score = np.round(score * 4) / 4
     y, t = df["y"].to_numpy(), df["t"].to_numpy()
-    ref = _brute_sigma2(score, t, y, J)
+    ref = brute_sigma2(score, t, y, J)
     np.testing.assert_allclose(pm.conditional_variance(y, score, t, J), ref, rtol=1e-10, atol=1e-12)
 
 
@@ -405,7 +268,7 @@ def test_twelve_rows_every_order_of_the_tied_units_gives_the_hand_value(estimand
     assert len(orders) == 2 * 6 * 6 * 2 + 20          # all 144 orders of the tied units
     if estimand != "ATT":
         orders = orders[::9]                           # the ATC / ATE: a sample of them
-    ref = _brute_arrays(_package_logit(df, ["x"]), df.t.to_numpy(), df.y.to_numpy(),
+    ref = brute_arrays(package_logit(df, ["x"]), df.t.to_numpy(), df.y.to_numpy(),
                         estimand, 1, np.inf)
     base = _fit(df, ["x"], estimand=estimand, variance="ai2006", caliper=None)
     assert base.estimate == pytest.approx(TWELVE_BY_HAND[estimand], abs=1e-12)
@@ -425,12 +288,12 @@ def test_twelve_rows_every_order_of_the_tied_units_gives_the_hand_value(estimand
 
 
 def _check_against_brute(eff, ls, t, y, Z, estimand, k, width):
-    tau, se, dropped, enlarged = _brute_arrays(ls, t, y, estimand, k, width)
+    tau, se, dropped, enlarged = brute_arrays(ls, t, y, estimand, k, width)
     assert eff.estimate == pytest.approx(tau, rel=1e-10, abs=1e-12)
     assert eff.diagnostics["std_error_known_score"] == pytest.approx(se, rel=1e-10)
     assert eff.diagnostics["n_dropped_caliper"] == dropped
     assert eff.diagnostics["n_match_sets_enlarged_by_ties"] == enlarged
-    adjusted = se**2 + _brute_ai2016_arrays(ls, t, y, Z, estimand, k)
+    adjusted = se**2 + brute_ai2016_arrays(ls, t, y, Z, estimand, k)
     assert adjusted > 0                   # the design keeps the AI (2016) variance positive
     assert eff.std_error == pytest.approx(np.sqrt(adjusted), rel=1e-10)
     return enlarged
@@ -444,7 +307,7 @@ def test_tied_scores_match_brute_force_with_ties_and_ignore_row_order(estimand, 
     by ties, and the caliper drops the units of cells without the other arm.  Estimate, AI (2006) and AI (2016) SEs equal the brute-force
     matcher with ties to 1e-10, and a shuffled copy gives the same numbers."""
     df = _tied_data(2, n=360)
-    ls = _package_logit(df, TIED)
+    ls = package_logit(df, TIED)
     assert np.allclose(ls, _logit_score(df, TIED), atol=1e-7)   # it is the logistic MLE
     t, y = df.t.to_numpy(), df.y.to_numpy()
     width = np.inf if caliper is None else caliper * ls.std(ddof=1)
@@ -476,8 +339,8 @@ def test_equal_distances_on_both_sides_are_ties(estimand, k, width):
     t = (rng.random(n) < expit(0.4 * score)).astype(int)
     y = score + 2 * t + rng.normal(size=n)
     Z = np.column_stack([np.ones(n), score, rng.normal(size=n)])
-    ref = _brute_arrays(score, t, y, estimand, k, width)
-    adjusted = ref[1] ** 2 + _brute_ai2016_arrays(score, t, y, Z, estimand, k)
+    ref = brute_arrays(score, t, y, estimand, k, width)
+    adjusted = ref[1] ** 2 + brute_ai2016_arrays(score, t, y, Z, estimand, k)
     for order in (np.arange(n), rng.permutation(n), rng.permutation(n)):
         res = pm._estimate(y[order], t[order], score[order], estimand, k, width, True, 2,
                            design=Z[order], X=Z[order])
@@ -495,10 +358,10 @@ def test_without_replacement_ties_follow_the_documented_rule_in_any_row_order(k,
     equal distance, then a hash of the row's content among equal scores) is checked by a
     loop, and shuffling the rows changes neither estimate nor SE."""
     df = _tied_data(2, n=300)
-    ls = _package_logit(df, TIED)
+    ls = package_logit(df, TIED)
     t, y = df.t.to_numpy(), df.y.to_numpy()
     width = np.inf if caliper is None else caliper * ls.std(ddof=1)
-    ref, ref_se, n_matched = _brute_greedy_arrays(ls, t, y, df[TIED].to_numpy(), k, width)
+    ref, ref_se, n_matched = brute_greedy_arrays(ls, t, y, df[TIED].to_numpy(), k, width)
     eff = _fit(df, TIED, replace=False, n_neighbors=k, caliper=caliper)
     assert eff.estimate == pytest.approx(ref, rel=1e-10)
     assert eff.std_error == pytest.approx(ref_se, rel=1e-10)
@@ -515,8 +378,8 @@ def test_without_replacement_ties_follow_the_documented_rule_in_any_row_order(k,
 
 def test_twelve_rows_without_replacement_ignore_row_order():
     df = TWELVE
-    ls = _package_logit(df, ["x"])
-    ref = _brute_greedy_arrays(ls, df.t.to_numpy(), df.y.to_numpy(), df[["x"]].to_numpy(), 1,
+    ls = package_logit(df, ["x"])
+    ref = brute_greedy_arrays(ls, df.t.to_numpy(), df.y.to_numpy(), df[["x"]].to_numpy(), 1,
                                np.inf)
     base = _fit(df, ["x"], replace=False, caliper=None)
     assert base.estimate == pytest.approx(ref[0], abs=1e-12)
