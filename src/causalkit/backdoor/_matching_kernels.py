@@ -20,11 +20,10 @@ neighbours are formed.  Compiled functions are cached on disk (``cache=True``).
 >>> runs[1].tolist(), runs[2].tolist()      # run sizes and outcome sums
 ([1, 2, 1], [10.0, 60.0, 30.0])
 >>> imputed, n_matched = np.empty(2), np.empty(2, dtype=np.intp)
->>> K_run, Q_run = np.zeros(3), np.zeros(3)
->>> match_sorted(np.array([0.9, 3.2]), runs[0], runs[1], runs[2], 1, np.inf,
-...              imputed, n_matched, K_run, Q_run)
->>> imputed.tolist(), n_matched.tolist(), K_run.tolist()  # 0.9: both units at 1.0, each 1/2
-([30.0, 30.0], [2, 1], [0.0, 0.5, 1.0])
+>>> K, Q = np.zeros(4), np.zeros(4)
+>>> match_sorted(np.array([0.9, 3.2]), *runs, np.arange(4), 1, np.inf, imputed, n_matched, K, Q)
+>>> imputed.tolist(), n_matched.tolist(), K.tolist()  # 0.9: both units at 1.0, each 1/2
+([30.0, 30.0], [2, 1], [0.0, 0.5, 0.5, 1.0])
 """
 
 from __future__ import annotations
@@ -179,21 +178,21 @@ def score_runs(values: np.ndarray, y: np.ndarray
     """Runs of equal ``values`` (sorted): each run's value, size and sum of ``y``, and
     ``run_of[i]``, the run of position ``i``.  One pass, O(n)."""
     n = values.shape[0]
+    run_value = np.empty(n)
+    run_count = np.empty(n, dtype=np.intp)
+    run_ysum = np.empty(n)
     run_of = np.empty(n, dtype=np.intp)
-    n_runs = 0
+    r = -1
     for i in range(n):
         if i == 0 or values[i] != values[i - 1]:
-            n_runs += 1
-        run_of[i] = n_runs - 1
-    run_value = np.empty(n_runs)
-    run_count = np.zeros(n_runs, dtype=np.intp)
-    run_ysum = np.zeros(n_runs)
-    for i in range(n):
-        r = run_of[i]
-        run_value[r] = values[i]
+            r += 1
+            run_value[r] = values[i]
+            run_count[r] = 0
+            run_ysum[r] = 0.0
+        run_of[i] = r
         run_count[r] += 1
         run_ysum[r] += y[i]
-    return run_value, run_count, run_ysum, run_of
+    return run_value[:r + 1], run_count[:r + 1], run_ysum[:r + 1], run_of
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -241,21 +240,25 @@ def _grow(run_value: np.ndarray, run_count: np.ndarray, run_ysum: np.ndarray, v:
 
 @njit(cache=True, nogil=True)
 def match_sorted(source: np.ndarray, run_value: np.ndarray, run_count: np.ndarray,
-                 run_ysum: np.ndarray, k: int, width: float, imputed: np.ndarray,
-                 n_matched: np.ndarray, K_run: np.ndarray, Q_run: np.ndarray) -> None:
+                 run_ysum: np.ndarray, run_of: np.ndarray, target_ids: np.ndarray, k: int,
+                 width: float, imputed: np.ndarray, n_matched: np.ndarray, K: np.ndarray,
+                 Q: np.ndarray) -> None:
     """Match each source unit to its ``k`` nearest targets and every target tied with
     the ``k``-th, within ``width``, with replacement.
 
     ``source`` are scores in increasing order, so every insertion point among the
-    target runs (:func:`score_runs`) comes from one merge pass.  The match set of
-    source ``i`` is every target at a distance ``<=`` both the ``k``-th smallest
-    distance and ``width`` (fewer than ``k`` when the caliper binds; none: no match).
-    ``imputed[i]`` is the mean outcome over the set and ``n_matched[i]`` its size
-    ``#J(i)``; every run in the set adds ``1 / #J(i)`` to ``K_run`` and its square to
-    ``Q_run`` (per unit of the run: Abadie–Imbens ``K_M`` and ``K'_M``).
+    target runs (:func:`score_runs`; ``run_of[p]`` the run of target ``p``) comes from
+    one merge pass.  The match set of source ``i`` is every target at a distance ``<=``
+    both the ``k``-th smallest distance and ``width`` (fewer than ``k`` when the caliper
+    binds; none: no match).  ``imputed[i]`` is the mean outcome over the set and
+    ``n_matched[i]`` its size ``#J(i)``; each member ``p`` adds ``1 / #J(i)`` to
+    ``K[target_ids[p]]`` and its square to ``Q[target_ids[p]]`` (Abadie–Imbens ``K_M``
+    and ``K'_M``), accumulated per run and handed to the members at the end.
     """
     n = source.shape[0]
     n_runs = run_value.shape[0]
+    K_run = np.zeros(n_runs)
+    Q_run = np.zeros(n_runs)
     start = 0
     for i in range(n):
         v = source[i]
@@ -272,6 +275,9 @@ def match_sorted(source: np.ndarray, run_value: np.ndarray, run_count: np.ndarra
         for r in range(left + 1, right):
             K_run[r] += w
             Q_run[r] += w * w
+    for p in range(run_of.shape[0]):
+        K[target_ids[p]] += K_run[run_of[p]]
+        Q[target_ids[p]] += Q_run[run_of[p]]
 
 
 @njit(cache=True, nogil=True)
@@ -301,25 +307,28 @@ def within_arm_variance(run_value: np.ndarray, run_count: np.ndarray, run_ysum: 
 
 @njit(cache=True, nogil=True)
 def arm_covariance_weights(scores: np.ndarray, in_arm: np.ndarray, run_value: np.ndarray,
-                           run_count: np.ndarray, run_ysum: np.ndarray, arm_y: np.ndarray,
-                           weight: np.ndarray, L: int, k: int, A_run: np.ndarray,
-                           C_run: np.ndarray, imputed: np.ndarray) -> None:
+                           run_count: np.ndarray, run_ysum: np.ndarray, run_of: np.ndarray,
+                           arm_y: np.ndarray, weight: np.ndarray, L: int, k: int,
+                           acc: np.ndarray, imputed: np.ndarray) -> None:
     """One arm's part of the Abadie–Imbens (2016) estimated-score adjustment.
 
     For every unit ``i`` (``scores`` sorted; ``in_arm`` marks the arm's members, whose
     runs are given and whose outcomes in score order are ``arm_y``), its set ``H_i``:
     the ``L`` nearest members and every member tied with the ``L``-th (a member's own
     run, itself included, at distance 0 first).  With ``ybar_i`` the mean outcome over
-    ``H_i`` and ``w_i = weight[i] / (#H_i - 1)``, member ``j`` of run ``r`` is owed
-    ``acc_j = sum_i w_i (y_j - ybar_i) = A_run[r] (y_j - ybar_r) + C_run[r]``
-    (``ybar_r`` the run's mean; ``A_run[r] += w_i``, ``C_run[r] += w_i (ybar_r - ybar_i)``
-    over the ``i`` whose set holds run ``r``), so ``cov(i) = sum_j Z_j (y_j - ybar_i) /
-    (#H_i - 1)`` for all ``i`` at once is one product of ``Z'`` with ``acc``.  For units
+    ``H_i`` and ``w_i = weight[i] / (#H_i - 1)``, member ``j`` gets
+    ``acc[j] = sum_i w_i (y_j - ybar_i)`` over the ``i`` whose set holds it, so that
+    ``cov(i) = sum_j Z_j (y_j - ybar_i) / (#H_i - 1)`` for all ``i`` at once is one
+    product of ``Z'`` with ``acc``.  Per run ``r`` (mean ``ybar_r``) that is
+    ``A_r (y_j - ybar_r) + C_r`` with ``A_r = sum w_i`` and ``C_r = sum w_i (ybar_r -
+    ybar_i)``: O(L) per unit however large the runs, with no cancellation.  For units
     outside the arm, ``imputed[i]`` is the mean outcome of their match set in the arm
     (``k`` nearest and ties, no caliper); members get their own outcome.
     """
     n = scores.shape[0]
     n_runs = run_value.shape[0]
+    A_run = np.zeros(n_runs)
+    C_run = np.zeros(n_runs)
     start = 0
     before = 0                             # members strictly before position i
     for i in range(n):
@@ -340,6 +349,9 @@ def arm_covariance_weights(scores: np.ndarray, in_arm: np.ndarray, run_value: np
             left, right, count, total = _grow(run_value, run_count, run_ysum, v, start - 1,
                                               start, 0, 0.0, k, np.inf)
             imputed[i] = total / count
+    for p in range(arm_y.shape[0]):
+        r = run_of[p]
+        acc[p] = A_run[r] * (arm_y[p] - run_ysum[r] / run_count[r]) + C_run[r]
 
 
 @njit(cache=True, nogil=True, inline="always")

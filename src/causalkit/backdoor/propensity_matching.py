@@ -236,13 +236,11 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
             raise EstimationError(f"arm {arm} has {len(members)} units; the estimated-score "
                                   f"adjustment needs at least {max(L, k)}")
         runs = units.runs[arm]
-        A_run, C_run = np.zeros(len(runs.value)), np.zeros(len(runs.value))
+        acc_arm = np.empty(len(members))
         arm_covariance_weights(units.score, units.t == arm, runs.value, runs.count, runs.ysum,
-                               units.arm_y[arm], weight, int(L), int(k), A_run, C_run,
+                               runs.of, units.arm_y[arm], weight, int(L), int(k), acc_arm,
                                imputed[arm])
-        run_mean = runs.ysum / runs.count
-        # the arms' members partition the units
-        acc[members] = A_run[runs.of] * (units.arm_y[arm] - run_mean[runs.of]) + C_run[runs.of]
+        acc[members] = acc_arm                # the arms' members partition the units
     acc /= denom
     f = e_sorted * (1.0 - e_sorted)
     if estimand != "ATE":
@@ -293,11 +291,8 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
         imputed, n_matched = np.empty(len(source)), np.empty(len(source), dtype=np.intp)
         if replace:
             runs = units.runs[1 - arm]
-            K_run, Q_run = np.zeros(len(runs.value)), np.zeros(len(runs.value))
-            match_sorted(units.arm_score[arm], runs.value, runs.count, runs.ysum, int(k),
-                         float(width), imputed, n_matched, K_run, Q_run)
-            K[target] += K_run[runs.of]
-            Q[target] += Q_run[runs.of]
+            match_sorted(units.arm_score[arm], runs.value, runs.count, runs.ysum, runs.of,
+                         target, int(k), float(width), imputed, n_matched, K, Q)
             enlarged += int((n_matched > k).sum())
             largest = max(largest, int(n_matched.max(initial=0)))
         else:
