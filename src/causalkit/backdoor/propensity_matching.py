@@ -357,23 +357,24 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     estimand
         ``"ATT"`` (default), ``"ATC"`` or ``"ATE"`` (ATE needs ``replace=True``).
     n_neighbors
-        Number ``k >= 1`` of matches per unit.  With replacement every unit tied
-        with the ``k``-th nearest is matched too (Abadie & Imbens 2006; R
+        Number ``k >= 1`` of matches per unit, plus (with replacement) every unit
+        tied with the ``k``-th nearest.  Ties follow Abadie & Imbens (2006; R
         ``Matching(ties=TRUE)``, Stata ``teffects``): the match set ``J_M(i)`` is every
         unit of the other arm no farther than the ``k``-th distance, its mean
         outcome the imputed potential outcome, and each of its members counts
         ``1 / #J_M(i)`` in ``K_M`` (and its square in ``K'_M``) in the variance.  Ties
         are equal computed distances ``|s_i - s_j|`` on the logit score.
     replace
-        Match with replacement (default; Abadie–Imbens SE) or without (greedy,
-        paired SE).  Without replacement ties are settled, not shared: at equal
+        Match with replacement (default; Abadie–Imbens SE, ties shared) or without
+        (greedy, paired SE, ties settled by a row-order-free rule).  Without
+        replacement ties are settled, not shared: at equal
         distance the control with the higher score, and among equal scores a fixed
         pseudo-random order given by a hash of each row's data (treatment,
         outcome, covariates), so the matches do not depend on the row order.
     caliper
         Maximum distance in standard deviations of the logit score (default
-        0.2); ``None`` for no caliper.  It bounds the match set: every unit
-        within both the ``k``-th distance and the caliper.
+        0.2), applied to the ``k``-th distance; ``None`` for no caliper.  The
+        match set is every unit within both the ``k``-th distance and the caliper.
     variance_neighbours
         ``J``, the within-arm matches for the conditional variance (default 2),
         with every unit tied with the ``J``-th (``sigma^2 = H/(H+1) (y_i - mean)^2``,
