@@ -142,11 +142,14 @@ def main() -> None:
     print(f"same design, binary covariates ({2**P:,} distinct scores: ties everywhere)")
     for label, (method, options) in TIED_RUNS.items():
         seconds, est, diag = time_effect(tied, method, options)
-        sets = (f"largest match set {diag['largest_match_set']:,}, "
-                f"{diag['n_match_sets_enlarged_by_ties']:,} sets enlarged by ties"
-                if "largest_match_set" in diag else
-                f"{diag['n_ties_settled_by_rule']:,} ties settled by rule")
-        print(f"  {label:<24} {seconds:8.2f} s   estimate {est:.4f}   ({sets})")
+        if "largest_match_set" in diag:
+            sets = (f"   (largest match set {diag['largest_match_set']:,}, "
+                    f"{diag['n_match_sets_enlarged_by_ties']:,} sets enlarged by ties)")
+        elif "n_ties_settled_by_rule" in diag:
+            sets = f"   ({diag['n_ties_settled_by_rule']:,} ties settled by rule)"
+        else:
+            sets = ""
+        print(f"  {label:<24} {seconds:8.2f} s   estimate {est:.4f}{sets}")
 
     try:
         import dowhy  # noqa: F401

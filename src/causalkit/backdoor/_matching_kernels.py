@@ -106,18 +106,30 @@ def _mix(h: np.uint64) -> np.uint64:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _row_key(X: np.ndarray, y: np.ndarray, t: np.ndarray, row: int, buffer: np.ndarray
-             ) -> np.uint64:
-    """:func:`row_keys` of one row (``buffer``: ``X.shape[1] + 2`` scratch floats)."""
+def _fold(keys: np.ndarray, row: int, value: float, buffer: np.ndarray, bits: np.ndarray
+          ) -> None:
+    """Mix the bits of ``value`` (``-0.0`` as ``0.0``) into ``keys[row]``."""
+    buffer[0] = value + 0.0
+    keys[row] = _mix(keys[row] ^ bits[0])
+
+
+@njit(cache=True, nogil=True)
+def _hash_rows(X: np.ndarray, y: np.ndarray, t: np.ndarray, wanted: np.ndarray,
+               keys: np.ndarray) -> None:
+    """:func:`row_keys` of the rows where ``wanted`` is set, into ``keys``; column by
+    column, so that every read of ``X`` (either memory order) walks down a column."""
+    buffer = np.empty(1)
     bits = buffer.view(np.uint64)
-    buffer[0] = t[row] + 0.0
-    buffer[1] = y[row] + 0.0
+    n = y.shape[0]
+    for row in range(n):
+        if wanted[row]:
+            keys[row] = np.uint64(0x9E3779B97F4A7C15)
+            _fold(keys, row, t[row], buffer, bits)
+            _fold(keys, row, y[row], buffer, bits)
     for c in range(X.shape[1]):
-        buffer[c + 2] = X[row, c] + 0.0
-    h = np.uint64(0x9E3779B97F4A7C15)
-    for c in range(buffer.shape[0]):
-        h = _mix(h ^ bits[c])
-    return h
+        for row in range(n):
+            if wanted[row]:
+                _fold(keys, row, X[row, c], buffer, bits)
 
 
 @njit(cache=True, nogil=True)
@@ -131,12 +143,9 @@ def row_keys(X: np.ndarray, y: np.ndarray, t: np.ndarray) -> np.ndarray:
     >>> bool(k[0] == k[2]), bool(k[0] == k[1])
     (True, False)
     """
-    n = y.shape[0]
-    buffer = np.empty(X.shape[1] + 2)
-    out = np.empty(n, dtype=np.uint64)
-    for row in range(n):
-        out[row] = _row_key(X, y, t, row, buffer)
-    return out
+    keys = np.empty(y.shape[0], dtype=np.uint64)
+    _hash_rows(X, y, t, np.ones(y.shape[0], dtype=np.bool_), keys)
+    return keys
 
 
 @njit(cache=True, nogil=True)
@@ -152,22 +161,32 @@ def order_ties(order: np.ndarray, sorted_values: np.ndarray, X: np.ndarray, y: n
     Returns the number of rows in runs.
     """
     n = order.shape[0]
-    buffer = np.empty(X.shape[1] + 2)
+    wanted = np.zeros(y.shape[0], dtype=np.bool_)         # by row, as order's entries
     in_runs = 0
+    for i in range(1, n):
+        if sorted_values[i] == sorted_values[i - 1]:
+            if not wanted[order[i - 1]]:
+                wanted[order[i - 1]] = True
+                in_runs += 1
+            wanted[order[i]] = True
+            in_runs += 1
+    if in_runs == 0:
+        return 0
+    keys = np.empty(y.shape[0], dtype=np.uint64)
+    _hash_rows(X, y, t, wanted, keys)
     i = 0
     while i < n:
         j = i + 1
         while j < n and sorted_values[j] == sorted_values[i]:
             j += 1
         if j - i > 1:
-            keys = np.empty(j - i, dtype=np.uint64)
-            for q in range(i, j):
-                keys[q - i] = _row_key(X, y, t, order[q], buffer)
-            perm = np.argsort(keys, kind="mergesort")
             block = order[i:j].copy()
+            run_keys = np.empty(j - i, dtype=np.uint64)
+            for q in range(j - i):
+                run_keys[q] = keys[block[q]]
+            perm = np.argsort(run_keys, kind="mergesort")
             for q in range(j - i):
                 order[i + q] = block[perm[q]]
-            in_runs += j - i
         i = j
     return in_runs
 
