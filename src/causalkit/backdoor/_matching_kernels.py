@@ -195,8 +195,16 @@ def order_ties(order: np.ndarray, sorted_values: np.ndarray, X: np.ndarray, y: n
 def score_runs(values: np.ndarray, y: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Runs of equal ``values`` (sorted): each run's value, size and sum of ``y``, and
-    ``run_of[i]``, the run of position ``i``.  One pass, O(n)."""
+    ``run_of[i]``, the run of position ``i``.  O(n); without ties the values and
+    outcomes themselves are the runs' (not copied)."""
     n = values.shape[0]
+    tied = False
+    for i in range(1, n):
+        if values[i] == values[i - 1]:
+            tied = True
+            break
+    if not tied:
+        return values, np.ones(n, dtype=np.intp), y, np.arange(n)
     run_value = np.empty(n)
     run_count = np.empty(n, dtype=np.intp)
     run_ysum = np.empty(n)
@@ -211,7 +219,7 @@ def score_runs(values: np.ndarray, y: np.ndarray
         run_of[i] = r
         run_count[r] += 1
         run_ysum[r] += y[i]
-    return run_value[:r + 1], run_count[:r + 1], run_ysum[:r + 1], run_of
+    return run_value[:r + 1].copy(), run_count[:r + 1].copy(), run_ysum[:r + 1].copy(), run_of
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -91,8 +91,9 @@ class ArmRuns:
 class SortedUnits:
     """Units in increasing order of score: what every search and sum in matching reads.
 
-    ``order[i]`` is the original index of sorted position ``i`` (tied scores in the
-    row-order-free order of :func:`~._matching_kernels.order_ties`); ``positions[w]``
+    ``order[i]`` is the original index of sorted position ``i`` (tied scores in row
+    order, or in the row-order-free order of :func:`~._matching_kernels.order_ties`
+    for greedy matching); ``positions[w]``
     the sorted positions of arm ``w``, ``arm_score[w]`` / ``arm_y[w]`` its scores and
     outcomes in that order (contiguous search targets) and ``runs[w]`` its runs of
     equal scores.
@@ -109,9 +110,13 @@ class SortedUnits:
 
 
 def sort_units(score: np.ndarray, y: np.ndarray, t: np.ndarray,
-               X: np.ndarray | None = None) -> SortedUnits:
-    """Sort once (:func:`_stable_order`), order tied scores by the rows' content
-    (``t``, ``y`` and the row of ``X``, when given) and split the sorted units by arm.
+               X: np.ndarray | None = None, order_tied: bool = False) -> SortedUnits:
+    """Sort once (:func:`_stable_order`) and split the sorted units by arm.
+
+    ``order_tied``: put units with equal scores in the order of a hash of their
+    content (``t``, ``y`` and the row of ``X``, when given), not of their rows.  Only
+    greedy matching needs it: sets with ties hold whole runs of equal scores, so
+    there the order within a run moves no more than the last bits of a sum.
 
     >>> u = sort_units(np.array([0.3, 0.1, 0.2]), np.array([1.0, 2.0, 3.0]), np.array([1, 0, 1]))
     >>> u.order.tolist(), u.positions[1].tolist(), u.arm_y[1].tolist()
@@ -119,8 +124,9 @@ def sort_units(score: np.ndarray, y: np.ndarray, t: np.ndarray,
     """
     order, sorted_score = _stable_order(score)
     y = np.ascontiguousarray(y, dtype=float)
-    content = np.empty((len(y), 0)) if X is None else np.asarray(X, dtype=float)
-    order_ties(order, sorted_score, content, y, t)
+    if order_tied:
+        content = np.empty((len(y), 0)) if X is None else np.asarray(X, dtype=float)
+        order_ties(order, sorted_score, content, y, t)
     y_sorted, t_sorted = y[order], t[order]
     positions = {1: np.flatnonzero(t_sorted == 1), 0: np.flatnonzero(t_sorted == 0)}
     arm_score = {w: sorted_score[p] for w, p in positions.items()}
@@ -273,14 +279,15 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     With replacement the match sets include their ties and the variance is
     Abadie–Imbens (2006); given ``design`` (the logistic model's design, ``score``
     being its fitted linear index) the Abadie–Imbens (2016) estimated-score
-    adjustment is added.  Units are sorted by score once (tied scores ordered by
-    the content of ``t``, ``y`` and the rows of ``X``, so the order of the rows does
-    not matter); everything is computed in that order (unit "ids" are sorted
-    positions) and only the per-unit outputs are put back in the original order.
+    adjustment is added.  Units are sorted by score once (without replacement,
+    tied scores ordered by the content of ``t``, ``y`` and the rows of ``X``, so the
+    order of the rows does not matter); everything is computed in that order (unit
+    "ids" are sorted positions) and only the per-unit outputs are put back in the
+    original order.
     """
     n = len(y)
     adjusted = None
-    units = sort_units(score, y, t, X)             # one sort serves every search
+    units = sort_units(score, y, t, X, order_tied=not replace)   # one sort, every search
     sources = {"ATT": [1], "ATC": [0], "ATE": [1, 0]}[estimand]
     used = np.zeros(n, dtype=bool)                 # in score order, as K and Q
     K, Q = np.zeros(n), np.zeros(n)
