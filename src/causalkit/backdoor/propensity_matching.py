@@ -22,8 +22,8 @@ Ties
   way.  Two distances tie when the computed doubles ``|s_i - s_j|`` are equal:
   always for equal scores, and for units on opposite sides when the two
   subtractions round to the same value.  So the answer never depends on the
-  order of the rows (up to the last bits of floating-point sums in the
-  propensity fit).  Without replacement a control can serve one unit only, so
+  order of the rows (beyond the last bits of floating-point sums, in the
+  propensity fit and over tied units).  Without replacement a control can serve one unit only, so
   ties cannot be shared: they are settled by a fixed rule (equal distance above
   and below: the control above; among equal scores, treated waiting their turn
   or controls to choose from, a pseudo-random order fixed by a hash of each row's
