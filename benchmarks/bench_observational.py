@@ -2,7 +2,9 @@
 
 Data: n rows, 10 standard-normal covariates, logistic propensity, linear outcome
 with a constant effect of 1.  causalkit runs at n = 1,000,000 (``--quick``:
-100,000).  DoWhy's ``backdoor.propensity_score_matching`` and
+100,000).  Matching is also timed on the same design with binary covariates
+(1,024 distinct scores, so each match set holds about a thousand tied controls):
+ties must not cost more than the sort.  DoWhy's ``backdoor.propensity_score_matching`` and
 ``backdoor.propensity_score_weighting`` run at increasing n (10^4, 10^5, 10^6)
 until the next size is predicted (linear extrapolation of the last time, x10)
 to exceed ``--dowhy-budget`` seconds; the ratio is taken at the largest n DoWhy
@@ -32,9 +34,10 @@ import causalkit
 P = 10
 
 
-def make_data(n: int, seed: int = 0) -> pd.DataFrame:
+def make_data(n: int, seed: int = 0, tied: bool = False) -> pd.DataFrame:
+    """The benchmark design; ``tied``: binary covariates (2^P cells of tied scores)."""
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, P))
+    X = rng.integers(0, 2, size=(n, P)) * 2.0 - 1.0 if tied else rng.normal(size=(n, P))
     beta = np.linspace(-0.5, 0.5, P)
     t = (rng.random(n) < 1.0 / (1.0 + np.exp(-(X @ beta)))).astype(int)
     y = 1.0 * t + X @ np.linspace(1.0, 0.1, P) + rng.normal(size=n)
@@ -52,6 +55,11 @@ CK_RUNS = {
     "ipw (ATE, Hajek)": ("ipw", {}),
     "aipw (ATE, 5-fold)": ("aipw", {"random_state": 0}),
 }
+TIED_RUNS = {
+    "matching (ATT, k=1)": ("propensity_matching", {}),
+    "matching (ATE, k=1)": ("propensity_matching", {"estimand": "ATE"}),
+    "matching (ATT, no repl.)": ("propensity_matching", {"replace": False}),
+}
 DOWHY_RUNS = {
     "matching (ATT, k=1)": ("backdoor.propensity_score_matching", "att"),
     "ipw (ATE, Hajek)": ("backdoor.propensity_score_weighting", "ate"),
@@ -68,13 +76,19 @@ def best_of(run):
 
 
 def time_causalkit(df: pd.DataFrame, method: str, options: dict) -> tuple[float, float]:
-    def run() -> tuple[float, float]:
+    return time_effect(df, method, options)[:2]
+
+
+def time_effect(df: pd.DataFrame, method: str, options: dict) -> tuple[float, float, dict]:
+    """Best wall time, estimate and diagnostics of one causalkit call."""
+    def run() -> tuple[float, tuple[float, dict]]:
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             eff = causalkit.estimate(df, "t", "y", method=method, covariates=COVS, **options)
-        return time.perf_counter() - start, eff.estimate
-    return best_of(run)
+        return time.perf_counter() - start, (eff.estimate, eff.diagnostics)
+    seconds, (estimate, diagnostics) = best_of(run)
+    return seconds, estimate, diagnostics
 
 
 def time_dowhy(df: pd.DataFrame, method: str, target: str) -> tuple[float, float]:
@@ -124,6 +138,18 @@ def main() -> None:
         seconds, est = time_causalkit(df, method, options)
         ck[label] = seconds
         print(f"  {label:<24} {seconds:8.2f} s   estimate {est:.4f}")
+    tied = make_data(n, tied=True)
+    print(f"same design, binary covariates ({2**P:,} distinct scores: ties everywhere)")
+    for label, (method, options) in TIED_RUNS.items():
+        seconds, est, diag = time_effect(tied, method, options)
+        if "largest_match_set" in diag:
+            sets = (f"   (largest match set {diag['largest_match_set']:,}, "
+                    f"{diag['n_match_sets_enlarged_by_ties']:,} sets enlarged by ties)")
+        elif "n_ties_settled_by_rule" in diag:
+            sets = f"   ({diag['n_ties_settled_by_rule']:,} ties settled by rule)"
+        else:
+            sets = ""
+        print(f"  {label:<24} {seconds:8.2f} s   estimate {est:.4f}{sets}")
 
     try:
         import dowhy  # noqa: F401

@@ -6,9 +6,29 @@ the other arm are found by walking outwards from its place in the sorted other
 arm, O(k) per unit (compiled loops in :mod:`._matching_kernels`).  The same
 sorted order serves the within-arm matches of the variance estimators.  Without
 replacement, matching is greedy (highest score first, as MatchIt's default
-``m.order = "largest"``) over a union-find of the still available controls.  A caliper (default 0.2 standard deviations of the
-logit score, Austin 2011) drops matches that are too far; units left with no
-match are dropped and counted.
+``m.order = "largest"``) over a union-find of the still available controls.  A
+caliper (default 0.2 standard deviations of the logit score, Austin 2011) drops
+matches that are too far; units left with no match are dropped and counted.
+
+Ties
+  With replacement, unit ``i``'s match set ``J_M(i)`` is every unit of the other
+  arm at a distance no larger than the ``k``-th smallest (Abadie & Imbens 2006,
+  ``#J_M(i) >= M``; R's ``Matching`` with ``ties=TRUE``, Stata's ``teffects``):
+  the imputed outcome is the mean over the whole set, and a match ``j`` counts
+  ``1 / #J_M(i)`` in ``K_M(j)`` (its square in ``K'_M(j)``).  The caliper bounds
+  the same threshold: the set is every unit within both the ``k``-th distance and
+  the caliper.  The within-arm sets of the variance (``J`` neighbours) and of the
+  Abadie–Imbens (2016) adjustment (``L`` neighbours) include their ties the same
+  way.  Two distances tie when the computed doubles ``|s_i - s_j|`` are equal:
+  always for equal scores, and for units on opposite sides when the two
+  subtractions round to the same value.  So the answer never depends on the
+  order of the rows (beyond the last bits of floating-point sums, in the
+  propensity fit and over tied units).  Without replacement a control can serve one unit only, so
+  ties cannot be shared: they are settled by a fixed rule (equal distance above
+  and below: the control above; among equal scores, treated waiting their turn
+  or controls to choose from, a pseudo-random order fixed by a hash of each row's
+  own data, :func:`~._matching_kernels.order_ties`), which also does not depend
+  on the row order.  The diagnostics count the units whose sets ties enlarged.
 
 Standard errors
   * with replacement (default): Abadie & Imbens (2006, Econometrica 74:235)
@@ -52,17 +72,31 @@ from ..errors import EstimationError, OptionError, RoleError
 from ..registry import register
 from ..logistic import Design, as_design
 from ._matching_kernels import (arm_covariance_weights, match_greedy, match_sorted,
-                                radix_argsort, within_arm_variance)
+                                order_ties, radix_argsort, score_runs, within_arm_variance)
 from ._propensity import expit, fit_propensity, fitted_logit, prepare_observational
+
+
+@dataclass
+class ArmRuns:
+    """One arm's runs of equal scores, in increasing order (:func:`~._matching_kernels.
+    score_runs`): each run's score, size and outcome sum, and the run of each member."""
+
+    value: np.ndarray
+    count: np.ndarray
+    ysum: np.ndarray
+    of: np.ndarray
 
 
 @dataclass
 class SortedUnits:
     """Units in increasing order of score: what every search and sum in matching reads.
 
-    ``order[i]`` is the original index of sorted position ``i``; ``positions[w]``
-    the sorted positions of arm ``w``, and ``arm_score[w]`` / ``arm_y[w]`` its
-    scores and outcomes in that order (contiguous search targets).
+    ``order[i]`` is the original index of sorted position ``i`` (tied scores in row
+    order, or in the row-order-free order of :func:`~._matching_kernels.order_ties`
+    for greedy matching); ``positions[w]``
+    the sorted positions of arm ``w``, ``arm_score[w]`` / ``arm_y[w]`` its scores and
+    outcomes in that order (contiguous search targets) and ``runs[w]`` its runs of
+    equal scores.
     """
 
     order: np.ndarray
@@ -72,21 +106,34 @@ class SortedUnits:
     positions: dict[int, np.ndarray]
     arm_score: dict[int, np.ndarray]
     arm_y: dict[int, np.ndarray]
+    runs: dict[int, ArmRuns]
 
 
-def sort_units(score: np.ndarray, y: np.ndarray, t: np.ndarray) -> SortedUnits:
+def sort_units(score: np.ndarray, y: np.ndarray, t: np.ndarray,
+               X: np.ndarray | None = None, order_tied: bool = False) -> SortedUnits:
     """Sort once (:func:`_stable_order`) and split the sorted units by arm.
+
+    ``order_tied``: put units with equal scores in the order of a hash of their
+    content (``t``, ``y`` and the row of ``X``, when given), not of their rows.  Only
+    greedy matching needs it: sets with ties hold whole runs of equal scores, so
+    there the order within a run moves no more than the last bits of a sum.
 
     >>> u = sort_units(np.array([0.3, 0.1, 0.2]), np.array([1.0, 2.0, 3.0]), np.array([1, 0, 1]))
     >>> u.order.tolist(), u.positions[1].tolist(), u.arm_y[1].tolist()
     ([1, 2, 0], [1, 2], [3.0, 1.0])
     """
     order, sorted_score = _stable_order(score)
-    y_sorted, t_sorted = np.ascontiguousarray(y[order], dtype=float), t[order]
+    y = np.ascontiguousarray(y, dtype=float)
+    if order_tied:
+        content = np.empty((len(y), 0)) if X is None else np.asarray(X, dtype=float)
+        order_ties(order, sorted_score, content, y, t)
+    y_sorted, t_sorted = y[order], t[order]
     positions = {1: np.flatnonzero(t_sorted == 1), 0: np.flatnonzero(t_sorted == 0)}
-    return SortedUnits(order, sorted_score, y_sorted, t_sorted, positions,
-                       {w: sorted_score[p] for w, p in positions.items()},
-                       {w: y_sorted[p] for w, p in positions.items()})
+    arm_score = {w: sorted_score[p] for w, p in positions.items()}
+    arm_y = {w: y_sorted[p] for w, p in positions.items()}
+    runs = {w: ArmRuns(*score_runs(arm_score[w], arm_y[w])) for w in (0, 1)}
+    return SortedUnits(order, sorted_score, y_sorted, t_sorted, positions, arm_score, arm_y,
+                       runs)
 
 
 def _stable_order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,32 +151,38 @@ def conditional_variance(y: np.ndarray, score: np.ndarray, t: np.ndarray,
                          n_neighbours: int = 2) -> np.ndarray:
     """Abadie–Imbens estimate of ``Var(y | x, t)``: match ``J`` units within the same arm.
 
-    ``sigma^2_i = J/(J+1) (y_i - mean of its J nearest same-arm neighbours)^2``.
+    ``sigma^2_i = H/(H+1) (y_i - mean of H_i)^2``, ``H_i`` the ``J`` nearest other units
+    of the arm and every unit tied with the ``J``-th (``H = #H_i``; ``J`` without ties).
 
     >>> s2 = conditional_variance(np.array([1.0, 3.0, 0.0, 5.0, 2.0, 4.0]),
     ...                           np.arange(6.0), np.array([0, 0, 0, 1, 1, 1]), 1)
-    >>> s2.tolist()   # arm 0 (y 1, 3, 0): the neighbour of the middle unit is its left (a tie)
-    [2.0, 2.0, 4.5, 4.5, 4.5, 2.0]
+    >>> np.round(s2, 4).tolist()   # a middle unit's two neighbours are tied: both count
+    [2.0, 4.1667, 4.5, 4.5, 4.1667, 2.0]
     """
     units = sort_units(score, y, t)
     out = np.empty(len(y))
-    out[units.order] = _sorted_conditional_variance(units, n_neighbours)
+    out[units.order] = _sorted_conditional_variance(units, n_neighbours)[0]
     return out
 
 
-def _sorted_conditional_variance(units: SortedUnits, n_neighbours: int) -> np.ndarray:
-    """:func:`conditional_variance` in score order."""
+def _sorted_conditional_variance(units: SortedUnits, n_neighbours: int
+                                 ) -> tuple[np.ndarray, int]:
+    """:func:`conditional_variance` in score order, and the number of units whose
+    within-arm set ties enlarged beyond ``J``."""
     J = int(n_neighbours)
     out = np.empty(len(units.y))
+    enlarged = 0
     for arm in (0, 1):
         members = units.positions[arm]
         if len(members) <= J:
             raise EstimationError(f"arm {arm} has {len(members)} units; the matching variance "
                                   f"needs more than {J} (variance_neighbours)")
         sigma2 = np.empty(len(members))
-        within_arm_variance(units.arm_score[arm], units.arm_y[arm], J, sigma2)
+        runs = units.runs[arm]
+        enlarged += within_arm_variance(runs.value, runs.count, runs.ysum, runs.of,
+                                        units.arm_y[arm], J, sigma2)
         out[members] = sigma2
-    return out
+    return out, enlarged
 
 
 def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
@@ -142,7 +195,8 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
     :class:`~causalkit.logistic.Design` or a matrix); ``e = expit(score)``,
     ``f = e (1 - e)`` and ``I = mean(f Z Z')`` the information matrix.  With
     ``cov_w(i)`` the covariance of ``Z`` and ``y`` among the ``L`` units of arm
-    ``w`` nearest to unit ``i`` in the score (Abadie & Imbens 2016, Sec. 5):
+    ``w`` nearest to unit ``i`` in the score and every member tied with the ``L``-th
+    (Abadie & Imbens 2016, Sec. 5):
 
     * ATE: ``- c' I^-1 c`` with ``c = mean((1 - e) cov_1 + e cov_0)``
       (``= mean(f [cov_1 / e + cov_0 / (1 - e)])``); never positive.
@@ -150,15 +204,16 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
       ``c = sum(e (1 - e) cov_1 + e^2 cov_0) / N_1`` and
       ``d = sum(Z f (mu1_i - mu0_i - tau)) / N_1``, the derivative of the
       ATT in the logistic coefficients; ``mu_w`` are the matching imputations
-      (observed outcome in the own arm, mean of the ``k`` matches in the other).
+      (observed outcome in the own arm, mean of the match set in the other: the
+      ``k`` nearest and their ties, no caliper).
     * ATC: the ATT with the arms' roles swapped (``e -> 1 - e``).
 
     Returns the term to add to ``N Var(tau_hat)``, ``N = len(y)``.  ``units``
     (optional): :func:`sort_units` of ``(score, y, t)``, to avoid sorting again.
     One compiled walk per arm (:func:`~causalkit.backdoor._matching_kernels.
-    arm_covariance_weights`) finds every unit's ``max(L, k)`` nearest units of that
-    arm: the first ``L`` give ``cov_w`` and, for units of the other arm, the first
-    ``k`` are exactly its matches there (same walk, same tie order), giving ``mu_w``.
+    arm_covariance_weights`) over that arm's runs of tied scores finds every unit's
+    ``L``-set (giving ``cov_w``) and, for units of the other arm, its match set there
+    (the same sets as the estimate's, giving ``mu_w``), in O(L + k) per unit.
     """
     Z = as_design(design)
     n = len(y)
@@ -186,11 +241,13 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
         if len(members) < max(L, k):
             raise EstimationError(f"arm {arm} has {len(members)} units; the estimated-score "
                                   f"adjustment needs at least {max(L, k)}")
-        acc_arm = np.zeros(len(members))
-        arm_covariance_weights(units.score, units.t == arm, units.arm_score[arm],
-                               units.arm_y[arm], weight, int(L), int(k), acc_arm, imputed[arm])
+        runs = units.runs[arm]
+        acc_arm = np.empty(len(members))
+        arm_covariance_weights(units.score, units.t == arm, runs.value, runs.count, runs.ysum,
+                               runs.of, units.arm_y[arm], weight, int(L), int(k), acc_arm,
+                               imputed[arm])
         acc[members] = acc_arm                # the arms' members partition the units
-    acc /= (L - 1) * denom
+    acc /= denom
     f = e_sorted * (1.0 - e_sorted)
     if estimand != "ATE":
         effect = imputed[1] - imputed[0]
@@ -215,29 +272,39 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
 
 def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k: int,
               width: float, replace: bool, n_var: int,
-              design: Design | np.ndarray | None = None) -> dict[str, Any]:
+              design: Design | np.ndarray | None = None,
+              X: np.ndarray | None = None) -> dict[str, Any]:
     """Matching estimate and standard error.
 
-    With replacement the variance is Abadie–Imbens (2006); given ``design``
-    (the logistic model's design, ``score`` being its fitted linear index) the
-    Abadie–Imbens (2016) estimated-score adjustment is added.  Units are sorted
-    by score once; everything is computed in that order (unit "ids" are sorted
-    positions) and only the per-unit outputs are put back in the original order.
+    With replacement the match sets include their ties and the variance is
+    Abadie–Imbens (2006); given ``design`` (the logistic model's design, ``score``
+    being its fitted linear index) the Abadie–Imbens (2016) estimated-score
+    adjustment is added.  Units are sorted by score once (without replacement,
+    tied scores ordered by the content of ``t``, ``y`` and the rows of ``X``, so the
+    order of the rows does not matter); everything is computed in that order (unit
+    "ids" are sorted positions) and only the per-unit outputs are put back in the
+    original order.
     """
     n = len(y)
     adjusted = None
-    units = sort_units(score, y, t)                # one sort serves every search
+    units = sort_units(score, y, t, X, order_tied=not replace)   # one sort, every search
     sources = {"ATT": [1], "ATC": [0], "ATE": [1, 0]}[estimand]
     used = np.zeros(n, dtype=bool)                 # in score order, as K and Q
     K, Q = np.zeros(n), np.zeros(n)
     diffs = []
-    dropped = 0
-    match = match_sorted if replace else match_greedy
+    dropped = enlarged = largest = settled = 0
     for arm in sources:
         source, target = units.positions[arm], units.positions[1 - arm]
         imputed, n_matched = np.empty(len(source)), np.empty(len(source), dtype=np.intp)
-        match(units.arm_score[arm], units.arm_score[1 - arm], target, units.y, int(k),
-              float(width), imputed, n_matched, K, Q)
+        if replace:
+            runs = units.runs[1 - arm]
+            match_sorted(units.arm_score[arm], runs.value, runs.count, runs.ysum, runs.of,
+                         target, int(k), float(width), imputed, n_matched, K, Q)
+            enlarged += int((n_matched > k).sum())
+            largest = max(largest, int(n_matched.max(initial=0)))
+        else:
+            settled += match_greedy(units.arm_score[arm], units.arm_score[1 - arm], target,
+                                    units.y, int(k), float(width), imputed, n_matched, K, Q)
         matched = n_matched > 0
         own = units.arm_y[arm] - imputed
         if not matched.all():
@@ -251,8 +318,12 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
                               "logit scale); widen caliper= or check overlap")
     tau = float(diff.mean())
     n_used = len(diff)
+    ties: dict[str, int] = {}
     if replace:
-        sigma2 = _sorted_conditional_variance(units, n_var)
+        sigma2, ties["n_variance_sets_enlarged_by_ties"] = _sorted_conditional_variance(units,
+                                                                                        n_var)
+        ties["n_match_sets_enlarged_by_ties"] = enlarged
+        ties["largest_match_set"] = largest
         extra = K * K - Q if estimand != "ATE" else K * K + 2 * K - Q
         var = (float(((diff - tau) ** 2).sum()) + float(extra @ sigma2)) / n_used**2
         var_known = var
@@ -263,6 +334,7 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
             if adjusted > 0:      # else (small samples) the caller reports AI (2006) and says so
                 var = adjusted
     else:
+        ties["n_ties_settled_by_rule"] = settled
         if n_used < 2:
             raise EstimationError("fewer than two matched pairs: no paired variance")
         var = var_known = float(diff.var(ddof=1)) / n_used
@@ -271,7 +343,7 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     t_sorted = units.t
     return {"estimate": tau, "std_error": float(np.sqrt(var)),
             "std_error_known_score": float(np.sqrt(var_known)), "n_dropped": dropped,
-            "ai2016_variance": adjusted,
+            "ai2016_variance": adjusted, "ties": ties,
             "weights": weights, "n_used": {w: int((used & (t_sorted == w)).sum()) for w in (0, 1)},
             "n_participating": {w: int(((used | (K > 0)) & (t_sorted == w)).sum()) for w in (0, 1)},
             "n_distinct_matches": int((K > 0).sum())}
@@ -292,15 +364,28 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     estimand
         ``"ATT"`` (default), ``"ATC"`` or ``"ATE"`` (ATE needs ``replace=True``).
     n_neighbors
-        Number ``k >= 1`` of matches per unit.
+        Number ``k >= 1`` of matches per unit, plus (with replacement) every unit
+        tied with the ``k``-th nearest.  Ties follow Abadie & Imbens (2006; R
+        ``Matching(ties=TRUE)``, Stata ``teffects``): the match set ``J_M(i)`` is every
+        unit of the other arm no farther than the ``k``-th distance, its mean
+        outcome the imputed potential outcome, and each of its members counts
+        ``1 / #J_M(i)`` in ``K_M`` (and its square in ``K'_M``) in the variance.  Ties
+        are equal computed distances ``|s_i - s_j|`` on the logit score.
     replace
-        Match with replacement (default; Abadie–Imbens SE) or without (greedy,
-        paired SE).
+        Match with replacement (default; Abadie–Imbens SE, ties shared) or without
+        (greedy, paired SE, ties settled by a row-order-free rule).  Without
+        replacement ties are settled, not shared: at equal
+        distance the control with the higher score, and among equal scores a fixed
+        pseudo-random order given by a hash of each row's data (treatment,
+        outcome, covariates), so the matches do not depend on the row order.
     caliper
         Maximum distance in standard deviations of the logit score (default
-        0.2); ``None`` for no caliper.
+        0.2), applied to the ``k``-th distance; ``None`` for no caliper.  The
+        match set is every unit within both the ``k``-th distance and the caliper.
     variance_neighbours
-        ``J``, the within-arm matches for the conditional variance (default 2).
+        ``J``, the within-arm matches for the conditional variance (default 2),
+        with every unit tied with the ``J``-th (``sigma^2 = H/(H+1) (y_i - mean)^2``,
+        ``H`` the set's size).
     propensity_model
         Propensity classifier (default logistic regression).
     trim
@@ -311,6 +396,21 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         score to the Abadie–Imbens (2006) variance; ``"ai2006"`` (the default
         with a user ``propensity_model``, where the adjustment is not
         available) treats the score as known.
+
+    Diagnostics report ``n_match_sets_enlarged_by_ties`` (units with more than
+    ``k`` matches because of ties), ``largest_match_set`` and
+    ``n_variance_sets_enlarged_by_ties``; without replacement
+    ``n_ties_settled_by_rule`` (matches where another available control was at
+    the same distance).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"t": [1, 0, 0, 1, 0, 0, 0, 1], "x": [0, 0, 0, 1, 1, 1, 2, 2],
+    ...                    "y": [5.0, 1.0, 3.0, 6.0, 2.0, 4.0, 9.0, 8.0]})
+    >>> eff = propensity_matching(df, "t", "y", ["x"], caliper=None, variance="ai2006")
+    >>> eff.estimate   # (5 - 2) + (6 - 3) + (8 - 9), each treated against all its tied controls
+    1.6666666666666667
+    >>> eff.diagnostics["n_match_sets_enlarged_by_ties"]
+    2
     """
     if estimand not in ("ATT", "ATC", "ATE"):
         raise OptionError(f"propensity_matching estimates ATT, ATC or ATE, not {estimand!r}")
@@ -346,7 +446,8 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     if adjust:
         design = fit.design if keep.all() else fit.design.rows(keep)
     res = _estimate(y, t, lscore, estimand, int(n_neighbors), width, bool(replace),
-                    int(variance_neighbours), design=design)
+                    int(variance_neighbours), design=design,
+                    X=d.X if keep.all() else d.X[keep])
     weights = np.zeros(d.n)
     weights[keep] = res["weights"]
     diagnostics = dict(fit.diagnostics)
@@ -356,15 +457,22 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         n_matched_treated=res["n_used"][1], n_matched_control=res["n_used"][0],
         n_dropped_caliper=res["n_dropped"],
         n_distinct_matches_used=res["n_distinct_matches"],
+        **res["ties"],
         weights=weights,
         balance=balance_table(d.X, d.t, d.covariates, weights=weights, estimand=estimand),
         propensity=propensity_frame(fit.raw_scores, d.t, d.frame.index))
+    ties = res["ties"]
     ai2006 = (f"Abadie-Imbens (2006) matching variance for the population {estimand} "
-              f"(K_M match counts; conditional variances from {int(variance_neighbours)} "
-              "within-arm matches)")
+              f"(each match set holds every unit tied at the k-th distance, k = "
+              f"{int(n_neighbors)}; {ties.get('n_match_sets_enlarged_by_ties', 0)} sets "
+              "enlarged by ties; fractional "
+              f"K_M, K'_M match counts; conditional variances from {int(variance_neighbours)} "
+              "within-arm matches and their ties)")
     if not replace:
         how = ("paired variance of matched differences (matching without replacement; "
-               "Austin & Small 2014)")
+               "Austin & Small 2014; greedy, ties settled by the higher score at equal "
+               "distance, then a row-content hash among equal scores: "
+               f"{ties['n_ties_settled_by_rule']} matches had a tied alternative)")
     elif adjust and not res["ai2016_variance"] > 0:
         message = (f"the Abadie-Imbens (2016) estimated-score variance is not positive "
                    f"({res['ai2016_variance']:.3g}; its adjustment outweighs the matching "

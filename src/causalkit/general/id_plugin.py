@@ -97,6 +97,8 @@ def id_plugin(data: pd.DataFrame, treatment: str, outcome: str, alpha: float = 0
         Bootstrap replications for the standard error (default 200).
     max_levels
         Most distinct values a variable may take to count as discrete.
+    random_state
+        Seed of the bootstrap resampling (default fixed, so the same call gives the same SE).
     """
     if formula is None:
         if graph is None:

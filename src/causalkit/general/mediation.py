@@ -65,6 +65,12 @@ def mediation(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
         ``"NDE"`` (default), ``"NIE"`` or ``"TE"``; all three are in the diagnostics.
     propensity_model, mediator_model, outcome_model, pseudo_outcome_model
         As for :func:`causalkit.general.frontdoor.frontdoor`.
+    cross_fitting
+        ``True`` (default) fits each nuisance model out of fold; ``False`` on all rows.
+    n_folds
+        Number of cross-fitting folds (default 5).
+    random_state
+        Seed of the fold split (default 0, fixed: the same call gives the same number).
     """
     if estimand not in ESTIMANDS:
         raise OptionError(f"mediation estimates {', '.join(ESTIMANDS)}, not {estimand!r}")
