@@ -1,0 +1,330 @@
+"""Every registered estimator through a matrix of bad inputs.
+
+Each case must end in a specific :class:`~causalkit.errors.CausalKitError` subclass, or
+in a correct answer (the same number as on the clean data, where the change should not
+matter): never a raw exception, never NaN without a reason, never an unchanged answer
+for an option the method did not use.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import causalkit
+from causalkit import errors, registry
+from causalkit.benchmark.grid import compatible, fit_roles
+from causalkit.datasets import catalog
+
+#: Candidate designs, in order; each method is run on the first one it fits.
+DESIGNS = {
+    "linear_confounding": {"n": 400},
+    "iv_unobserved_confounder": {"n": 400},
+    "did_2x2": {"n_units": 400},
+    "staggered_did_panel": {"n_units": 120},
+    "sharp_rd": {"n": 600},
+}
+
+#: Cheaper settings for slow methods (they do not change what is checked).
+FAST = {"r_learner": {"n_bootstrap": 0, "cv": 2}, "s_learner": {"n_bootstrap": 0},
+        "t_learner": {"n_bootstrap": 0}, "x_learner": {"n_bootstrap": 0},
+        "dr_learner": {"cv": 2}, "causal_forest": {"n_estimators": 40, "cv": 2},
+        "aipw": {"n_folds": 2}}
+
+METHODS = [m for m in registry.names() if registry.get(m).func.__module__.startswith("causalkit.")]
+
+
+def _mediated(n: int = 400, seed: int = 1, discrete: bool = False) -> pd.DataFrame:
+    """X -> T -> M -> Y with X -> Y (covariate x; binary t; m and y continuous or binary)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    t = rng.binomial(1, 1 / (1 + np.exp(-0.5 * x)))
+    if discrete:
+        m = rng.binomial(1, 0.3 + 0.4 * t)
+        return pd.DataFrame({"t": t, "m": m, "y": rng.binomial(1, 0.2 + 0.5 * m)})
+    m = 0.8 * t + 0.3 * x + rng.normal(size=n)
+    return pd.DataFrame({"x": x, "t": t, "m": m, "y": m + 0.5 * t + x + rng.normal(size=n)})
+
+
+#: Methods no catalogue design fits: their data and roles.
+SPECIAL = {
+    "frontdoor": lambda: (_mediated(), {"treatment": "t", "outcome": "y", "mediators": ["m"]}),
+    "mediation": lambda: (_mediated(), {"treatment": "t", "outcome": "y", "mediators": ["m"],
+                                        "covariates": ["x"]}),
+    "id_plugin": lambda: (_mediated(discrete=True),
+                          {"treatment": "t", "outcome": "y",
+                           "graph": "dag { t -> m -> y; t <-> y }"}),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def base(method: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    if method in SPECIAL:
+        return SPECIAL[method]()
+    spec = registry.get(method)
+    for name, params in DESIGNS.items():
+        ds = catalog.load(name, seed=1, **params)
+        if compatible(spec, ds):
+            return ds.data, fit_roles(spec, ds)
+    raise AssertionError(f"no design fits {method}")
+
+
+def fit(method: str, data: Any, roles: dict[str, Any], **options: Any) -> causalkit.Effect:
+    roles = dict(roles)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return causalkit.estimate(data, roles.pop("treatment", None), roles.pop("outcome"),
+                                  method=method, **roles, **FAST.get(method, {}), **options)
+
+
+@functools.lru_cache(maxsize=None)
+def clean_fit(method: str) -> causalkit.Effect:
+    data, roles = base(method)
+    return fit(method, data, roles)
+
+
+# --- the mutations: each returns (data, roles, options) or None when it does not apply ---
+
+def _with(data: pd.DataFrame, column: str, values: Any) -> pd.DataFrame:
+    out = data.copy()
+    out[column] = values
+    return out
+
+
+def missing_column(data, roles):
+    return data, {**roles, "outcome": "no_such_column"}, {}
+
+
+def misspelt_column(data, roles):
+    return data, {**roles, "outcome": roles["outcome"] + "_"}, {}
+
+
+def nan_outcome(data, roles):
+    y = data[roles["outcome"]].to_numpy(float).copy()
+    y[3] = np.nan
+    return _with(data, roles["outcome"], y), roles, {}
+
+
+def inf_outcome(data, roles):
+    y = data[roles["outcome"]].to_numpy(float).copy()
+    y[5] = np.inf
+    return _with(data, roles["outcome"], y), roles, {}
+
+
+def nan_covariate(data, roles):
+    if not roles.get("covariates"):
+        return None
+    x = roles["covariates"][0]
+    v = data[x].to_numpy(float).copy()
+    v[7] = np.nan
+    return _with(data, x, v), roles, {}
+
+
+def string_outcome(data, roles):
+    return _with(data, roles["outcome"], data[roles["outcome"]].astype(str)), roles, {}
+
+
+def one_arm(data, roles):
+    t = roles.get("treatment")
+    if t is None:
+        return None
+    return _with(data, t, np.ones(len(data), dtype=int)), roles, {}
+
+
+def tiny(data, roles):
+    return data.iloc[:3].reset_index(drop=True), roles, {}
+
+
+def empty(data, roles):
+    return data.iloc[:0], roles, {}
+
+
+def duplicated_column(data, roles):
+    y = roles["outcome"]
+    frame = pd.concat([data, data[[y]]], axis=1)
+    return frame, roles, {}
+
+
+def non_dataframe(data, roles):
+    return data.to_numpy(), roles, {}
+
+
+def unknown_option(data, roles):
+    return data, roles, {"bogus_option": 1}
+
+
+def no_overlap(data, roles):
+    t, covs = roles.get("treatment"), roles.get("covariates")
+    if t is None or not covs or data[t].nunique() != 2:
+        return None
+    x = data[covs[0]]
+    return _with(data, t, (x > x.median()).astype(int)), roles, {}
+
+
+def collinear_covariate(data, roles):
+    covs = roles.get("covariates")
+    if not covs:
+        return None
+    frame = _with(data, "x_twice", 2.0 * data[covs[0]])
+    return frame, {**roles, "covariates": list(covs) + ["x_twice"]}, {}
+
+
+#: Mutations that must end in a CausalKitError subclass (the one named, or any).
+MUST_REFUSE: dict[Callable, type] = {
+    missing_column: errors.ColumnNotFoundError,
+    misspelt_column: errors.ColumnNotFoundError,
+    nan_outcome: errors.MissingValueError,
+    inf_outcome: errors.MissingValueError,
+    nan_covariate: errors.MissingValueError,
+    string_outcome: errors.DataError,
+    one_arm: errors.CausalKitError,
+    tiny: errors.CausalKitError,
+    empty: errors.CausalKitError,
+    duplicated_column: errors.DataError,
+    non_dataframe: errors.DataError,
+    unknown_option: errors.OptionError,
+}
+
+
+def _cases(mutations):
+    out = []
+    for method in METHODS:
+        for mutate in mutations:
+            out.append(pytest.param(method, mutate, id=f"{method}-{mutate.__name__}"))
+    return out
+
+
+@pytest.mark.parametrize("method, mutate", _cases(MUST_REFUSE))
+def test_bad_input_is_a_specific_causalkit_error(method, mutate):
+    data, roles = base(method)
+    case = mutate(data, roles)
+    if case is None:
+        pytest.skip(f"{mutate.__name__} does not apply to {method}")
+    bad, bad_roles, options = case
+    expected = MUST_REFUSE[mutate]
+    if "graph" in bad_roles and expected is errors.ColumnNotFoundError:
+        expected = errors.UnknownNodeError      # a role naming no node of the given graph
+    with pytest.raises(expected):
+        fit(method, bad, bad_roles, **options)
+
+
+def _binary_treatment(method: str, data: pd.DataFrame, roles: dict[str, Any]) -> bool:
+    t = roles.get("treatment")
+    return t is not None and registry.get(method).needs_binary_treatment \
+        and set(np.unique(data[t])) <= {0, 1}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_1_2_treatment_is_refused_as_not_binary(method):
+    data, roles = base(method)
+    if not _binary_treatment(method, data, roles):
+        pytest.skip("the method does not take a binary treatment")
+    with pytest.raises(errors.TreatmentNotBinaryError):
+        fit(method, _with(data, roles["treatment"], data[roles["treatment"]] + 1), roles)
+
+
+def _same_effect(a: causalkit.Effect, b: causalkit.Effect, rtol: float = 1e-7) -> None:
+    scale = max(abs(a.estimate), abs(a.std_error) if np.isfinite(a.std_error) else 0, 1e-12)
+    assert abs(a.estimate - b.estimate) <= rtol * scale, (a.estimate, b.estimate)
+    if np.isfinite(a.std_error):
+        assert b.std_error == pytest.approx(a.std_error, rel=1e-6)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_boolean_treatment_gives_the_same_answer_as_0_1(method):
+    data, roles = base(method)
+    if not _binary_treatment(method, data, roles):
+        pytest.skip("the method does not take a binary treatment")
+    t = roles["treatment"]
+    _same_effect(clean_fit(method), fit(method, _with(data, t, data[t].astype(bool)), roles))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_integer_column_names_give_the_same_answer(method):
+    data, roles = base(method)
+    codes = {c: i for i, c in enumerate(data.columns)}
+
+    def rename(value):
+        if isinstance(value, list):
+            return [codes[v] for v in value]
+        return codes.get(value, value) if isinstance(value, str) else value
+
+    try:
+        eff = fit(method, data.rename(columns=codes), {k: rename(v) for k, v in roles.items()})
+    except errors.CausalKitError as err:   # refusing non-string names is acceptable, if clear
+        # (a method given a graph says the renamed column is no node of that graph)
+        assert "column" in str(err).lower() or isinstance(err, errors.UnknownNodeError)
+        return
+    _same_effect(clean_fit(method), eff)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_badly_scaled_covariate_gives_the_same_answer(method):
+    data, roles = base(method)
+    covs = roles.get("covariates")
+    if not covs:
+        pytest.skip("no covariates")
+    for factor in (1e-6, 1e6):
+        eff = fit(method, _with(data, covs[0], data[covs[0]] * factor), roles)
+        if method == "causal_forest":
+            # econml's forest casts X to float32 (scikit-learn trees), so scaled values can
+            # round into ties and move a split: the same answer to a small share of its SE
+            clean = clean_fit(method)
+            assert abs(eff.estimate - clean.estimate) < 0.25 * clean.std_error
+            continue
+        _same_effect(clean_fit(method), eff, rtol=1e-5)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_no_overlap_is_an_overlap_error(method):
+    data, roles = base(method)
+    case = no_overlap(data, roles)
+    if case is None or not registry.get(method).uses_adjustment_set or "instrument" in roles:
+        pytest.skip("not a covariate-adjusting method on binary-treatment data (an IV "
+                    "treatment need not overlap in the covariates)")
+    bad, bad_roles, _ = case
+    with pytest.raises(errors.OverlapError):
+        fit(method, bad, bad_roles)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_collinear_covariates_are_refused_or_harmless(method):
+    data, roles = base(method)
+    case = collinear_covariate(data, roles)
+    if case is None:
+        pytest.skip("no covariates")
+    try:
+        eff = fit(method, case[0], case[1])
+    except errors.CausalKitError as err:
+        assert "x_twice" in str(err) or "collinear" in str(err)
+        return
+    assert np.isfinite(eff.estimate)
+    assert np.isfinite(eff.std_error) or "no test" in eff.inference
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_categorical_covariate_is_refused_or_encoded(method):
+    data, roles = base(method)
+    covs = roles.get("covariates")
+    if not covs:
+        pytest.skip("no covariates")
+    cat = pd.Categorical(np.where(data[covs[0]] > 0, "high", "low"))
+    try:
+        eff = fit(method, _with(data, covs[0], cat), roles)
+    except errors.CausalKitError as err:
+        assert covs[0] in str(err)
+        return
+    assert np.isfinite(eff.estimate)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_clean_fit_is_finite_or_says_why(method):
+    eff = clean_fit(method)
+    assert np.isfinite(eff.estimate)
+    if not np.isfinite(eff.std_error):
+        assert eff.inference and np.isnan(eff.p_value)
