@@ -82,6 +82,7 @@ class CausalPDAG:
         self._check_directed_acyclic()
         self._extension = self._consistent_extension()
         self._close_meek()
+        self._is_cpdag: bool | None = None
         self.exposure = None if exposure is None else self._set(exposure, "exposure")
         self.outcome = None if outcome is None else self._set(outcome, "outcome")
         if self.exposure and self.outcome and self.exposure & self.outcome:
@@ -239,6 +240,19 @@ class CausalPDAG:
         pos = {v: i for i, v in enumerate(self._nodes)}
         return [(a, b) for a in self._nodes for b in self._nodes
                 if b in self._und[a] and pos[a] < pos[b]]
+
+    @property
+    def is_cpdag(self) -> bool:
+        """Whether the graph is the CPDAG of a Markov equivalence class (no background
+        knowledge beyond it): it equals the CPDAG of any one of its DAGs.
+
+        >>> CausalPDAG(undirected=[("A", "B")]).is_cpdag, CausalPDAG([("A", "B")]).is_cpdag
+        (True, False)
+        """
+        if self._is_cpdag is None:
+            cpdag = CausalPDAG.from_dag(CausalDAG(self._extension, nodes=self._nodes))
+            self._is_cpdag = set(cpdag.directed_edges) == set(self.directed_edges)
+        return self._is_cpdag
 
     def to_dag(self) -> CausalDAG:
         """One DAG of the class (a consistent extension; Dor & Tarsi 1992)."""

@@ -1,8 +1,7 @@
 """Adjustment valid for every DAG of a CPDAG's class: the b-adjustment criterion.
 
-Perković, Textor, Kalisch & Maathuis (2018, JMLR, Thm. 3.4/4.4; for PDAGs with
-background knowledge Perković, Kalisch & Maathuis 2017): in a CPDAG G, Z is a
-valid adjustment set for (X, Y) in *every* DAG of the class iff
+Perković, Textor, Kalisch & Maathuis (2018, JMLR): in a CPDAG G, Z is a valid
+adjustment set for (X, Y) in *every* DAG of the class iff
 
 1. G is amenable: every proper possibly causal path from X to Y (each edge
    ``->`` forward or ``--``, only its first node in X) starts with ``x ->``;
@@ -16,7 +15,11 @@ When 1 fails, no set is valid for every DAG: the undirected edge ``x -- v`` at
 X is ``x -> v`` (a causal path through v) in some DAGs and ``v -> x`` (a
 back-door path) in others, and the error names it.  Conditions 2 and 3 are
 checked by linear-time reachability (definite-status walks, as in Wienöbst,
-Weichwald & Henckel's CIfly tables for CPDAGs).  Sets:
+Weichwald & Henckel's CIfly tables for CPDAGs).  A PDAG with background
+knowledge (an MPDAG that is not a CPDAG) is refused with a GraphError: there a
+possibly causal path must also have no backward chord (Perković, Kalisch &
+Maathuis 2017), and the walk searches above over-report (``X -- A -- B``,
+``B -> X``, ``B -> Y`` has no possibly causal path X ... B).  Sets:
 
 * ``"canonical"``: Adjust(X, Y) = PossAn(X ∪ Y) \\ (X ∪ Y ∪ Forb), valid iff any
   valid set exists (Perković et al. 2018, Thm. 4.5);
@@ -28,11 +31,11 @@ Weichwald & Henckel's CIfly tables for CPDAGs).  Sets:
 Example
 -------
 >>> from causalkit.dags import CausalPDAG
->>> g = CausalPDAG.from_dagitty("pdag { A -- B; A -> X; B -> X; X -> Y; B -> Y }")
+>>> g = CausalPDAG.from_dagitty("pdag { A -> X <- B; X -> Y; B -> Y; C -- B }")
 >>> g.adjustment_sets("X", "Y")
 [frozenset({'B'})]
->>> print(g.is_valid_adjustment("X", "Y", {"A"}))
-{A} is not valid for every DAG of the class: the non-causal path X <- B -> Y stays open
+>>> print(g.is_valid_adjustment("X", "Y", {"C"}))
+{C} is not valid for every DAG of the class: the non-causal path X <- B -> Y stays open
 """
 
 from __future__ import annotations
@@ -98,6 +101,12 @@ class PDAGProblem:
     @classmethod
     def build(cls, g: CausalPDAG, x: NodeSet | None, y: NodeSet | None) -> "PDAGProblem":
         xs, ys = g._treatment_outcome(x, y)
+        if not g.is_cpdag:
+            raise GraphError(
+                "adjustment is implemented for CPDAGs; this PDAG carries background knowledge "
+                "(orientations beyond its CPDAG), where the criterion needs b-possibly causal "
+                "paths (Perković, Kalisch & Maathuis 2017), which are not implemented: use the "
+                "CPDAG (CausalPDAG.from_dag(pdag.to_dag())) for a conservative answer")
         down = (g._succ, g._und)
         des = _reach(down, xs)
         anc = _reach((g._pred, g._und), ys, xs)
@@ -166,9 +175,9 @@ def check_pdag_adjustment(g: CausalPDAG, x: NodeSet | None, y: NodeSet | None,
                           z: NodeSet = ()) -> AdjustmentCheck:
     """Is Z a valid adjustment set for (X, Y) in every DAG of the class?  Says why not.
 
-    >>> g = CausalPDAG.from_dagitty("pdag { X -- Z; X -> Y; Z -> Y }")
+    >>> g = CausalPDAG.from_dagitty("pdag { X -- Z -- Y }")
     >>> print(g.is_valid_adjustment("X", "Y", {"Z"}))
-    {Z} is not valid for every DAG of the class: the edge X -- Z is undirected, and X -- Z -> Y is a possibly causal path: in the DAGs of the class with X -> Z it is causal, in those with Z -> X it is a back-door path, so no set is a valid adjustment set for every DAG of the class (the CPDAG is not amenable; Perković et al. 2018). Orienting X -- Z from background knowledge may identify the effect
+    {Z} is not valid for every DAG of the class: the edge X -- Z is undirected, and X -- Z -- Y is a possibly causal path: in the DAGs of the class with X -> Z it is causal, in those with Z -> X it is a back-door path, so no set is a valid adjustment set for every DAG of the class (the CPDAG is not amenable; Perković et al. 2018). Orienting X -- Z from background knowledge may identify the effect
     """
     p = PDAGProblem.build(g, x, y)
     zs = g._set(z, "adjustment set", empty_ok=True)
@@ -203,8 +212,7 @@ def pdag_adjustment_sets(g: CausalPDAG, x: NodeSet | None = None, y: NodeSet | N
     """Sets valid in every DAG of the class (``[]``: none exists); NotIdentifiableError
     naming the undirected edge at X when the class is not amenable.
 
-    >>> CausalPDAG.from_dagitty("pdag { A -- B; A -> X; B -> X; X -> Y }").adjustment_sets(
-    ...     "X", "Y")
+    >>> CausalPDAG.from_dagitty("pdag { A -> X <- B; X -> Y; C -- A }").adjustment_sets("X", "Y")
     [frozenset()]
     """
     if kind not in KINDS:
