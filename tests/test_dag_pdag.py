@@ -169,3 +169,104 @@ def test_random_cpdags_and_mpdags_agree_with_every_dag_in_the_class():
             assert set(graph.adjustment_sets(xs, ys, kind="minimal")) == minimal(valid)
     assert n_cpdag >= 200 and n_mpdag >= 40 and n_not_amenable >= 40 and n_checked >= 2000, (
         n_cpdag, n_mpdag, n_not_amenable, n_checked)
+
+
+# ----------------------------------------------------------------------------- published examples
+def _numbered(directed, undirected):
+    return CausalPDAG(directed=[(f"V{a}", f"V{b}") for a, b in directed],
+                      undirected=[(f"V{a}", f"V{b}") for a, b in undirected])
+
+
+def _v(*ids):
+    return frozenset(f"V{i}" for i in ids)
+
+
+def test_perkovic_2018_example_2():
+    # Perković, Textor, Kalisch & Maathuis (2018), Example 2: X = V2, Y = V5
+    g = _numbered([(0, 2), (1, 2), (2, 5), (3, 2), (3, 5), (4, 5)],
+                  [(0, 1), (1, 3), (1, 4), (3, 4)])
+    assert g.is_cpdag and g.is_amenable("V2", "V5")
+    for z in [(1, 3), (3, 4), (0, 1, 3), (0, 3, 4), (1, 3, 4), (0, 1, 3, 4)]:
+        assert g.is_valid_adjustment("V2", "V5", _v(*z)), z
+    for z in [(1,), ()]:
+        assert not g.is_valid_adjustment("V2", "V5", _v(*z)), z
+    assert g.adjustment_sets("V2", "V5") == [_v(1, 3), _v(3, 4)]
+    assert g.adjustment_sets("V2", "V5", kind="canonical") == [_v(0, 1, 3, 4)]
+
+
+def test_perkovic_2018_example_8_and_figure_4():
+    g = _numbered([(1, 2), (2, 4), (3, 2)], [(0, 1)])       # X = {V0, V4}, Y = V3
+    assert g.is_valid_adjustment({"V0", "V4"}, "V3", _v(1, 2))
+    assert not g.is_valid_adjustment({"V0", "V4"}, "V3", _v(2))
+    g = _numbered([(0, 1), (0, 2), (3, 1), (3, 2)], [(0, 4), (1, 2)])
+    assert g.is_valid_adjustment("V0", "V2", _v(3))
+
+
+def test_not_amenable_names_the_undirected_edge_at_the_treatment():
+    # the CPDAG of X -> M -> Y (a chain): every edge is undirected
+    g = CausalPDAG.from_dagitty("pdag { X [exposure]; Y [outcome]; X -- M -- Y; B -> C <- D }")
+    assert g.is_cpdag and not g.is_amenable()
+    with pytest.raises(NotIdentifiableError, match=r"the edge X -- M is undirected.*"
+                       r"X -- M -- Y is a possibly causal path"):
+        g.adjustment_sets()
+    with pytest.raises(NotIdentifiableError, match="X -- M"):
+        g.adjustment_set()
+    check = g.is_valid_adjustment(None, None, {"M"})
+    assert not check and "X -- M" in str(check)
+
+
+def test_no_valid_set_and_reasons():
+    # Y -> X in every DAG of the class: amenable, yet no set works
+    g = CausalPDAG.from_dagitty("pdag { A -> X <- Y; A -- B }")
+    assert g.is_cpdag and g.is_amenable("X", "Y")
+    assert g.adjustment_sets("X", "Y") == [] == g.adjustment_sets("X", "Y", kind="canonical")
+    with pytest.raises(NotIdentifiableError, match="X <- Y stays open"):
+        g.adjustment_set("X", "Y")
+    g = CausalPDAG.from_dagitty("pdag { A -> X <- B; X -> M -> Y; B -> Y; M -- D }")
+    assert g.is_cpdag
+    assert "M lies on a possibly causal path" in str(g.is_valid_adjustment("X", "Y", {"B", "M"}))
+    assert "D is a possible descendant of M" in str(g.is_valid_adjustment("X", "Y", {"B", "D"}))
+    ok = g.is_valid_adjustment("X", "Y", {"B"})
+    assert ok and "every DAG of the class" in str(ok)
+    assert "X <- B -> Y stays open" in str(g.is_valid_adjustment("X", "Y", ()))
+
+
+# ----------------------------------------------------------------------------- parsing
+def test_dagitty_pdag_text_round_trip_and_errors():
+    text = 'pdag { X [exposure,pos="1,2"]; Y [outcome]; A -- B; A -> X <- B; X -> Y; "a b" -- A }'
+    g = CausalPDAG.from_dagitty(text)
+    assert set(g.undirected_edges) == {("A", "B"), ("a b", "A")} or \
+        {frozenset(e) for e in g.undirected_edges} == {frozenset("AB"), frozenset(("a b", "A"))}
+    assert g.exposure == {"X"} and g.outcome == {"Y"} and g.positions == {"X": (1.0, 2.0)}
+    assert CausalPDAG.from_dagitty(g.to_dagitty()) == g
+    assert g.to_dagitty().startswith("pdag {")
+    with pytest.raises(GraphError, match="CausalPDAG.from_dagitty"):
+        CausalDAG.from_dagitty("pdag { A -- B }")
+    with pytest.raises(GraphError, match="write 'pdag"):
+        CausalDAG.from_dagitty("dag { A -- B }")
+    with pytest.raises(GraphError, match="latent"):
+        CausalPDAG.from_dagitty("pdag { U [latent]; U -- A }")
+    with pytest.raises(GraphError, match="bidirected"):
+        CausalPDAG.from_dagitty("pdag { A <-> B }")
+    with pytest.raises(CyclicGraphError, match="directed cycle"):
+        CausalPDAG.from_dagitty("pdag { A -> B -> C -> A }")
+    with pytest.raises(GraphError, match="no DAG is consistent"):
+        CausalPDAG.from_dagitty("pdag { A -- B -- C -- D -- A }")
+    with pytest.raises(GraphError, match="both given"):
+        CausalPDAG(directed=[("A", "B")], undirected=[("B", "A")])
+    # a dag text is a PDAG without undirected edges (one DAG, not a CPDAG)
+    assert not CausalPDAG.from_dagitty("dag { A -> B }").undirected_edges
+
+
+def test_query_errors_name_the_node():
+    g = CausalPDAG.from_dagitty("pdag { A -> X <- B; X -> Y }")
+    with pytest.raises(GraphError, match="'Q' is not in the graph"):
+        g.is_valid_adjustment("X", "Q", ())
+    with pytest.raises(GraphError, match="both treatment and outcome"):
+        g.adjustment_sets("X", "X")
+    with pytest.raises(GraphError, match="contains the treatment or outcome"):
+        g.is_valid_adjustment("X", "Y", {"X"})
+    with pytest.raises(GraphError, match="unknown kind"):
+        g.adjustment_sets("X", "Y", kind="optimal")
+    with pytest.raises(GraphError, match="no treatment"):
+        g.adjustment_sets()
