@@ -14,13 +14,16 @@ background knowledge may keep one and still be valid: ``A -> B -- C -- A``
 stands for the three DAGs of the triangle with ``A -> B``.  So a partially
 directed cycle is not by itself an error; a graph no DAG is consistent with is
 (for example the chordless cycle ``A -- B -- C -- D -- A``: every orientation
-closes a directed cycle or makes a new v-structure), and so is a directed cycle.  Adjustment on the class is in :mod:`causalkit.dags.pdag_adjustment`.
+closes a directed cycle or makes a new v-structure), and so is a directed cycle.
+
+Adjustment valid for every DAG of the class is in :mod:`causalkit.dags.pdag_adjustment`
+(for CPDAGs; :attr:`CausalPDAG.is_cpdag` says whether a graph is one).
 
 Example
 -------
->>> pdag = CausalPDAG.from_dagitty("pdag { A -- B; A -> X; B -> X; X -> Y; A -> Y }")
->>> sorted(pdag.undirected_edges)
-[('A', 'B')]
+>>> pdag = CausalPDAG.from_dagitty("pdag { A -> X <- B; X -- C; B -- D }")
+>>> pdag.directed_edges, pdag.undirected_edges, pdag.is_cpdag   # Meek's R1 orients X -> C
+([('A', 'X'), ('X', 'C'), ('B', 'X')], [('B', 'D')], True)
 >>> CausalPDAG.from_dag(CausalDAG([("A", "B"), ("B", "C")])).undirected_edges
 [('A', 'B'), ('B', 'C')]
 """
@@ -218,8 +221,8 @@ class CausalPDAG:
         v_edges = {(p, c) for c in g for p in g._pred[c]
                    if any(q != p and not g.has_edge(p, q) and not g.has_edge(q, p)
                           for q in g._pred[c])}
-        return cls(directed=sorted(v_edges, key=lambda e: (list(g).index(e[0]),
-                                                             list(g).index(e[1]))),
+        pos = {v: i for i, v in enumerate(g)}
+        return cls(directed=sorted(v_edges, key=lambda e: (pos[e[0]], pos[e[1]])),
                    undirected=[e for e in g.edges if e not in v_edges], nodes=g.nodes,
                    exposure=dag.exposure, outcome=dag.outcome, positions=dag.positions)
 
