@@ -77,9 +77,9 @@ class CausalPDAG:
                 order.setdefault(b)
                 pairs.append((kind, a, b))
         self._nodes = list(order)
-        self._succ = {v: set() for v in self._nodes}
-        self._pred = {v: set() for v in self._nodes}
-        self._und = {v: set() for v in self._nodes}
+        self._succ: dict[Node, set] = {v: set() for v in self._nodes}
+        self._pred: dict[Node, set] = {v: set() for v in self._nodes}
+        self._und: dict[Node, set] = {v: set() for v in self._nodes}
         for kind, a, b in pairs:
             self._add(kind, a, b)
         self._check_directed_acyclic()
@@ -312,10 +312,12 @@ class CausalPDAG:
             single = isinstance(nodes, str) or nodes in self._succ
         except TypeError:            # unhashable: a collection
             single = False
-        try:
-            items = [nodes] if single else list(nodes)  # type: ignore[arg-type]
-        except TypeError:
-            items = [nodes]
+        items: list = [nodes]
+        if not single:
+            try:
+                items = list(nodes)  # type: ignore[arg-type]
+            except TypeError:
+                pass                 # a single unknown node: _node says so
         if not items and not empty_ok:
             raise GraphError(f"the {role} set is empty")
         return frozenset(self._node(n) for n in items)
