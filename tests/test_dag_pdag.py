@@ -73,7 +73,7 @@ def minimal(family):
     return {z for z in family if not any(w < z for w in family)}
 
 
-def _cases(n_graphs=320, seed=20260):
+def _cases(n_graphs=400, seed=20260):
     rng = np.random.default_rng(seed)
     made = 0
     while made < n_graphs:
@@ -109,7 +109,7 @@ def test_random_cpdags_and_mpdags_agree_with_every_dag_in_the_class():
         assert {frozenset(e) for e in cpdag.undirected_edges} == {frozenset(e) for e in undirected}
         members = mec
         graph = cpdag
-        if undirected and rng.random() < 0.35:
+        if undirected and rng.random() < 0.4:
             # background knowledge: orient some undirected edges as in the true DAG
             k = int(rng.integers(1, len(undirected) + 1))
             known = [e if e in edges else e[::-1] for e in
@@ -120,14 +120,11 @@ def test_random_cpdags_and_mpdags_agree_with_every_dag_in_the_class():
             graph = CausalPDAG(directed=directed + known, undirected=rest, nodes=nodes)
             assert set(graph.directed_edges) == set(d2)        # Meek's rules are complete
             assert {frozenset(e) for e in graph.undirected_edges} == {frozenset(e) for e in u2}
-            assert frozenset(graph.to_dag().graph.edges) in set(members)
             assert not graph.is_cpdag
-            with pytest.raises(GraphError, match="background knowledge"):
-                graph.adjustment_sets(nodes[0], nodes[1])
             n_mpdag += 1
-            continue
-        n_cpdag += 1
-        assert graph.is_cpdag
+        else:
+            assert graph.is_cpdag
+            n_cpdag += 1
         assert frozenset(graph.to_dag().graph.edges) in set(members)
         dags = [CausalDAG(m, nodes=nodes) for m in members]
         for _ in range(2):
@@ -167,7 +164,7 @@ def test_random_cpdags_and_mpdags_agree_with_every_dag_in_the_class():
             if canon:
                 assert truth[canon[0]]
             assert set(graph.adjustment_sets(xs, ys, kind="minimal")) == minimal(valid)
-    assert n_cpdag >= 200 and n_mpdag >= 40 and n_not_amenable >= 40 and n_checked >= 2000, (
+    assert n_cpdag >= 200 and n_mpdag >= 100 and n_not_amenable >= 40 and n_checked >= 2000, (
         n_cpdag, n_mpdag, n_not_amenable, n_checked)
 
 
