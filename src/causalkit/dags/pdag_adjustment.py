@@ -84,7 +84,7 @@ def _reach_unshielded(g: CausalPDAG, starts: Iterable[Node], forward: bool,
     step = (g._succ, g._und) if forward else (g._pred, g._und)
     prev: dict[Node, Node | None] = {s: None for s in starts}
     seen: set = set()
-    queue = deque((None, s) for s in prev)
+    queue: deque[tuple[Node | None, Node]] = deque((None, s) for s in prev)
     while queue:
         p, c = queue.popleft()
         for t in step:
