@@ -17,7 +17,7 @@ directed cycle is not by itself an error; a graph no DAG is consistent with is
 closes a directed cycle or makes a new v-structure), and so is a directed cycle.
 
 Adjustment valid for every DAG of the class is in :mod:`causalkit.dags.pdag_adjustment`
-(for CPDAGs; :attr:`CausalPDAG.is_cpdag` says whether a graph is one).
+(CPDAGs and MPDAGs; :attr:`CausalPDAG.is_cpdag` says whether a graph is a CPDAG).
 
 Example
 -------
