@@ -267,3 +267,18 @@ def test_query_errors_name_the_node():
         g.adjustment_sets("X", "Y", kind="optimal")
     with pytest.raises(GraphError, match="no treatment"):
         g.adjustment_sets()
+
+
+def test_mpdag_backward_chord_is_not_a_possibly_causal_path():
+    # background knowledge B -> X: X -- A -- B is no possibly causal path to B (its chord
+    # B -> X points back), so the class agrees and {B} is valid in all three of its DAGs
+    g = CausalPDAG.from_dagitty("pdag { X -- A -- B; B -> X; B -> Y }")
+    assert not g.is_cpdag and g.is_amenable("X", "Y")
+    members = [m for m in markov_class(["X", "A", "B", "Y"],
+                                       [("X", "A"), ("B", "A"), ("B", "X"), ("B", "Y")])
+               if ("B", "X") in m and ("B", "Y") in m]
+    assert len(members) == 3
+    for z in subsets({"A", "B"}):
+        assert bool(g.is_valid_adjustment("X", "Y", z)) == all(
+            CausalDAG(m).is_valid_adjustment("X", "Y", z) for m in members), z
+    assert g.adjustment_sets("X", "Y") == [frozenset({"B"})]
