@@ -20,11 +20,12 @@ Weichwald & Henckel's CIfly tables for CPDAGs).
 A PDAG with background knowledge (an MPDAG that is not a CPDAG; Perković,
 Kalisch & Maathuis 2017) needs more care: a possibly causal path must also have
 no backward chord ``V_j -> V_i`` (i < j), so ``X -- A -- B`` with ``B -> X``
-is not one.  There the possible descendants/ancestors are found by unshielded
-possibly causal walks (a b-possibly causal path has an unshielded subsequence,
-and an unshielded one has no chord), and paths from x never pass a parent of x.
-This MPDAG search is checked against every DAG of the class by brute force on
-random MPDAGs of up to 7 nodes (tests), not proven here.  Sets:
+is not one.  There paths from x never pass a parent of x (that would be a
+backward chord), and possible descendants/ancestors are found by unshielded
+possibly causal walks (a b-possibly causal path has an unshielded b-possibly
+causal subsequence, Perković et al. 2017).  That this search is exact for
+MPDAGs is not proven here: it is checked against every DAG of the class by
+brute force on random MPDAGs of up to 7 nodes (tests).  Sets:
 
 * ``"canonical"``: Adjust(X, Y) = PossAn(X ∪ Y) \\ (X ∪ Y ∪ Forb), valid iff any
   valid set exists (Perković et al. 2018, Thm. 4.5);
