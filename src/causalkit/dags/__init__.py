@@ -19,6 +19,6 @@ from .instruments import Instrument
 from .paths import BackdoorPath
 from .pdag import CausalPDAG
 
-__all__ = ["ADMG", "AdjustmentCheck", "BackdoorPath", "CausalDAG", "CausalPDAG", "DiscreteDistribution",
-           "Estimand", "Hedge", "Identification", "Instrument", "identify", "identify_id",
-           "latent_projection"]
+__all__ = ["ADMG", "AdjustmentCheck", "BackdoorPath", "CausalDAG", "CausalPDAG",
+           "DiscreteDistribution", "Estimand", "Hedge", "Identification", "Instrument",
+           "identify", "identify_id", "latent_projection"]
