@@ -17,7 +17,8 @@ from .id_algorithm import identify_id
 from .identify import Identification, identify
 from .instruments import Instrument
 from .paths import BackdoorPath
+from .pdag import CausalPDAG
 
-__all__ = ["ADMG", "AdjustmentCheck", "BackdoorPath", "CausalDAG", "DiscreteDistribution",
-           "Estimand", "Hedge", "Identification", "Instrument", "identify", "identify_id",
-           "latent_projection"]
+__all__ = ["ADMG", "AdjustmentCheck", "BackdoorPath", "CausalDAG", "CausalPDAG",
+           "DiscreteDistribution", "Estimand", "Hedge", "Identification", "Instrument",
+           "identify", "identify_id", "latent_projection"]

@@ -27,6 +27,11 @@ groups and subgraphs ``{A B} -> C``, graph options ``bb="x0,y0,x1,y1"``
   mark at the start is ignored.
 * Unquoted ``graph [...]`` sets graph options; unquoted ``graph`` or ``node``
   as a name is refused, as in DAGitty; quoted, both are ordinary names.
+* ``pdag { A -- B; A -> C }`` (a CPDAG or partially directed graph: ``--`` is
+  an undirected edge) is read by ``parse_dagitty(text, pdag=True)``, which
+  :meth:`causalkit.dags.CausalPDAG.from_dagitty` calls; a DAG reader given a
+  ``pdag`` text says to use ``CausalPDAG.from_dagitty``.  The spec's ``kind``
+  is ``"dag"`` or ``"pdag"``, its ``undirected`` the ``--`` pairs.
 
 Parsing is linear: one regular-expression pass makes the tokens, a
 recursive-descent parser reads them (``benchmarks/bench_dag.py`` times 10,000
@@ -100,6 +105,8 @@ class DagittySpec:
     selected: list = field(default_factory=list)
     positions: dict = field(default_factory=dict)
     bounding_box: tuple | None = None
+    undirected: list = field(default_factory=list)
+    kind: str = "dag"
 
 
 # ----------------------------------------------------------------------------- tokens
@@ -175,8 +182,11 @@ _SPECIAL = {"graph", "node", "subgraph"}
 class _Parser:
     """Recursive descent over the token lists; builds ordered node and mark sets."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, pdag: bool = False) -> None:
         self.text = text
+        self.pdag = pdag
+        self.kind = "dag"
+        self.undirected: list = []
         self.kinds, self.values = _tokens(text)
         self.last = len(self.kinds) - 1
         self.i = 0
@@ -240,7 +250,13 @@ class _Parser:
         if header:
             kind = self.values[self.i].lower()
             self.i += 1
-            if kind not in ("dag", "digraph"):
+            if kind == "pdag":
+                if not self.pdag:
+                    raise GraphError("this is a 'pdag' text (a CPDAG / partially directed "
+                                     "graph, a class of DAGs): read it with "
+                                     "causalkit.dags.CausalPDAG.from_dagitty")
+                self.kind = "pdag"
+            elif kind not in ("dag", "digraph"):
                 raise GraphError(f"only 'dag' graphs are supported, not {kind!r}: a causal "
                                  "DAG has directed (->) and bidirected (<->) edges only")
             if self.kinds[self.i] in ("i", "q"):
@@ -255,6 +271,7 @@ class _Parser:
         return DagittySpec(
             nodes=list(self.nodes), directed=self.directed, bidirected=self.bidirected,
             positions=self.positions, bounding_box=self.bounding_box,
+            undirected=self.undirected, kind=self.kind,
             **{m: list(v) for m, v in self.marks.items()})
 
     def statements(self, collect: bool) -> list:
@@ -304,10 +321,14 @@ class _Parser:
                 directed.extend([(v, u) for u in left for v in right])
             elif a == "<->":
                 bidirected.extend([(u, v) for u in left for v in right])
+            elif a == "--" and self.kind == "pdag":
+                self.undirected.extend([(u, v) for u in left for v in right])
             else:
                 what = "undirected" if a == "--" else "partially directed"
+                hint = (" (for a CPDAG write 'pdag { ... }' and read it with "
+                        "CausalPDAG.from_dagitty)" if a == "--" else "")
                 raise GraphError(f"{what} edge {a!r} at {self.where(at)}: a causal DAG needs "
-                                 "directed (->) or bidirected (<->) edges")
+                                 f"directed (->) or bidirected (<->) edges{hint}")
             left = right
             n_terms += 1
         while kinds[self.i] == "p" and values[self.i] == "[":
@@ -400,11 +421,19 @@ def _numbers(value: Any, pattern: re.Pattern, what: str) -> tuple:
     return tuple(float(g) for g in m.groups())
 
 
-def parse_dagitty(text: str) -> DagittySpec:
-    """Parse DAGitty syntax into a :class:`DagittySpec` (GraphError with line and column on bad syntax)."""
+def parse_dagitty(text: str, pdag: bool = False) -> DagittySpec:
+    """Parse DAGitty syntax into a :class:`DagittySpec` (GraphError with line and column on bad syntax).
+
+    With ``pdag=True`` a ``pdag { ... }`` text is accepted and its ``--`` edges
+    are the spec's ``undirected`` pairs; otherwise a ``pdag`` text is an error.
+
+    >>> spec = parse_dagitty("pdag { A -- B -> C }", pdag=True)
+    >>> spec.kind, spec.undirected, spec.directed
+    ('pdag', [('A', 'B')], [('B', 'C')])
+    """
     if not isinstance(text, str):
         raise GraphError(f"DAGitty text must be a string, got {type(text).__name__}")
-    return _Parser(text.removeprefix("\ufeff")).parse()
+    return _Parser(text.removeprefix("\ufeff"), pdag=pdag).parse()
 
 
 # ----------------------------------------------------------------------------- writer
@@ -441,7 +470,7 @@ def _num(x: float) -> str:
 
 
 def _lines(spec: DagittySpec) -> Iterator[str]:
-    yield "dag {"
+    yield f"{spec.kind} {{"
     if spec.bounding_box is not None:
         yield 'bb="' + ",".join(_num(v) for v in spec.bounding_box) + '"'
     marks = {m: set(getattr(spec, m)) for m in MARKS}
@@ -455,6 +484,8 @@ def _lines(spec: DagittySpec) -> Iterator[str]:
         yield f"{quote(a)} -> {quote(b)}"
     for a, b in spec.bidirected:
         yield f"{quote(a)} <-> {quote(b)}"
+    for a, b in spec.undirected:
+        yield f"{quote(a)} -- {quote(b)}"
     yield "}"
 
 
