@@ -85,14 +85,22 @@ def test_sargan_equals_n_r2(card):
 
 
 def test_homoskedastic_effective_f_is_classical_f(card):
+    """The small-sample homoskedastic first-stage F is the textbook F (statsmodels, n - K);
+    the default (large-sample, as the SE and the AR set) divides by n instead."""
     W = card[CARD_CONTROLS].to_numpy(float)
     Z = card[["nearc4", "nearc2"]].to_numpy(float)
-    fs = first_stage_strength(card["educ"].to_numpy(float), Z, W, cov_type="unadjusted")
+    fs = first_stage_strength(card["educ"].to_numpy(float), Z, W, cov_type="unadjusted",
+                              small_sample=True)
     full = sm.OLS(card["educ"], sm.add_constant(np.column_stack([W, Z]))).fit()
     restricted = sm.OLS(card["educ"], sm.add_constant(W)).fit()
-    f_classical = full.compare_f_test(restricted)[0]
+    f_classical, p_classical, _ = full.compare_f_test(restricted)
     assert fs.f_stat == pytest.approx(f_classical, rel=1e-8)
     assert fs.f_effective == pytest.approx(f_classical, rel=1e-8)
+    assert fs.p_value == pytest.approx(p_classical, rel=1e-8)
+    assert fs.df == full.df_resid
+    large = first_stage_strength(card["educ"].to_numpy(float), Z, W, cov_type="unadjusted")
+    assert large.f_stat == pytest.approx(f_classical * len(card) / full.df_resid, rel=1e-8)
+    assert large.df is None
 
 
 def _hc0_ar_stat(y, d, Z, W, b0):
