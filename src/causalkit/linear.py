@@ -67,10 +67,11 @@ def rank_deficiency(X: np.ndarray) -> tuple[int, list[int]]:
     The rank is that of ``X`` with unit-norm columns, from its singular values with
     numpy's relative tolerance (``max(n, k) * eps * largest``), so it does not
     change when a column is multiplied by any nonzero number.  The dependent
-    columns are those with weight in the null space.
+    columns are those with a weight above 1e-6 in the (unit-norm) null space:
+    a column whose part in the dependency is smaller is not needed for it.
 
     >>> x = np.arange(5.0)
-    >>> rank_deficiency(np.column_stack([np.ones(5), x, 1e8 * x + 3.0]))
+    >>> rank_deficiency(np.column_stack([np.ones(5), x, 1e8 * x + 3e8]))
     (2, [0, 1, 2])
     >>> rank_deficiency(np.column_stack([np.ones(5), x, 1e-8 * x ** 2]))
     (3, [])

@@ -153,10 +153,11 @@ def fit_twfe(frame: pd.DataFrame, outcome: Any, regressors: pd.DataFrame, unit: 
     G/(G-1) * (n-1)/(n-K); with two cluster columns (``clusters`` n x 2) it is
     the two-way sandwich of Cameron, Gelbach & Miller (2011), each of its three
     terms with its own G/(G-1).  When every unit lies within one cluster (the
-    default, clustering by unit; for two-way, within one cluster of either
-    dimension) the unit effects are nested in the clusters and are not counted
-    in K = slopes + periods (as in Stata's ``xtreg, fe vce(cluster)`` and
-    ``reghdfe``); otherwise K counts every absorbed effect, as the LSDV
+    default, clustering by unit) the unit effects are nested in the clusters and
+    are not counted in K = slopes + periods (as in Stata's ``xtreg, fe
+    vce(cluster)`` and ``reghdfe``); with two-way clustering the same holds when
+    the units nest in either cluster dimension (the period effects are always
+    counted).  Otherwise K counts every absorbed effect, as the LSDV
     regression in statsmodels does.  Inference uses t with G-1 degrees of
     freedom (the smaller G for two-way).  The regressors are equilibrated
     (:func:`~causalkit.linear.equilibrate`) before the fit, so their units do
@@ -170,14 +171,18 @@ def fit_twfe(frame: pd.DataFrame, outcome: Any, regressors: pd.DataFrame, unit: 
         raise EstimationError("clustered standard errors need at least 2 clusters"
                               + (" in each dimension" if len(counts) > 1 else ""))
     names = list(regressors.columns)
-    Xs, scales = equilibrate(regressors.to_numpy(dtype=float))
-    require_full_rank(Xs, "the two-way fixed-effects design (treatment and covariates)", names)
+    # a constant beside the effects (reported by linearmodels as the grand mean) makes a
+    # covariate that is collinear only after the effects are removed show up as absorbed
+    Xs, scales = equilibrate(np.column_stack([np.ones(len(frame)),
+                                              regressors.to_numpy(dtype=float)]))
+    require_full_rank(Xs, "the two-way fixed-effects design (treatment and covariates)",
+                      ["intercept", *names])
     index = pd.MultiIndex.from_arrays([frame[unit].to_numpy(), frame[time].to_numpy()],
                                       names=["unit", "time"])
     labels = [str(c) for c in names]                       # linearmodels wants text labels
-    if len(set(labels)) < len(labels):
+    if len(set(labels)) < len(labels) or "const" in labels:
         labels = [f"{c} (#{j})" for j, c in enumerate(labels)]
-    exog = pd.DataFrame(Xs, index=index, columns=labels)
+    exog = pd.DataFrame(Xs, index=index, columns=["const", *labels])
     dep = pd.Series(frame[outcome].to_numpy(dtype=float), index=index, name="y")
     cluster_frame = pd.DataFrame(np.asarray(codes).reshape(len(frame), -1), index=index)
     try:
@@ -187,14 +192,16 @@ def fit_twfe(frame: pd.DataFrame, outcome: Any, regressors: pd.DataFrame, unit: 
                         debiased=True, group_debias=True, count_effects=False)
     except (ValueError, AbsorbingEffectError) as err:  # absorbed or collinear regressors
         raise EstimationError(f"the two-way fixed-effects regression failed: {err}") from err
-    params = pd.Series(res.params.to_numpy() / scales, index=regressors.columns)
+    slopes = slice(1, None)
+    scales = scales[slopes]
+    params = pd.Series(res.params.to_numpy()[slopes] / scales, index=regressors.columns)
     n_obs, n_slopes = len(frame), regressors.shape[1]
     unit_codes = frame[unit].to_numpy()
     nested = any(bool((pd.Series(c).groupby(unit_codes).nunique() == 1).all())
                  for c in np.asarray(codes).reshape(len(frame), -1).T)
     n_counted = n_slopes + frame[time].nunique() if nested else n_obs - int(res.df_resid)
     # linearmodels always divides by n - slopes - all absorbed effects; undo for nested ones
-    cov = pd.DataFrame(res.cov.to_numpy() / np.outer(scales, scales)
+    cov = pd.DataFrame(res.cov.to_numpy()[slopes, slopes] / np.outer(scales, scales)
                        * (float(res.df_resid) / (n_obs - n_counted)),
                        index=regressors.columns, columns=regressors.columns)
     if not np.all(np.isfinite(params)) or not np.all(np.isfinite(np.diag(cov))):
