@@ -85,14 +85,22 @@ def test_sargan_equals_n_r2(card):
 
 
 def test_homoskedastic_effective_f_is_classical_f(card):
+    """The small-sample homoskedastic first-stage F is the textbook F (statsmodels, n - K);
+    the default (large-sample, as the SE and the AR set) divides by n instead."""
     W = card[CARD_CONTROLS].to_numpy(float)
     Z = card[["nearc4", "nearc2"]].to_numpy(float)
-    fs = first_stage_strength(card["educ"].to_numpy(float), Z, W, cov_type="unadjusted")
+    fs = first_stage_strength(card["educ"].to_numpy(float), Z, W, cov_type="unadjusted",
+                              small_sample=True)
     full = sm.OLS(card["educ"], sm.add_constant(np.column_stack([W, Z]))).fit()
     restricted = sm.OLS(card["educ"], sm.add_constant(W)).fit()
-    f_classical = full.compare_f_test(restricted)[0]
+    f_classical, p_classical, _ = full.compare_f_test(restricted)
     assert fs.f_stat == pytest.approx(f_classical, rel=1e-8)
     assert fs.f_effective == pytest.approx(f_classical, rel=1e-8)
+    assert fs.p_value == pytest.approx(p_classical, rel=1e-8)
+    assert fs.df == full.df_resid
+    large = first_stage_strength(card["educ"].to_numpy(float), Z, W, cov_type="unadjusted")
+    assert large.f_stat == pytest.approx(f_classical * len(card) / full.df_resid, rel=1e-8)
+    assert large.df is None
 
 
 def _hc0_ar_stat(y, d, Z, W, b0):
@@ -225,3 +233,111 @@ def test_degenerate_covariates_are_clear_errors(covariates, error, message):
                        "y": d + w + rng.normal(size=n)})
     with pytest.raises(getattr(errors, error), match=message):
         causalkit.estimate(df, "d", "y", method="iv_2sls", instrument="z", covariates=covariates)
+
+
+# ------------------------------------------------ small-sample inference (issue 13, item 3)
+def _card_2sls(card, cov_type, **kw):
+    return causalkit.estimate(card, "educ", "lwage", method="iv_2sls", instrument="nearc4",
+                              covariates=CARD_CONTROLS, cov_type=cov_type, **kw)
+
+
+def test_card_small_sample_se_is_the_textbook_value(card):
+    """Wooldridge, Introductory Econometrics, Example 15.4 (Card 1995): the 2SLS return to
+    education with nearc4 as instrument is .1315 (.0550); the n - K (textbook) variance
+    gives the published SE, the default large-sample one 0.0548."""
+    eff = _card_2sls(card, "unadjusted", small_sample=True)
+    assert round(eff.estimate, 4) == 0.1315
+    assert round(eff.std_error, 4) == 0.0550
+    assert round(_card_2sls(card, "unadjusted").std_error, 4) == 0.0548
+    ref = _linearmodels(card, ["nearc4"], "unadjusted", debiased=True)
+    assert eff.std_error == pytest.approx(ref.std_errors["educ"], rel=1e-9)
+    assert eff.df == ref.df_resid == len(card) - 16           # t with n - K df
+    assert eff.ci_low == pytest.approx(ref.conf_int().loc["educ", "lower"], rel=1e-9)
+    assert eff.p_value == pytest.approx(ref.pvalues["educ"], rel=1e-6)
+
+
+@pytest.mark.parametrize("cov_type", ["unadjusted", "robust"])
+@pytest.mark.parametrize("small_sample", [False, True])
+def test_card_first_stage_f_matches_linearmodels(card, cov_type, small_sample):
+    """The first-stage F follows the same convention as the SE: n (default) or n - K."""
+    eff = _card_2sls(card, cov_type, small_sample=small_sample)
+    ref = _linearmodels(card, ["nearc4"], cov_type, debiased=small_sample)
+    fs = ref.first_stage.diagnostics.loc["educ"]
+    assert eff.std_error == pytest.approx(ref.std_errors["educ"], rel=1e-9)
+    assert eff.diagnostics["first_stage_f"] == pytest.approx(fs["f.stat"], rel=1e-9)
+    df = len(card) - 16
+    expected_p = stats.f.sf(fs["f.stat"], 1, df) if small_sample else stats.chi2.sf(fs["f.stat"], 1)
+    assert eff.diagnostics["first_stage_p_value"] == pytest.approx(expected_p, rel=1e-9)
+    assert eff.diagnostics["first_stage_df"] == (df if small_sample else None)
+
+
+def _residual_sums(card):
+    """Residuals of y and d on [1, W, z] and of z on [1, W] (statsmodels), for the AR set."""
+    W = sm.add_constant(card[CARD_CONTROLS].astype(float))
+    X = W.assign(nearc4=card["nearc4"].astype(float))
+    fy = sm.OLS(card["lwage"], X).fit()
+    fd = sm.OLS(card["educ"], X).fit()
+    zt = sm.OLS(card["nearc4"].astype(float), W).fit().resid
+    return fy.params["nearc4"], fd.params["nearc4"], fy.resid, fd.resid, float(zt @ zt), X
+
+
+@pytest.mark.parametrize("small_sample", [False, True])
+def test_homoskedastic_ar_set_closed_form(card, small_sample):
+    """One instrument, homoskedastic: the AR set is {b : (a - b p)^2 zz <= c s^2(b)} with
+    s^2(b) = |e_y - b e_d|^2 / m, a quadratic inequality; m = n, c = chi2(1) quantile by
+    default, m = n - K and c = F(1, n - K) quantile in small samples (the first stage's df)."""
+    a, p, ey, ed, zz, X = _residual_sums(card)
+    n, K = X.shape
+    m, c = ((n - K), stats.f.isf(0.05, 1, n - K)) if small_sample else (n, stats.chi2.isf(0.05, 1))
+    syy, syd, sdd = float(ey @ ey), float(ey @ ed), float(ed @ ed)
+    # (a - b p)^2 zz m - c (syy - 2 b syd + b^2 sdd) <= 0
+    A = p * p * zz * m - c * sdd
+    B = -2 * a * p * zz * m + 2 * c * syd
+    C = a * a * zz * m - c * syy
+    roots = sorted(np.roots([A, B, C]).real)
+    assert A > 0                                                       # a bounded interval
+    eff = _card_2sls(card, "unadjusted", small_sample=small_sample)
+    assert eff.diagnostics["anderson_rubin_kind"] == "interval"
+    lo, hi = eff.diagnostics["anderson_rubin_ci"][0]
+    assert (lo, hi) == pytest.approx(roots, rel=1e-8)
+    if small_sample:   # the endpoints are where the textbook F test of z has p = alpha
+        for b0 in (lo, hi):
+            res = sm.OLS(card["lwage"] - b0 * card["educ"], X).fit()
+            assert float(res.f_test("nearc4 = 0").pvalue) == pytest.approx(0.05, rel=1e-6)
+
+
+def test_small_sample_ar_has_exact_size():
+    """Normal homoskedastic errors, n = 20, two covariates: the small-sample AR test (F cutoff,
+    n - K variance) has exact size 0.05; the large-sample one (n, chi2) over-rejects (about
+    0.10 at these df).  2000 replications: MC SE of a 0.05 rate is 0.005 (band = 3 SE)."""
+    rng = np.random.default_rng(21)
+    reps, n = 2000, 20
+    covered = np.zeros((reps, 2), dtype=bool)
+    for r in range(reps):
+        W = rng.normal(size=(n, 2))
+        z = rng.normal(size=(n, 1))
+        u = rng.normal(size=n)
+        d = 0.3 * z[:, 0] + W[:, 0] + 0.8 * u + rng.normal(size=n)
+        y = 1.0 * d + W[:, 1] + u
+        for j, small in enumerate((True, False)):
+            covered[r, j] = anderson_rubin_set(y, d, z, W, cov_type="unadjusted",
+                                               small_sample=small).contains(1.0)
+    reject = 1 - covered.mean(axis=0)
+    assert abs(reject[0] - 0.05) < 0.015
+    assert reject[1] > 0.075
+
+
+def test_clustered_small_sample_matches_linearmodels_debiased(card):
+    codes = pd.Series(pd.factorize(card["age"])[0], index=card.index)
+    eff = causalkit.estimate(card, "educ", "lwage", method="iv_2sls", instrument="nearc4",
+                             covariates=CARD_CONTROLS, cluster="age", small_sample=True)
+    ref = _linearmodels(card, ["nearc4"], "clustered", clusters=codes, debiased=True)
+    assert eff.std_error == pytest.approx(ref.std_errors["educ"], rel=1e-9)
+    assert eff.df == card["age"].nunique() - 1                # t with G - 1 df
+    fs = ref.first_stage.diagnostics.loc["educ"]
+    assert eff.diagnostics["first_stage_f"] == pytest.approx(fs["f.stat"], rel=1e-9)
+
+
+def test_small_sample_must_be_a_boolean(card):
+    with pytest.raises(causalkit.errors.OptionError, match="small_sample must be True or False"):
+        _card_2sls(card, "unadjusted", small_sample="yes")

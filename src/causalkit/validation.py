@@ -30,6 +30,7 @@ from .errors import (
     EmptyArmError,
     MissingValueError,
     NonNumericColumnError,
+    OptionError,
     RoleError,
     TooFewRowsError,
     TreatmentNotBinaryError,
@@ -51,34 +52,50 @@ def as_dataframe(data: Any) -> pd.DataFrame:
         f"data must be a pandas DataFrame (or a dict of columns), got {type(data).__name__}")
 
 
-def as_column_list(columns: str | Iterable[str] | None) -> list[str]:
+def _is_label(value: Any) -> bool:
+    """Whether ``value`` can name one column: a string or an integer (not a boolean)."""
+    return isinstance(value, (str, int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def as_column_list(columns: Any) -> list[Any]:
     """Normalize a role that may be one name, several names or ``None`` to a list.
 
-    >>> as_column_list("x"), as_column_list(None), as_column_list(("a", "b"))
-    (['x'], [], ['a', 'b'])
+    A column name is a string or an integer (pandas' default labels ``0, 1, ...``).
+
+    >>> as_column_list("x"), as_column_list(None), as_column_list(("a", "b")), as_column_list(0)
+    (['x'], [], ['a', 'b'], [0])
     """
     if columns is None:
         return []
-    if isinstance(columns, str):
+    if _is_label(columns):
         return [columns]
-    out = list(columns)
+    try:
+        out = list(columns)
+    except TypeError:
+        raise RoleError(f"a column name must be a string or an integer (or a list of them), "
+                        f"got {columns!r}") from None
     for c in out:
-        if not isinstance(c, str):
-            raise RoleError(f"column names must be strings, got {c!r}")
+        if not _is_label(c):
+            raise RoleError(f"column names must be strings or integers, got {c!r}")
     return out
 
 
-def suggest_column(name: str, candidates: Iterable[str]) -> str | None:
+def suggest_column(name: Any, candidates: Iterable[Any]) -> Any:
     """The closest column name to ``name`` (case-insensitive), or ``None``.
+
+    Names are compared as text, and the candidate is returned as it is (an
+    integer label stays an integer).
 
     >>> suggest_column("tretment", ["treatment", "outcome"])
     'treatment'
+    >>> suggest_column("1", [0, 1])
+    1
     """
-    pool = [str(c) for c in candidates]
-    lowered = {c.lower(): c for c in pool}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    lowered = {str(c).lower(): c for c in candidates}
+    key = str(name).lower()
+    if key in lowered:
+        return lowered[key]
+    match = difflib.get_close_matches(key, list(lowered), n=1, cutoff=0.6)
     return lowered[match[0]] if match else None
 
 
@@ -94,7 +111,7 @@ def require_columns(data: pd.DataFrame, columns: str | Sequence[str] | None,
         if name not in data.columns:
             hint = suggest_column(name, data.columns)
             msg = f"{role} column {name!r} is not in the data"
-            msg += f"; did you mean {hint!r}?" if hint else (
+            msg += f"; did you mean {hint!r}?" if hint is not None else (
                 f"; available columns: {', '.join(map(str, list(data.columns)[:20]))}")
             raise ColumnNotFoundError(msg)
     duplicated = data.columns[data.columns.duplicated()].tolist()
@@ -199,13 +216,14 @@ def require_varies(data: pd.DataFrame, columns: Sequence[str], role: str = "cova
                 "and makes the model singular: drop it")
 
 
-def check_frame(data: Any, *, roles: dict[str, str | Sequence[str] | None],
-                numeric: bool = True) -> pd.DataFrame:
+def check_frame(data: Any, *, roles: dict[str, Any], numeric: bool = True,
+                min_rows: int = 1) -> pd.DataFrame:
     """Run the common checks on every column named in ``roles`` and return the DataFrame.
 
     ``roles`` maps a role name (``"treatment"``, ``"covariates"``, ...) to its
     column(s).  Columns must exist, be numeric (when ``numeric``) and hold no
-    NaN or infinite values.
+    NaN or infinite values; the frame must have at least ``min_rows`` rows
+    (:class:`TooFewRowsError`; an empty frame is never estimable).
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"t": [0, 1], "y": [1.0, float("nan")]})
@@ -221,7 +239,40 @@ def check_frame(data: Any, *, roles: dict[str, str | Sequence[str] | None],
         if numeric:
             require_numeric(frame, names, role=_singular(role))
         require_finite(frame, names, role=_singular(role))
+    if len(frame) < min_rows:
+        raise TooFewRowsError(f"the data has {len(frame)} row(s); at least {min_rows} "
+                              f"{'is' if min_rows == 1 else 'are'} needed")
     return frame
+
+
+def cluster_groups(data: pd.DataFrame, cluster: Any, max_columns: int = 2,
+                   method: str = "this method") -> tuple[np.ndarray | None, list[Any]]:
+    """Integer cluster codes from one cluster column (shape (n,)) or several ((n, m)).
+
+    ``cluster`` is a column name or a list of them (multiway clustering); more
+    than ``max_columns`` is an :class:`~causalkit.errors.OptionError`.  Cluster
+    labels may be strings but not missing.  Returns ``(None, [])`` without a cluster.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"s": ["a", "b", "a"], "y": [1, 1, 2]})
+    >>> codes, names = cluster_groups(df, ["s", "y"])
+    >>> codes.tolist(), names
+    ([[0, 0], [1, 0], [0, 1]], ['s', 'y'])
+    """
+    names = as_column_list(cluster)
+    if not names:
+        if cluster is not None:
+            raise RoleError("cluster= is an empty list; give a column name or omit it")
+        return None, []
+    if len(names) > max_columns:
+        ways = "one cluster column" if max_columns == 1 else \
+            f"at most {max_columns} cluster columns (two-way clustering)"
+        raise OptionError(f"{method} supports {ways}, got {len(names)}: "
+                          f"{', '.join(map(repr, names))}")
+    require_columns(data, names, role="cluster")
+    require_finite(data, names, role="cluster")
+    codes = np.column_stack([pd.factorize(data[c])[0] for c in names])
+    return (codes[:, 0] if len(names) == 1 else codes), names
 
 
 def _singular(role: str) -> str:
@@ -233,7 +284,8 @@ class PreparedData:
 
     Attributes: ``frame`` (the DataFrame), ``t`` (0/1 ints), ``y`` (floats),
     ``X`` (2-D float covariate matrix, possibly with 0 columns), ``covariates``
-    (names), ``n_treated``, ``n_control``, ``cluster`` (array or ``None``).
+    (names), ``n_treated``, ``n_control``, ``cluster`` (integer cluster codes,
+    (n,) or (n, 2) for two-way clustering, or ``None``).
     """
 
     __slots__ = ("frame", "t", "y", "X", "covariates", "n_treated", "n_control", "cluster",
@@ -252,8 +304,8 @@ class PreparedData:
         return int(self.t.shape[0])
 
 
-def prepare(data: Any, treatment: str, outcome: str,
-            covariates: str | Sequence[str] | None = None, *, cluster: str | None = None,
+def prepare(data: Any, treatment: Any, outcome: Any,
+            covariates: Any = None, *, cluster: Any = None,
             min_per_arm: int = 2, min_rows: int | None = None,
             check_constant_covariates: bool = True) -> PreparedData:
     """Validate the roles of a binary-treatment estimator and return numpy arrays.
@@ -277,9 +329,7 @@ def prepare(data: Any, treatment: str, outcome: str,
         raise RoleError("the treatment and the outcome cannot also be covariates")
     if treatment == outcome:
         raise RoleError(f"treatment and outcome are the same column {treatment!r}")
-    if cluster is not None:
-        require_columns(frame, cluster, role="cluster")
-        require_finite(frame, [cluster], role="cluster")
+    groups, _ = cluster_groups(frame, cluster)
     n_treated, n_control = require_both_arms(t, treatment, min_per_arm=min_per_arm)
     require_rows(len(frame), min_rows if min_rows is not None else len(covs) + 3,
                  what=f"estimation with {len(covs)} covariate(s)")
@@ -287,5 +337,4 @@ def prepare(data: Any, treatment: str, outcome: str,
         require_varies(frame, covs)
     y = frame[outcome].to_numpy(dtype=float)
     X = frame[covs].to_numpy(dtype=float) if covs else np.empty((len(frame), 0))
-    groups = frame[cluster].to_numpy() if cluster is not None else None
     return PreparedData(frame, treatment, outcome, t, y, X, covs, n_treated, n_control, groups)

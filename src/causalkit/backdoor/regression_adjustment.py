@@ -57,10 +57,21 @@ def design_matrix(t: np.ndarray, X: np.ndarray, interacted: bool,
     return np.column_stack([np.ones(len(t)), t, Xc, Xc * t[:, None]])
 
 
+def design_names(treatment: Any, covariates: Sequence[Any], interacted: bool) -> list[str]:
+    """Names of the columns of :func:`design_matrix`, for error messages.
+
+    >>> design_names("t", ["x"], True)
+    ['intercept', 't', 'x', 't x x']
+    """
+    names = ["intercept", str(treatment), *map(str, covariates)]
+    return names + ([f"{treatment} x {c}" for c in covariates] if interacted else [])
+
+
 @register("regression_adjustment", estimand=("ATE", "ATT", "ATC"),
           roles=("treatment", "outcome"), optional_roles=("covariates", "cluster"))
 def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
-                          covariates: Sequence[str] | None = None, cluster: str | None = None,
+                          covariates: Sequence[str] | None = None,
+                          cluster: str | Sequence[str] | None = None,
                           alpha: float = 0.05, interacted: bool = True, cov_type: str = "HC2",
                           estimand: str = "ATE") -> Effect:
     """OLS regression adjustment (Lin 2013 interacted form by default) with HC2 robust SE.
@@ -72,7 +83,8 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
         covariates; ``False`` for the plain additive regression ``y ~ t + X``.
     cov_type
         Covariance estimator: ``HC2`` (default), ``HC0``, ``HC1``, ``HC3``,
-        ``nonrobust``; with ``cluster=`` it is cluster-robust.
+        ``nonrobust``; with ``cluster=`` it is cluster-robust (a list of two
+        columns: two-way clustered).
     estimand
         ``ATE`` (default), ``ATT`` or ``ATC``; only the interacted form
         distinguishes them (the plain form assumes a constant effect).
@@ -92,7 +104,9 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
                 min_rows=(2 if interacted else 1) * len(covariates or ()) + 3)
     overlap = check_overlap(d.X, d.t, d.covariates)
     X = design_matrix(d.t.astype(float), d.X, interacted and d.X.shape[1] > 0, estimand)
-    coef = fit_coefficient(d.y, X, index=1, cov_type=cov_type, groups=d.cluster)
+    coef = fit_coefficient(d.y, X, index=1, cov_type=cov_type, groups=d.cluster,
+                           names=design_names(treatment, d.covariates,
+                                              interacted and d.X.shape[1] > 0))
     form = "Lin (2013) interacted" if interacted and d.covariates else "additive"
     return Effect.from_estimate(
         method="regression_adjustment", estimand=estimand, estimate=coef.estimate,

@@ -10,7 +10,13 @@ are weak, as it should be).  With coefficient vectors ``pi_y`` (outcome) and
 
     AR(b0) = (pi_y - b0 pi_d)' [V_yy - 2 b0 V_yd + b0^2 V_dd]^-1 (pi_y - b0 pi_d),
 
-compared with a chi-square(k) quantile.  With one instrument the set solves a
+compared with a chi-square(k) quantile, or in small samples (``small_sample=True``)
+with ``k`` times the ``F(k, n - K)`` quantile, the variances then dividing by
+``n - K`` (``K`` = intercept, covariates and instruments) exactly as the
+first-stage F does (one :class:`~causalkit.iv.first_stage.VarianceRule`); under
+homoskedasticity ``AR(b0) / k`` is then the textbook F statistic of the
+instruments in the regression of ``y - b0 d`` on ``[1, W, Z]``, an exact test
+with normal errors.  With one instrument the set solves a
 quadratic inequality exactly; with several it is found on a grid over the
 whole real line (``b0 = tan(theta)``) refined by root finding.
 
@@ -30,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
-from .first_stage import partial_out, sandwich
+from ..linear import equilibrate
+from .first_stage import VarianceRule, n_exogenous, partial_out, sandwich
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,14 @@ def _kind(intervals: list[tuple[float, float]]) -> str:
     return "interval" if len(intervals) == 1 else "union of intervals"
 
 
-def ar_set_from_moments(a: float, b: float, V: np.ndarray, alpha: float = 0.05
-                        ) -> ARConfidenceSet:
+def ar_set_from_moments(a: float, b: float, V: np.ndarray, alpha: float = 0.05,
+                        df: float | None = None) -> ARConfidenceSet:
     """Exact AR set for one instrument from the reduced form ``a``, first stage ``b``
-    and their 2x2 covariance ``V`` (order: ``a``, ``b``)."""
-    crit = float(stats.chi2.isf(alpha, 1))
+    and their 2x2 covariance ``V`` (order: ``a``, ``b``).
+
+    The cutoff is the chi-square(1) quantile, or with ``df`` that of ``F(1, df)``
+    (the square of the t(df) quantile)."""
+    crit = float(stats.chi2.isf(alpha, 1) if df is None else stats.f.isf(alpha, 1, df))
     A = b * b - crit * V[1, 1]
     B = -2.0 * a * b + 2.0 * crit * V[0, 1]
     C = a * a - crit * V[0, 0]
@@ -87,26 +97,30 @@ def ar_set_from_moments(a: float, b: float, V: np.ndarray, alpha: float = 0.05
 
 def anderson_rubin_set(y: np.ndarray, d: np.ndarray, Z: np.ndarray, W: np.ndarray | None = None,
                        alpha: float = 0.05, cov_type: str = "robust",
-                       groups: np.ndarray | None = None, n_grid: int = 4001) -> ARConfidenceSet:
+                       groups: np.ndarray | None = None, n_grid: int = 4001,
+                       small_sample: bool = False) -> ARConfidenceSet:
     """AR confidence set for the coefficient of ``d`` with instruments ``Z``, covariates ``W``.
 
-    ``cov_type`` is ``robust`` (HC0), ``unadjusted`` or ``clustered`` (with ``groups``).
+    ``cov_type`` is ``robust`` (HC0), ``unadjusted`` or ``clustered`` (with ``groups``,
+    one or two cluster columns); ``small_sample`` as in the module docstring.
     """
     Z = np.asarray(Z, dtype=float).reshape(len(y), -1)
     yt, dt, Zt = partial_out(W, y, d, Z)
+    Zt = equilibrate(Zt)[0]              # the statistic does not depend on Z's units
+    k = Zt.shape[1]
+    rule = VarianceRule(cov_type, len(y), n_exogenous(W, len(y)) + k, small_sample, groups)
     Q = Zt.T @ Zt
     pi_y = np.linalg.solve(Q, Zt.T @ yt)
     pi_d = np.linalg.solve(Q, Zt.T @ dt)
     ey, ed = yt - Zt @ pi_y, dt - Zt @ pi_d
-    V_yy = sandwich(Zt, ey, ey, cov_type, groups)
-    V_yd = sandwich(Zt, ey, ed, cov_type, groups)
-    V_dd = sandwich(Zt, ed, ed, cov_type, groups)
-    k = Zt.shape[1]
+    V_yy = sandwich(Zt, ey, ey, rule)
+    V_yd = sandwich(Zt, ey, ed, rule)
+    V_dd = sandwich(Zt, ed, ed, rule)
     if k == 1:
         return ar_set_from_moments(float(pi_y[0]), float(pi_d[0]),
                                    np.array([[V_yy[0, 0], V_yd[0, 0]],
-                                             [V_yd[0, 0], V_dd[0, 0]]]), alpha)
-    crit = float(stats.chi2.isf(alpha, k))
+                                             [V_yd[0, 0], V_dd[0, 0]]]), alpha, df=rule.df)
+    crit = rule.wald_critical(alpha, k)
     V_yd = 0.5 * (V_yd + V_yd.T)
 
     def excess(theta: np.ndarray | float) -> np.ndarray:

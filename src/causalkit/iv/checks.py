@@ -24,6 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import NotIdentifiableError, RoleError
+from ..linear import equilibrate
 from .first_stage import partial_out
 
 _TOL = 1e-10
@@ -37,7 +38,7 @@ def check_instruments(d: np.ndarray, Z: np.ndarray, W: np.ndarray | None, treatm
     tss = float(dt @ dt)
     for j, name in enumerate(instruments):
         zz = float(Zt[:, j] @ Zt[:, j])
-        if zz <= _TOL * max(1.0, float(np.sum(Z[:, j] ** 2))):
+        if zz <= _TOL * float(np.sum(Z[:, j] ** 2)):           # relative: scale-free
             raise NotIdentifiableError(
                 f"instrument {name!r} is constant (or a combination of the covariates); "
                 "it cannot move the treatment")
@@ -48,8 +49,9 @@ def check_instruments(d: np.ndarray, Z: np.ndarray, W: np.ndarray | None, treatm
                 "and the covariates): IV would reduce to OLS, and the instrument's exclusion "
                 "restriction would be the same as assuming the treatment exogenous; use a "
                 "different instrument")
-    coef = np.linalg.lstsq(Zt, dt, rcond=None)[0]
-    e = dt - Zt @ coef
+    Zs = equilibrate(Zt)[0]
+    coef = np.linalg.lstsq(Zs, dt, rcond=None)[0]
+    e = dt - Zs @ coef
     r2 = 1.0 - float(e @ e) / tss if tss > 0 else 0.0
     if r2 < _TOL:
         raise NotIdentifiableError(

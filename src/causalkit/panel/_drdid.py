@@ -13,7 +13,11 @@ base-period covariates ``X`` (first column the intercept) give the ATT by
 
 Each returns the estimate and the influence function per unit, scaled so that
 ``var(att) ~= mean(inf**2) / n``.  Without covariates all three equal the
-difference of mean changes.
+difference of mean changes.  All three are invariant to affine changes of the
+covariates, so they are computed on the standardized design
+``[1, (X - mean) / sd]`` (:func:`standardize`): the units of a covariate change
+neither the numbers nor the rank check, which refuses a design that is singular
+among the controls (or the whole cell) and names the covariates involved.
 
 Example
 -------
@@ -26,12 +30,36 @@ Example
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import numpy as np
 
 from ..errors import EstimationError, OptionError
-from ..logistic import MatrixDesign, expit, logistic_newton
+from ..linear import require_full_rank
+from ..logistic import MatrixDesign, column_sd, expit, logistic_newton
 
 METHODS = ("dr", "reg", "ipw")
+
+
+def standardize(X: np.ndarray, names: Sequence[Any] | None = None,
+                where: str = "a group-time cell") -> np.ndarray:
+    """``[1, (X[:, 1:] - mean) / sd]`` for a design ``X`` whose first column is the intercept.
+
+    A covariate constant in the cell is an :class:`EstimationError` naming it.
+
+    >>> standardize(np.array([[1.0, 10.0], [1.0, 30.0]])).tolist()
+    [[1.0, -1.0], [1.0, 1.0]]
+    """
+    body = X[:, 1:]
+    mean = body.mean(axis=0)
+    sd = column_sd(body, mean)
+    flat = ~(sd > 0)
+    if flat.any():
+        which = ", ".join(repr(names[j]) if names is not None else f"#{j}"
+                          for j in np.flatnonzero(flat))
+        raise EstimationError(f"covariate(s) {which} are constant in {where}: the "
+                              "propensity score and outcome regression are singular")
+    return np.column_stack([np.ones(len(X)), (body - mean) / sd])
 
 
 def logit(X: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,19 +84,27 @@ def _control_ols(dy: np.ndarray, d: np.ndarray, X: np.ndarray
     n = len(dy)
     w = (1 - d).astype(float)
     xtx = (X * w[:, None]).T @ X / n
-    if np.linalg.matrix_rank(xtx) < X.shape[1]:
-        raise EstimationError("the outcome regression among controls is singular: too few "
-                              "control units for the covariates in a group-time cell")
-    coef = np.linalg.solve(xtx, (X * w[:, None]).T @ dy / n)
+    coef = np.linalg.lstsq(X[w > 0], dy[w > 0], rcond=None)[0]
     fitted = X @ coef
     return fitted, ((w * (dy - fitted))[:, None] * X) @ np.linalg.inv(xtx)
 
 
-def att_two_period(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str = "dr"
-                   ) -> tuple[float, np.ndarray]:
-    """ATT of a two-period panel and its influence function (see the module docstring)."""
+def att_two_period(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str = "dr",
+                   names: Sequence[Any] | None = None) -> tuple[float, np.ndarray]:
+    """ATT of a two-period panel and its influence function (see the module docstring).
+
+    ``X`` has the intercept first; ``names`` label its other columns in errors.
+    """
     if method not in METHODS:
         raise OptionError(f"est_method must be one of {', '.join(METHODS)}, got {method!r}")
+    if X.shape[1] > 1:
+        X = standardize(X, names)
+        labels = ["intercept", *(names if names is not None
+                                 else [f"#{j}" for j in range(1, X.shape[1])])]
+        require_full_rank(X, "the covariate design of a group-time cell", labels)
+        if method != "ipw":
+            require_full_rank(X[d == 0], "the outcome regression among the controls of a "
+                              "group-time cell", labels)
     d = d.astype(float)
     w_treat = d
     if method == "reg":

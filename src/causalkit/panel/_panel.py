@@ -25,8 +25,9 @@ import pandas as pd
 
 from ..errors import (DataError, DuplicatePanelRowError, EmptyArmError, EstimationError,
                       RoleError)
-from ..validation import as_column_list, binary_treatment, check_frame, require_columns, \
-    require_finite
+from ..linear import equilibrate, factorize_clusters, require_full_rank
+from ..validation import as_column_list, binary_treatment, check_frame, cluster_groups, \
+    require_columns, require_finite
 
 
 def check_panel(data: Any, *, outcome: str, unit: str, time: str,
@@ -115,70 +116,105 @@ def require_treated_after_start(treated_post: np.ndarray, what: str) -> None:
             "is not identified: check the treatment/cohort coding and the time range")
 
 
-def cluster_codes(frame: pd.DataFrame, cluster: str | None, unit: str | None
-                  ) -> tuple[np.ndarray | None, str | None]:
-    """Integer cluster codes from ``cluster`` (or ``unit`` by default) and the column used."""
-    name = cluster if cluster is not None else unit
-    if name is None:
+def cluster_codes(frame: pd.DataFrame, cluster: Any, unit: Any, max_columns: int = 2,
+                  method: str = "this method") -> tuple[np.ndarray | None, Any]:
+    """Integer cluster codes from ``cluster`` (or ``unit`` by default) and the column(s) used.
+
+    ``cluster`` may be a list of two columns (two-way clustering): the codes are
+    then an n x 2 array and the column used is the list.
+    """
+    codes, names = cluster_groups(frame, cluster if cluster is not None else unit,
+                                  max_columns=max_columns, method=method)
+    if codes is None:
         return None, None
-    require_columns(frame, name, role="cluster")
-    require_finite(frame, [name], role="cluster")
-    return pd.factorize(frame[name])[0], name
+    return codes, names[0] if len(names) == 1 else names
 
 
 @dataclass(frozen=True)
 class PanelFit:
-    """Coefficients, their clustered covariance and the fitted linearmodels results."""
+    """Coefficients, their clustered covariance and the fitted linearmodels results.
+
+    ``n_clusters`` is the number of clusters, a pair for two-way clustering.
+    """
 
     params: pd.Series
     cov: pd.DataFrame
-    n_clusters: int
+    n_clusters: int | tuple[int, int]
     df: float
     inference: str
     results: Any
 
 
-def fit_twfe(frame: pd.DataFrame, outcome: str, regressors: pd.DataFrame, unit: str,
-             time: str, clusters: np.ndarray) -> PanelFit:
+def fit_twfe(frame: pd.DataFrame, outcome: Any, regressors: pd.DataFrame, unit: Any,
+             time: Any, clusters: np.ndarray) -> PanelFit:
     """OLS with unit and period fixed effects (linearmodels ``PanelOLS``), clustered SE.
 
-    The covariance is the one-way cluster-robust sandwich with the CR1 factor
-    G/(G-1) * (n-1)/(n-K).  When every unit lies within one cluster (the default,
-    clustering by unit) the unit effects are nested in the clusters and are not
-    counted in K = slopes + periods (as in Stata's ``xtreg, fe vce(cluster)`` and
-    ``reghdfe``); otherwise K counts every absorbed effect, as the LSDV regression
-    in statsmodels does.  Inference uses t with G-1 degrees of freedom.
+    The covariance is the cluster-robust sandwich with the CR1 factor
+    G/(G-1) * (n-1)/(n-K); with two cluster columns (``clusters`` n x 2) it is
+    the two-way sandwich of Cameron, Gelbach & Miller (2011), each of its three
+    terms with its own G/(G-1).  When every unit lies within one cluster (the
+    default, clustering by unit) the unit effects are nested in the clusters and
+    are not counted in K = slopes + periods (as in Stata's ``xtreg, fe
+    vce(cluster)`` and ``reghdfe``); with two-way clustering the same holds when
+    the units nest in either cluster dimension (the period effects are always
+    counted).  Otherwise K counts every absorbed effect, as the LSDV
+    regression in statsmodels does.  Inference uses t with G-1 degrees of
+    freedom (the smaller G for two-way).  The regressors are equilibrated
+    (:func:`~causalkit.linear.equilibrate`) before the fit, so their units do
+    not matter, and a collinear set of regressors is refused by name.
     """
     from linearmodels.panel import PanelOLS
     from linearmodels.panel.utility import AbsorbingEffectError
 
-    n_clusters = int(np.unique(clusters).size)
-    if n_clusters < 2:
-        raise EstimationError("clustered standard errors need at least 2 clusters")
+    codes, counts = factorize_clusters(clusters)
+    if min(counts) < 2:
+        raise EstimationError("clustered standard errors need at least 2 clusters"
+                              + (" in each dimension" if len(counts) > 1 else ""))
+    names = list(regressors.columns)
+    # a constant beside the effects (reported by linearmodels as the grand mean) makes a
+    # covariate that is collinear only after the effects are removed show up as absorbed
+    Xs, scales = equilibrate(np.column_stack([np.ones(len(frame)),
+                                              regressors.to_numpy(dtype=float)]))
+    require_full_rank(Xs, "the two-way fixed-effects design (treatment and covariates)",
+                      ["intercept", *names])
     index = pd.MultiIndex.from_arrays([frame[unit].to_numpy(), frame[time].to_numpy()],
-                                      names=[unit, time])
-    exog = regressors.set_axis(index)
-    dep = pd.Series(frame[outcome].to_numpy(dtype=float), index=index, name=outcome)
-    model = PanelOLS(dep, exog, entity_effects=True, time_effects=True,
-                     drop_absorbed=False, check_rank=True)
+                                      names=["unit", "time"])
+    labels = [str(c) for c in names]                       # linearmodels wants text labels
+    if len(set(labels)) < len(labels) or "const" in labels:
+        labels = [f"{c} (#{j})" for j, c in enumerate(labels)]
+    exog = pd.DataFrame(Xs, index=index, columns=["const", *labels])
+    dep = pd.Series(frame[outcome].to_numpy(dtype=float), index=index, name="y")
+    cluster_frame = pd.DataFrame(np.asarray(codes).reshape(len(frame), -1), index=index)
     try:
-        res = model.fit(cov_type="clustered", clusters=pd.Series(clusters, index=index),
+        model = PanelOLS(dep, exog, entity_effects=True, time_effects=True,
+                         drop_absorbed=False, check_rank=True)
+        res = model.fit(cov_type="clustered", clusters=cluster_frame,
                         debiased=True, group_debias=True, count_effects=False)
     except (ValueError, AbsorbingEffectError) as err:  # absorbed or collinear regressors
         raise EstimationError(f"the two-way fixed-effects regression failed: {err}") from err
-    params = res.params
+    slopes = slice(1, None)
+    scales = scales[slopes]
+    params = pd.Series(res.params.to_numpy()[slopes] / scales, index=regressors.columns)
     n_obs, n_slopes = len(frame), regressors.shape[1]
-    nested = bool((pd.Series(clusters).groupby(frame[unit].to_numpy()).nunique() == 1).all())
+    unit_codes = frame[unit].to_numpy()
+    nested = any(bool((pd.Series(c).groupby(unit_codes).nunique() == 1).all())
+                 for c in np.asarray(codes).reshape(len(frame), -1).T)
     n_counted = n_slopes + frame[time].nunique() if nested else n_obs - int(res.df_resid)
     # linearmodels always divides by n - slopes - all absorbed effects; undo for nested ones
-    cov = res.cov * (float(res.df_resid) / (n_obs - n_counted))
+    cov = pd.DataFrame(res.cov.to_numpy()[slopes, slopes] / np.outer(scales, scales)
+                       * (float(res.df_resid) / (n_obs - n_counted)),
+                       index=regressors.columns, columns=regressors.columns)
     if not np.all(np.isfinite(params)) or not np.all(np.isfinite(np.diag(cov))):
         raise EstimationError("the two-way fixed-effects regression gave non-finite estimates: "
                               "a regressor is collinear with the unit and period effects")
-    return PanelFit(params=params, cov=cov, n_clusters=n_clusters,
-                    df=float(n_clusters - 1),
-                    inference=f"cluster-robust ({n_clusters} clusters, CR1, t with G-1 df); "
-                              "unit and period fixed effects (linearmodels PanelOLS)",
+    two_way = len(counts) == 2
+    what = (f"two-way cluster-robust ({counts[0]} x {counts[1]} clusters, CR1 "
+            "Cameron-Gelbach-Miller, t with min(G)-1 df)" if two_way else
+            f"cluster-robust ({counts[0]} clusters, CR1, t with G-1 df)")
+    return PanelFit(params=params, cov=cov,
+                    n_clusters=(counts[0], counts[1]) if two_way else counts[0],
+                    df=float(min(counts) - 1),
+                    inference=f"{what}; unit and period fixed effects (linearmodels PanelOLS)",
                     results=res)
 
 

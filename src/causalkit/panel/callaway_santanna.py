@@ -48,9 +48,10 @@ import pandas as pd
 from scipy import stats
 
 from ..effect import Effect
-from ..errors import DataError, EmptyArmError, OptionError
+from ..errors import DataError, EmptyArmError, EstimationError, OptionError
 from ..inference import critical_value
 from ..registry import register
+from ..validation import as_column_list
 from ._drdid import METHODS, att_two_period
 from ._panel import (check_panel, cluster_codes, cohort_column, covariate_columns,
                      require_treated_after_start)
@@ -97,8 +98,12 @@ def _wide(frame: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
 
 def group_time_att(Y: np.ndarray, g: np.ndarray, periods: np.ndarray, Xc: np.ndarray,
                    control_group: str = "never_treated", est_method: str = "dr",
-                   base_period: str = "varying") -> GroupTime:
-    """Every estimable ATT(g, t) and its influence function on the full set of units."""
+                   base_period: str = "varying", covariates: Sequence[Any] | None = None
+                   ) -> GroupTime:
+    """Every estimable ATT(g, t) and its influence function on the full set of units.
+
+    ``covariates`` name the columns of ``Xc`` in error messages.
+    """
     n = len(g)
     cohorts = np.unique(g[(g > periods[0]) & (g <= periods[-1])])
     cells_g, cells_t, atts, infs, info = [], [], [], [], []
@@ -124,7 +129,8 @@ def group_time_att(Y: np.ndarray, g: np.ndarray, periods: np.ndarray, Xc: np.nda
                 continue
             dy = Y[keep, ti] - Y[keep, bi]
             X = np.column_stack([np.ones(int(keep.sum())), Xc[keep, bi, :]])
-            att, inf_sub = att_two_period(dy, treated[keep].astype(int), X, est_method)
+            att, inf_sub = att_two_period(dy, treated[keep].astype(int), X, est_method,
+                                          names=covariates)
             column = np.zeros(n)
             column[keep] = inf_sub * n / keep.sum()
             cells_g.append(gv), cells_t.append(t), atts.append(att), infs.append(column)
@@ -186,19 +192,33 @@ def aggregate(gt: GroupTime) -> dict[str, Any]:
     return out
 
 
+def _cluster_sums(inf: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """Influence functions summed within clusters (clusters x m)."""
+    summed = np.zeros((int(clusters.max()) + 1, inf.shape[1]))
+    np.add.at(summed, clusters, inf)
+    return summed
+
+
 def _std_errors(inf: np.ndarray, clusters: np.ndarray, n_bootstrap: int,
                 rng: np.random.Generator | None) -> np.ndarray:
     """Standard errors of columns of an influence-function matrix (units x m).
 
-    Analytic: sqrt(sum over clusters of (summed influence)^2) / n.  Bootstrap: the
-    multiplier bootstrap with one Rademacher weight per cluster, the SE being the
-    interquartile range of the draws over that of the standard normal.
+    Analytic: sqrt(sum over clusters of (summed influence)^2) / n; with two
+    cluster columns (``clusters`` units x 2) the two-way variance of Cameron,
+    Gelbach & Miller (2011), ``V_a + V_b - V_ab`` (``ab`` the intersection
+    clusters).  Bootstrap: the multiplier bootstrap with one Rademacher weight
+    per cluster, the SE being the interquartile range of the draws over that of
+    the standard normal.
     """
     inf = np.atleast_2d(inf.T).T
     n = inf.shape[0]
-    n_cl = int(clusters.max()) + 1
-    summed = np.zeros((n_cl, inf.shape[1]))
-    np.add.at(summed, clusters, inf)
+    if clusters.ndim == 2:
+        both = pd.factorize(pd.MultiIndex.from_arrays(clusters.T))[0]
+        var = sum(sign * (_cluster_sums(inf, c) ** 2).sum(axis=0)
+                  for sign, c in ((1, clusters[:, 0]), (1, clusters[:, 1]), (-1, both)))
+        return np.sqrt(np.where(var >= 0, var, np.nan)) / n   # NaN: a negative variance
+    summed = _cluster_sums(inf, clusters)
+    n_cl = summed.shape[0]
     if not n_bootstrap:
         return np.sqrt((summed ** 2).sum(axis=0)) / n
     assert rng is not None
@@ -230,11 +250,31 @@ def _pretrend_test(gt: GroupTime, se_source: np.ndarray) -> dict[str, float]:
             "pretrend_p_value": float(stats.chi2.sf(stat, rank))}
 
 
+def _unit_clusters(frame: pd.DataFrame, cluster: Any, unit: Any, units: np.ndarray
+                   ) -> np.ndarray:
+    """Cluster codes per unit (in the order of ``units``): the units themselves by default,
+    else each cluster column, which must be constant within units (units x 1 or x 2)."""
+    codes, used = cluster_codes(frame, cluster, unit, method="callaway_santanna")
+    if cluster is None:
+        return np.arange(len(units))
+    names = as_column_list(used)
+    by_unit = pd.DataFrame(np.asarray(codes).reshape(len(frame), -1)).groupby(
+        frame[unit].to_numpy())
+    varies = by_unit.nunique().max(axis=0) > 1
+    if varies.any():
+        raise DataError(f"cluster column {names[int(np.argmax(varies.to_numpy()))]!r} must be "
+                        "constant within each unit")
+    per_unit = by_unit.first().loc[units].to_numpy()
+    out = np.column_stack([pd.factorize(c)[0] for c in per_unit.T])
+    return out[:, 0] if out.shape[1] == 1 else out
+
+
 @register("callaway_santanna", estimand="ATT", roles=("outcome", "unit", "time", "cohort"),
           optional_roles=("covariates", "cluster"), needs_binary_treatment=False,
           uses_adjustment_set=False)
 def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
-                      covariates: Sequence[str] | None = None, cluster: str | None = None,
+                      covariates: Sequence[str] | None = None,
+                      cluster: str | Sequence[str] | None = None,
                       alpha: float = 0.05, control_group: str = "never_treated",
                       est_method: str = "dr", aggregation: str = "simple",
                       base_period: str = "varying", n_bootstrap: int = 0,
@@ -250,7 +290,8 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
     covariates
         Time-varying columns are taken at each cell's base period.
     cluster
-        Column constant within units to cluster on; units are always clusters.
+        Column constant within units to cluster on (units are always clusters), or
+        a list of two such columns for two-way clustering (analytic SEs only).
     control_group
         ``"never_treated"`` (default) or ``"not_yet_treated"``.
     est_method
@@ -291,16 +332,12 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
     if control_group == "never_treated" and not (g == 0).any():
         raise EmptyArmError(f"cohort column {cohort!r} has no never-treated units (0 or NaN); "
                             "use control_group='not_yet_treated'")
-    if cluster is not None:
-        per_unit = pd.Series(cluster_codes(frame, cluster, unit)[0]).groupby(
-            frame[unit].to_numpy())
-        if per_unit.nunique().max() > 1:
-            raise DataError(f"cluster column {cluster!r} must be constant within each unit")
-        clusters = pd.factorize(per_unit.first().loc[units])[0]
-    else:
-        clusters = np.arange(len(units))
+    clusters = _unit_clusters(frame, cluster, unit, units)
+    if clusters.ndim == 2 and n_bootstrap:
+        raise OptionError("two-way clustering (cluster= a list of two columns) is available "
+                          "with analytic standard errors only (n_bootstrap=0)")
 
-    gt = group_time_att(Y, g, periods, Xc, control_group, est_method, base_period)
+    gt = group_time_att(Y, g, periods, Xc, control_group, est_method, base_period, covs)
     agg = aggregate(gt)
     rng = np.random.default_rng(random_state) if n_bootstrap else None
     e_vals, att_e, inf_e = agg["by_event"]
@@ -331,9 +368,13 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         "group_effects": _table(g_vals, att_g, se_g, alpha, "group"),
     })
     idx = AGGREGATIONS.index(aggregation)
+    if not np.isfinite(se_agg[idx]):
+        raise EstimationError(f"the two-way cluster-robust variance of the {aggregation} "
+                              "aggregation is negative (too few clusters); cluster on one "
+                              "column")
     how = (f"multiplier bootstrap ({int(n_bootstrap)} Rademacher draws)" if n_bootstrap
            else "analytic influence function")
-    n_clusters = int(clusters.max()) + 1
+    n_clusters = " x ".join(str(int(c.max()) + 1) for c in clusters.reshape(len(units), -1).T)
     return Effect.from_estimate(
         method="callaway_santanna", estimand="ATT", estimate=agg[aggregation][0],
         std_error=float(se_agg[idx]), alpha=alpha, treatment=cohort, outcome=outcome,

@@ -37,7 +37,7 @@ from ..effect import Effect
 from ..errors import DataError, EmptyArmError, RoleError
 from ..linear import fit_coefficient
 from ..registry import register
-from ..validation import prepare, require_columns, require_finite
+from ..validation import as_column_list, prepare, require_columns, require_finite
 from ._panel import check_panel, cluster_codes
 
 
@@ -74,7 +74,7 @@ def _cells(t: np.ndarray, p: np.ndarray, y: np.ndarray, treatment: str, post: st
 @register("did", estimand="ATT", roles=("treatment", "outcome", "post"),
           optional_roles=("covariates", "cluster", "unit"))
 def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
-        covariates: Sequence[str] | None = None, cluster: str | None = None,
+        covariates: Sequence[str] | None = None, cluster: str | Sequence[str] | None = None,
         unit: str | None = None, alpha: float = 0.05, cov_type: str = "HC1",
         ) -> Effect:
     """2x2 difference-in-differences: OLS of outcome on group, post and group x post.
@@ -88,7 +88,8 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
     covariates
         Optional controls added linearly.
     cluster
-        Column to cluster on.  Default: ``unit`` when given, otherwise no
+        Column to cluster on, or a list of two for two-way clustering (Cameron,
+        Gelbach & Miller 2011).  Default: ``unit`` when given, otherwise no
         clustering and ``cov_type`` (HC1) robust errors.
     unit
         Unit identifier; rows must be unique per (unit, post).
@@ -100,9 +101,9 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
     frame = data
     if unit is not None:
         frame = check_panel(data, outcome=outcome, unit=unit, time=post)
-    codes, cluster_used = cluster_codes(frame, cluster, unit)
     d = prepare(frame, treatment, outcome, covariates, min_per_arm=1,
-                min_rows=len(covariates or ()) + 5)
+                min_rows=len(as_column_list(covariates)) + 5)
+    codes, cluster_used = cluster_codes(d.frame, cluster, unit, method="did")
     p = _post_indicator(d.frame, post)
     if post in d.covariates:
         raise RoleError(f"post column {post!r} cannot also be a covariate")
@@ -112,13 +113,15 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
                         "treated-period dummy")
     cells = _cells(d.t, p, d.y, treatment, post)
     X = np.column_stack([np.ones(d.n), d.t, p, d.t * p, d.X])
-    coef = fit_coefficient(d.y, X, index=3, cov_type=cov_type, groups=codes)
+    names = ["intercept", str(treatment), str(post), f"{treatment} x {post}",
+             *map(str, d.covariates)]
+    coef = fit_coefficient(d.y, X, index=3, cov_type=cov_type, groups=codes, names=names)
     m = cells["cell_means"]
     diagnostics = {
         **cells,
         "unadjusted_did": (m["treated_post"] - m["treated_pre"])
         - (m["control_post"] - m["control_pre"]),
-        "cluster": cluster_used or "(none)",
+        "cluster": cluster_used if cluster_used is not None else "(none)",
         "r_squared": float(coef.results.rsquared),
     }
     return Effect.from_estimate(

@@ -78,7 +78,8 @@ def wald_pretrend(params: np.ndarray, cov: np.ndarray, df: float) -> dict[str, f
           uses_adjustment_set=False)
 def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
                 treatment: str | None = None, cohort: str | None = None,
-                covariates: Sequence[str] | None = None, cluster: str | None = None,
+                covariates: Sequence[str] | None = None,
+                cluster: str | Sequence[str] | None = None,
                 alpha: float = 0.05, leads: int | None = None, lags: int | None = None,
                 ) -> Effect:
     """TWFE event study with leads/lags, a joint pre-trend test, clustered by unit.
@@ -92,7 +93,7 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
         Largest number of pre / post periods with their own coefficient; event
         times beyond are binned into the end point.  ``None`` keeps them all.
     cluster
-        Column to cluster on; default ``unit``.
+        Column to cluster on, or a list of two for two-way clustering; default ``unit``.
     """
     for name, value in (("leads", leads), ("lags", lags)):
         if value is not None and (int(value) != value or value < (2 if name == "leads" else 0)):
@@ -118,7 +119,7 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
     regressors = dummies.copy()
     for c in covs:
         regressors[c] = frame[c].to_numpy(dtype=float)
-    codes, cluster_used = cluster_codes(frame, cluster, unit)
+    codes, cluster_used = cluster_codes(frame, cluster, unit, method="event_study")
     fit = fit_twfe(frame, outcome, regressors, unit, time, codes)
 
     cols = list(dummies.columns)

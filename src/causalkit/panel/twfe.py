@@ -74,7 +74,8 @@ def treatment_path(frame: pd.DataFrame, treatment: str | None, cohort: str | Non
           uses_adjustment_set=False)
 def twfe(data: pd.DataFrame, outcome: str, unit: str, time: str,
          treatment: str | None = None, cohort: str | None = None,
-         covariates: Sequence[str] | None = None, cluster: str | None = None,
+         covariates: Sequence[str] | None = None,
+         cluster: str | Sequence[str] | None = None,
          alpha: float = 0.05) -> Effect:
     """Two-way fixed-effects DiD (unit and period effects, PanelOLS), clustered by unit.
 
@@ -88,13 +89,13 @@ def twfe(data: pd.DataFrame, outcome: str, unit: str, time: str,
     covariates
         Time-varying controls.
     cluster
-        Column to cluster on; default ``unit``.
+        Column to cluster on, or a list of two for two-way clustering; default ``unit``.
     """
     frame = check_panel(data, outcome=outcome, unit=unit, time=time)
     covs = covariate_columns(frame, covariates,
                              reserved=[c for c in (outcome, unit, time, treatment, cohort) if c])
     d, name = treatment_path(frame, treatment, cohort, unit, time)
-    codes, cluster_used = cluster_codes(frame, cluster, unit)
+    codes, cluster_used = cluster_codes(frame, cluster, unit, method="twfe")
     regressors = pd.DataFrame({"treatment": d.astype(float)})
     for c in covs:
         regressors[c] = frame[c].to_numpy(dtype=float)

@@ -35,7 +35,7 @@ from .density import density_test
 from .diagnostics import bandwidth_sensitivity, covariate_continuity, placebo_cutoffs
 from .estimate import rd_estimate, split_sides
 from ..registry import register
-from ..validation import as_column_list, check_frame
+from ..validation import as_column_list, check_frame, cluster_groups
 
 
 @register("rdd", estimand="LATE", roles=("outcome", "running", "cutoff"),
@@ -104,8 +104,8 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
     if treatment is not None:
         roles["treatment"] = treatment
     frame = check_frame(data, roles=roles)
-    if cluster is not None:  # cluster labels may be strings
-        check_frame(frame, roles={"cluster": cluster}, numeric=False)
+    # rdrobust's cluster-robust variance is one-way: a list of two columns is refused
+    groups, _ = cluster_groups(frame, cluster, max_columns=1, method="rdd")
     if running == outcome or running in covs or (treatment is not None and
                                                  running == treatment):
         raise RoleError(f"the running variable {running!r} cannot also be the outcome, "
@@ -115,7 +115,6 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
     right = split_sides(x, c, running)
     t = frame[treatment].to_numpy(dtype=float) if treatment is not None else None
     Z = frame[covs].to_numpy(dtype=float) if covs else None
-    groups = frame[cluster].to_numpy() if cluster is not None else None
     kw = dict(p=p, q=q, kernel=kernel, vce=vce, nnmatch=nnmatch, alpha=alpha, running=running)
     res = rd_estimate(x, y, c, t=t, Z=Z, cluster=groups, bwselect=bwselect, h=h, b=b, **kw)
     bw = res.bandwidths
