@@ -13,7 +13,7 @@ import statsmodels.formula.api as smf
 from linearmodels.iv import IV2SLS
 
 import causalkit
-from causalkit.errors import CausalKitError, OptionError
+from causalkit.errors import CausalKitError, ConstantColumnError, OptionError
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +88,10 @@ def test_iv_2sls_two_way_matches_linearmodels(cross_section, small_sample):
     assert eff.df == (min(df.firm.nunique(), df.year.nunique()) - 1 if small_sample else None)
 
 
+#: statsmodels' two-way LSDV covariance can be negative for some dummy coefficients
+LSDV_SQRT_WARNING = pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt")
+
+
 def _panel(seed=5, n_units=90, n_periods=6):
     rng = np.random.default_rng(seed)
     unit = np.repeat(np.arange(n_units), n_periods)
@@ -102,6 +106,7 @@ def _panel(seed=5, n_units=90, n_periods=6):
                          "state": unit % 11})
 
 
+@LSDV_SQRT_WARNING
 def test_twfe_two_way_non_nested_equals_statsmodels_lsdv():
     """Neither cluster dimension nests the units: every effect is counted, as the LSDV."""
     df = _panel()
@@ -115,6 +120,7 @@ def test_twfe_two_way_non_nested_equals_statsmodels_lsdv():
     assert eff.diagnostics["n_clusters"] == (df.a.nunique(), df.b.nunique())
 
 
+@LSDV_SQRT_WARNING
 def test_twfe_two_way_nested_unit_effects_are_not_counted():
     """Clustering by unit and period: the unit effects are nested in the unit clusters and
     leave K (= slopes + periods, as for one-way clustering by unit), so the SE is
@@ -129,6 +135,7 @@ def test_twfe_two_way_nested_unit_effects_are_not_counted():
     assert eff.std_error == pytest.approx(expected, rel=1e-8)
 
 
+@LSDV_SQRT_WARNING
 def test_event_study_two_way_equals_statsmodels_lsdv():
     df = _panel(7)
     eff = causalkit.estimate(df, outcome="y", method="event_study", unit="id", time="t",
@@ -199,3 +206,15 @@ def test_empty_cluster_list_and_missing_cluster_column(cross_section):
     with pytest.raises(CausalKitError, match="cluster column 'frim'.*did you mean 'firm'"):
         causalkit.estimate(cross_section, "t", "y", method="did", post="post",
                            cluster=["frim", "year"])
+
+
+@pytest.mark.parametrize("method,roles", [
+    ("iv_2sls", dict(treatment="t", outcome="y", instrument="z")),
+    ("regression_adjustment", dict(treatment="t", outcome="y")),
+    ("did", dict(treatment="t", outcome="y", post="post")),
+])
+@pytest.mark.parametrize("cluster", ["one", ["firm", "one"]])
+def test_a_single_cluster_is_refused(cross_section, method, roles, cluster):
+    """linearmodels used to raise a raw ValueError for iv_2sls with one cluster."""
+    with pytest.raises(ConstantColumnError, match="cluster column 'one' has a single cluster"):
+        causalkit.estimate(cross_section.assign(one=1), method=method, cluster=cluster, **roles)

@@ -251,7 +251,8 @@ def cluster_groups(data: pd.DataFrame, cluster: Any, max_columns: int = 2,
 
     ``cluster`` is a column name or a list of them (multiway clustering); more
     than ``max_columns`` is an :class:`~causalkit.errors.OptionError`.  Cluster
-    labels may be strings but not missing.  Returns ``(None, [])`` without a cluster.
+    labels may be strings but not missing, and each column needs at least two
+    clusters (:class:`ConstantColumnError`).  Returns ``(None, [])`` without a cluster.
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"s": ["a", "b", "a"], "y": [1, 1, 2]})
@@ -272,6 +273,10 @@ def cluster_groups(data: pd.DataFrame, cluster: Any, max_columns: int = 2,
     require_columns(data, names, role="cluster")
     require_finite(data, names, role="cluster")
     codes = np.column_stack([pd.factorize(data[c])[0] for c in names])
+    for name, col in zip(names, codes.T):
+        if len(col) and col.max() < 1:
+            raise ConstantColumnError(f"cluster column {name!r} has a single cluster; "
+                                      "cluster-robust standard errors need at least 2")
     return (codes[:, 0] if len(names) == 1 else codes), names
 
 

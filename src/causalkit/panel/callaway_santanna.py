@@ -254,9 +254,9 @@ def _unit_clusters(frame: pd.DataFrame, cluster: Any, unit: Any, units: np.ndarr
                    ) -> np.ndarray:
     """Cluster codes per unit (in the order of ``units``): the units themselves by default,
     else each cluster column, which must be constant within units (units x 1 or x 2)."""
-    codes, used = cluster_codes(frame, cluster, unit, method="callaway_santanna")
     if cluster is None:
         return np.arange(len(units))
+    codes, used = cluster_codes(frame, cluster, unit, method="callaway_santanna")
     names = as_column_list(used)
     by_unit = pd.DataFrame(np.asarray(codes).reshape(len(frame), -1)).groupby(
         frame[unit].to_numpy())
