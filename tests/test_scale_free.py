@@ -21,7 +21,7 @@ import pytest
 import statsmodels.api as sm
 
 import causalkit
-from causalkit.errors import EstimationError
+from causalkit.errors import EstimationError, OverlapError
 from causalkit.linear import equilibrate, rank_deficiency, require_full_rank
 
 #: (factor on x1, factor on x2): each covariate alone, and both at once
@@ -151,10 +151,15 @@ def test_callaway_santanna_collinear_covariate_is_refused_by_name(staggered, est
 
 
 def test_covariate_duplicating_the_treatment_is_refused_by_name(cross_section):
+    """A (rescaled) copy of the treatment separates the arms perfectly: the shared overlap
+    check names it before any fit; the rank check alone names both columns."""
     df = cross_section.assign(tt=cross_section.t * 1e-6)
-    with pytest.raises(EstimationError, match=r"'t', 'tt'.*collinear"):
+    with pytest.raises(OverlapError, match=r"'tt' perfectly separates"):
         causalkit.estimate(df, "t", "y", method="regression_adjustment", covariates=["tt"],
                            interacted=False)
+    design = np.column_stack([np.ones(len(df)), df.t, df.tt])
+    with pytest.raises(EstimationError, match=r"'t', 'tt'.*collinear"):
+        require_full_rank(design, "the design", names=["const", "t", "tt"])
 
 
 # ------------------------------------------------------------ the rank check itself
