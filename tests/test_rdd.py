@@ -258,3 +258,12 @@ def test_fuzzy_weak_first_stage_warns():
         eff = causalkit.estimate(df, "t", "y", method="rdd", running="x", cutoff=0.0)
     assert eff.diagnostics["first_stage_f"] < 10
     assert eff.diagnostics["anderson_rubin_kind"] in ("real line", "two rays")
+
+
+def test_a_bias_bandwidth_without_a_main_bandwidth_is_refused_not_ignored():
+    """b= alone used to be dropped silently: the answer was the bwselect one."""
+    from causalkit.datasets import sharp_rd
+    from causalkit.errors import OptionError
+    ds = sharp_rd(n=500, seed=3)
+    with pytest.raises(OptionError, match="b=.*only together with h="):
+        causalkit.estimate(ds.data, outcome="y", method="rdd", running="x", cutoff=0.0, b=0.5)

@@ -99,6 +99,9 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
             from None
     if not math.isfinite(c):
         raise RoleError(f"cutoff must be finite, got {cutoff!r}")
+    if b is not None and h is None:
+        raise OptionError("b= (the bias-correction bandwidth) is used only together with h=; "
+                          "give h= as well, or leave both to bwselect")
     covs = as_column_list(covariates)
     roles: dict[str, Any] = {"outcome": outcome, "running": running, "covariates": covs}
     if treatment is not None:
