@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-import threadpoolctl
+import math
 from scipy import stats
 
 from causalkit.errors import CausalKitError, DataError, EmptyArmError, OptionError
@@ -140,26 +140,35 @@ def test_unknown_metric_of_statistics_is_a_named_error():
         analyze(st, metrics=[Metric("revenue", covariate="clicks")])
 
 
-def test_reduction_does_not_use_the_blas_thread_pool(monkeypatch):
-    seen = []
-    inner = ekstats._chunk_indicator
+def test_reduction_is_one_compiled_pass_per_chunk(monkeypatch):
+    # the reduction once ran as thousands of tiny threaded BLAS products, whose speed depended on
+    # the thread pool (seconds instead of tens of milliseconds on a busy machine); it is now one
+    # single-threaded compiled kernel call per chunk, which never touches BLAS
+    from numba.core.registry import CPUDispatcher
+    assert isinstance(ekstats.accumulate_chunk, CPUDispatcher)
+    calls = []
+    inner = ekstats.accumulate_chunk
 
-    def spy(*args):
-        seen.append([i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"])
-        return inner(*args)
+    def spy(codes, x, *totals):
+        calls.append(x.shape)
+        return inner(codes, x, *totals)
 
-    monkeypatch.setattr(ekstats, "_chunk_indicator", spy)
+    monkeypatch.setattr(ekstats, "accumulate_chunk", spy)
     rng = np.random.default_rng(3)
-    codes, y = rng.integers(0, 2, 200_000), rng.normal(size=200_000)
-    blas = lambda: [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
-    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        before = blas()
-        m = ekstats.group_moments(codes, y, 2)
-        after = blas()
-    assert before and max(before) == 2           # a multi-threaded pool around the call ...
-    assert seen and all(threads == [1] * len(threads) for threads in seen)   # ... one thread inside
-    assert after == before                       # ... and restored after it
-    assert m.mean[:, 0] == pytest.approx([y[codes == 0].mean(), y[codes == 1].mean()], rel=1e-12)
+    n_rows, groups = 10_000, 40
+    codes = rng.integers(0, groups, n_rows)
+    x = np.column_stack([1e8 + rng.normal(size=n_rows), rng.normal(size=n_rows),
+                         rng.poisson(3, n_rows).astype(float)])
+    m = ekstats.group_moments(codes, x, groups, chunk_rows=3_000)
+    assert calls == [(3, 3_000)] * 3 + [(3, 1_000)]
+    for g in (0, 17, 39):                                # exact reference: math.fsum two-pass
+        rows = x[codes == g]
+        mean = [math.fsum(c) / len(c) for c in rows.T]
+        dev = rows - mean
+        com = [[math.fsum(dev[:, j] * dev[:, l]) for l in range(3)] for j in range(3)]
+        assert m.n[g] == len(rows)
+        assert m.mean[g] == pytest.approx(mean, rel=1e-15, abs=1e-15)
+        assert m.comoment[g] == pytest.approx(np.array(com), rel=1e-9)
 
 
 def test_constant_arm_has_exactly_zero_variance():

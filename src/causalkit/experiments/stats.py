@@ -27,15 +27,14 @@ Example
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import ThreadpoolController
 
 from ..errors import DataError, EmptyArmError
+from ._moment_kernels import accumulate_chunk
 
 
 @dataclass(frozen=True)
@@ -222,7 +221,6 @@ def factorize(values: Any, name: str = "variant") -> tuple[np.ndarray, list[Any]
 
 
 CHUNK_ROWS = 1 << 16
-_INDICATOR_MAX_GROUPS = 32
 
 
 def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str] = (),
@@ -230,21 +228,15 @@ def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str]
     """Per-group :class:`Moments` of the columns of ``x`` in one streaming pass.
 
     ``x`` is an ``(N, k)`` array or a list of ``k`` 1-D columns.  The rows are
-    processed in cache-sized chunks: within a chunk, the group means, then the
-    sums of products of deviations from them (the two-pass algorithm); chunks
-    are combined with the Chan et al. update (:meth:`Moments.merge`).  This
-    keeps full precision for a metric of mean 1e8 and sd 1 and allocates no
-    row-sized temporaries.  With few groups the per-group sums are BLAS
-    products with 0/1 indicator rows (group 0 by difference from the chunk
-    total), which is several times faster than :func:`numpy.bincount`; many
-    groups use ``bincount``.
-
-    The per-chunk products are small, so a multi-threaded BLAS only adds
-    synchronisation (on a busy machine its spinning threads made 10^7 rows take
-    seconds instead of tens of milliseconds): the reduction runs with the BLAS
-    thread pool limited to one thread (``threadpoolctl``), for this call only
-    (a process-wide setting while it lasts: other threads' BLAS calls in that
-    time run single-threaded too).
+    processed in cache-sized chunks by a compiled kernel
+    (:func:`~causalkit.experiments._moment_kernels.accumulate_chunk`): within a
+    chunk, the group means, then the sums of products of deviations from them
+    (the two-pass algorithm); chunks are combined with the Chan et al. update.
+    This keeps full precision for a metric of mean 1e8 and sd 1, allocates no
+    row-sized temporaries, and runs in one thread without BLAS, so its speed
+    does not depend on a thread pool (on a busy machine the tiny threaded BLAS
+    products it once used made 10^7 rows take seconds instead of tens of
+    milliseconds).
 
     A group without rows raises :class:`EmptyArmError` unless ``allow_empty``,
     when its moments are ``n = 0``, mean 0 and co-moments 0 (callers check
@@ -262,17 +254,15 @@ def group_moments(codes: np.ndarray, x: Any, n_groups: int, names: Sequence[str]
         cols = [np.ascontiguousarray(c, dtype=float) for c in x]
     codes = np.asarray(codes)
     k, n_rows = len(cols), len(codes)
-    size = min(chunk_rows, max(n_rows, 1))
-    chunk_fn = _chunk_indicator if n_groups <= _INDICATOR_MAX_GROUPS else _chunk_bincount
-    work = _Work(k, size, n_groups)
-    total = Moments(np.zeros(n_groups), np.zeros((n_groups, k)), np.zeros((n_groups, k, k)), names)
-    with np.errstate(invalid="ignore", over="ignore"), \
-            _blas_controller().limit(limits=1, user_api="blas"):   # NaN/inf surface in the result
-        for start in range(0, n_rows, chunk_rows):
-            c = codes[start:start + chunk_rows]
-            xs = [col[start:start + chunk_rows] for col in cols]
-            cnt, mean, com = chunk_fn(c, xs, n_groups, work)
-            total = total.merge(Moments(cnt, mean, com, names))
+    n, mean, comoment = np.zeros(n_groups), np.zeros((n_groups, k)), np.zeros((n_groups, k, k))
+    buffer = np.empty((k, min(chunk_rows, max(n_rows, 1))))     # C-contiguous: vectorized loops
+    for start in range(0, n_rows, chunk_rows):
+        stop = min(start + chunk_rows, n_rows)
+        chunk = buffer if stop - start == buffer.shape[1] else np.empty((k, stop - start))
+        for j, col in enumerate(cols):
+            chunk[j] = col[start:stop]
+        accumulate_chunk(codes[start:stop].astype(np.intp, copy=False), chunk, n, mean, comoment)
+    total = Moments(n, mean, comoment, names)
     if not allow_empty and np.any(total.n == 0):
         empty = int(np.flatnonzero(total.n == 0)[0])
         raise EmptyArmError(f"group {empty} has no rows")
@@ -310,85 +300,3 @@ def _exact_constants(m: Moments, codes: np.ndarray, cols: list[np.ndarray]) -> M
             mean[g, j] = rows[0, j]
             comoment[g, j, :] = comoment[g, :, j] = 0.0
     return Moments(m.n, mean, comoment, m.names)
-
-
-@functools.lru_cache(maxsize=1)
-def _blas_controller() -> ThreadpoolController:
-    """One controller of the loaded thread pools (numpy's BLAS is loaded with numpy).
-
-    Creating a controller scans the process's shared libraries (~10 ms with
-    pandas and scipy loaded); limiting through a kept one costs microseconds.
-    """
-    return ThreadpoolController()
-
-
-class _Work:
-    """Reusable chunk-sized buffers (so no row-sized array is ever allocated)."""
-
-    def __init__(self, k: int, size: int, n_groups: int) -> None:
-        self.dev = np.empty((k, size))
-        self.prod = np.empty(size)
-        self.flag = np.empty(size, dtype=bool)
-        self.ind = np.empty((max(n_groups - 1, 1), size)) if n_groups <= _INDICATOR_MAX_GROUPS \
-            else None
-
-
-def _chunk_indicator(c: np.ndarray, xs: list[np.ndarray], g: int, w: _Work
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chunk moments with 0/1 indicator rows of groups 1..g-1 (BLAS products)."""
-    m = len(c)
-    assert w.ind is not None
-    ind = w.ind[: g - 1, :m]
-    for grp in range(1, g):
-        if g == 2 and c.dtype.kind in "iub":
-            np.copyto(ind[0], c, casting="unsafe")       # codes are already 0/1
-        else:
-            np.equal(c, grp, out=w.flag[:m])
-            np.copyto(ind[grp - 1], w.flag[:m])
-
-    def group_sum(v: np.ndarray) -> np.ndarray:
-        other = ind @ v
-        return np.r_[v.sum() - other.sum(), other]
-
-    def spread(values: np.ndarray, out: np.ndarray) -> None:
-        np.dot(values[1:] - values[0], ind, out=out)
-        out += values[0]
-
-    cnt = np.empty(g)
-    cnt[1:] = ind.sum(axis=1)
-    cnt[0] = m - cnt[1:].sum()
-    return _two_pass(xs, cnt, w, group_sum, spread)
-
-
-def _chunk_bincount(c: np.ndarray, xs: list[np.ndarray], g: int, w: _Work
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chunk moments with :func:`numpy.bincount` (many groups)."""
-    c = c.astype(np.intp, copy=False)
-    cnt = np.bincount(c, minlength=g).astype(float)
-    return _two_pass(xs, cnt, w, lambda v: np.bincount(c, weights=v, minlength=g),
-                     lambda values, out: np.take(values, c, out=out))
-
-
-def _two_pass(xs: list[np.ndarray], cnt: np.ndarray, w: _Work,
-              group_sum: Callable[[np.ndarray], np.ndarray],
-              spread: Callable[[np.ndarray, np.ndarray], None]
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group means of shifted data, then sums of products of deviations from them."""
-    m, k, g = len(xs[0]), len(xs), len(cnt)
-    safe = np.maximum(cnt, 1.0)
-    mean = np.empty((g, k))
-    p = w.prod[:m]
-    for j, xj in enumerate(xs):
-        d = w.dev[j, :m]
-        shift = xj[0]
-        np.subtract(xj, shift, out=d)                    # shifted data: exact sums
-        mean[:, j] = group_sum(d) / safe
-        spread(mean[:, j], p)
-        d -= p                                           # deviations from the group mean
-        mean[:, j] += shift
-    com = np.empty((g, k, k))
-    for j in range(k):
-        for l in range(j, k):
-            np.multiply(w.dev[j, :m], w.dev[l, :m], out=p)
-            com[:, j, l] = com[:, l, j] = group_sum(p)
-    return cnt, mean, com
