@@ -74,7 +74,9 @@ def test_available_lists_builtins():
     table = causalkit.available()
     assert {"difference_in_means", "regression_adjustment"} <= set(table.method)
     assert list(table.columns) == ["method", "estimands", "required_roles", "optional_roles",
-                                   "description"]
+                                   "treatment_types", "description"]
+    types = table.set_index("method").treatment_types
+    assert types["aipw"] == "binary" and types["dose_response"] == "continuous"
 
 
 def test_get_returns_spec():
