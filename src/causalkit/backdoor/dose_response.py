@@ -111,12 +111,13 @@ class DoseResponseCurve(pd.DataFrame):
         return ax
 
 
-def _curve_frame(doses: np.ndarray, est: np.ndarray, se: np.ndarray, crit: float,
-                 band_crit: float, attrs: dict[str, Any]) -> DoseResponseCurve:
+def _curve_frame(doses: np.ndarray, est: np.ndarray, centre: np.ndarray, se: np.ndarray,
+                 crit: float, band_crit: float, attrs: dict[str, Any]) -> DoseResponseCurve:
     frame = DoseResponseCurve({
         "dose": doses, "estimate": est, "std_error": se,
-        "ci_low": est - crit * se, "ci_high": est + crit * se,
-        "band_low": est - band_crit * se, "band_high": est + band_crit * se})
+        "ci_low": centre - crit * se, "ci_high": centre + crit * se,
+        "band_low": centre - band_crit * se, "band_high": centre + band_crit * se,
+        "ci_centre": centre})
     frame.attrs.update(attrs, uniform_critical_value=float(band_crit))
     return frame
 
@@ -190,6 +191,40 @@ def select_bandwidth(a: np.ndarray, xi: np.ndarray, bandwidths: Sequence[float] 
     return float(grid[int(np.nanargmin(risk))]), pd.DataFrame({"bandwidth": grid, "risk": risk})
 
 
+def local_polynomial_influence(a: np.ndarray, xi: np.ndarray, doses: np.ndarray, h: float,
+                               order: int, nodes: np.ndarray, mu_nodes: np.ndarray,
+                               m_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local-polynomial fit of the pseudo-outcomes at ``doses`` and its influence functions.
+
+    ``beta(t) = D^-1 P_n[g K xi]`` with ``g = (1, u, ..., u^order)``,
+    ``D = P_n[g g' K]``; the influence function of ``e1' beta`` for unit ``i`` is
+    ``e1' D^-1 {g K (xi - g'beta) + int g K (mu(X_i, s) - m(s)) dP_n(s)}`` (Kennedy et
+    al. 2017, Theorem 3), the integral over the empirical doses ``nodes``.  Returns
+    the fit (G,) and the centred influence functions (n, G).
+    """
+    K, u = _kernel_moments(a, doses, h)                        # (n, G)
+    p = order + 1
+    Ku = [K]
+    for _ in range(2 * order):
+        Ku.append(Ku[-1] * u)                                  # K u^k, k = 0..2 order
+    moments = np.array([m.mean(0) for m in Ku])                # (2p - 1, G)
+    D = np.stack([[moments[i + j] for j in range(p)] for i in range(p)]).transpose(2, 0, 1)
+    if not np.all(np.linalg.det(D) > 0):
+        raise EstimationError("the kernel weights vanish at some dose of the grid (no units "
+                              "near it): restrict the grid to the observed doses")
+    rhs = np.stack([xi @ Ku[k] / len(a) for k in range(p)], axis=-1)      # (G, p)
+    beta = np.linalg.solve(D, rhs[..., None])[..., 0]           # (G, p)
+    e1 = np.linalg.solve(D, np.tile(np.eye(p)[:, :1], (len(doses), 1, 1)))[..., 0]
+    fitted = sum(beta[:, k] * u ** k for k in range(p))
+    resid = xi[:, None] - fitted
+    Kn, un = _kernel_moments(nodes, doses, h)                  # (Q, G)
+    centred = mu_nodes - m_nodes                               # (n, Q)
+    influence = np.zeros_like(K)
+    for k in range(p):
+        influence += e1[:, k] * (Ku[k] * resid + centred @ (Kn * un ** k) / len(nodes))
+    return beta[:, 0], influence - influence.mean(0)
+
+
 # ------------------------------------------------------------------ Kennedy et al. 2017
 @dataclass
 class CurveFit:
@@ -205,8 +240,8 @@ class CurveFit:
 
 
 def _outcome_features(X: np.ndarray, a: np.ndarray, default: bool) -> np.ndarray:
-    a = np.broadcast_to(a, (X.shape[0],))
-    return np.column_stack([X, a, a * a]) if default else np.column_stack([X, a])
+    a = np.broadcast_to(a, (X.shape[0],))[:, None]
+    return np.column_stack([X, a, a * a, X * a]) if default else np.column_stack([X, a])
 
 
 def _predict_outcome(model: Any, X: np.ndarray, a: np.ndarray, y: np.ndarray,
@@ -223,10 +258,10 @@ def _predict_outcome(model: Any, X: np.ndarray, a: np.ndarray, y: np.ndarray,
 
 def kernel_curve(d: ContinuousData, doses: np.ndarray, *, outcome_model: Any,
                  treatment_model: Any, density: str, n_folds: int, random_state: Any,
-                 bandwidth: Any, min_density_ratio: float) -> CurveFit:
+                 bandwidth: Any, min_density_ratio: float, ci: str = "robust") -> CurveFit:
     """Kennedy et al. (2017) doubly robust kernel estimate at ``doses`` (see the module)."""
     a, y, X, n = d.a, d.y, d.X, d.n
-    nodes = np.sort(a) if n <= 400 else np.quantile(a, (np.arange(400) + 0.5) / 400)
+    nodes = np.sort(a) if n <= 150 else np.quantile(a, (np.arange(150) + 0.5) / 150)
     mu = np.empty(n)
     pi = np.empty(n)
     mu_nodes = np.empty((n, len(nodes)))
@@ -250,28 +285,15 @@ def kernel_curve(d: ContinuousData, doses: np.ndarray, *, outcome_model: Any,
         h, risk = float(bandwidth), None
     else:
         h, risk = select_bandwidth(a, xi, bandwidth)
-    K, u = _kernel_moments(a, doses, h)
-    s0, s1, s2 = K.mean(0), (K * u).mean(0), (K * u * u).mean(0)
-    det = s0 * s2 - s1 * s1
-    if not np.all(det > 0):
-        raise EstimationError("the kernel weights vanish at some dose of the grid (no units "
-                              "near it): restrict the grid to the observed doses")
-    t0, t1 = (K * xi[:, None]).mean(0), (K * u * xi[:, None]).mean(0)
-    b0 = (s2 * t0 - s1 * t1) / det
-    b1 = (s0 * t1 - s1 * t0) / det
-    resid = xi[:, None] - b0 - b1 * u
-    # the integral term: int g_h(t) K_h(t) (mu(X_i, t) - m(t)) dP_n(t), over the nodes
-    Kn, un = _kernel_moments(nodes, doses, h)                  # (Q, G)
-    centred = mu_nodes - m_nodes                               # (n, Q)
-    int0 = centred @ Kn / len(nodes)
-    int1 = centred @ (Kn * un) / len(nodes)
-    phi0 = K * resid + int0
-    phi1 = K * u * resid + int1
-    influence = (s2 * phi0 - s1 * phi1) / det                  # e1' D^-1 phi, (n, G)
-    influence = influence - influence.mean(0)
+    b0, influence = local_polynomial_influence(a, xi, doses, h, 1, nodes, mu_nodes, m_nodes)
+    if ci == "robust":
+        centre, influence = local_polynomial_influence(a, xi, doses, h, 2, nodes, mu_nodes,
+                                                       m_nodes)
+    else:
+        centre = b0
     se = np.sqrt(np.mean(influence ** 2, axis=0) / n)
     return CurveFit(doses, b0, influence, se, h, {
-        "bandwidth_risk": risk, "pseudo_outcome": xi, "n_density_ratio_bounded": n_bounded,
+        "ci_centre": centre, "bandwidth_risk": risk, "pseudo_outcome": xi, "n_density_ratio_bounded": n_bounded,
         "density": density, "n_folds": int(n_folds)})
 
 
@@ -349,13 +371,15 @@ def fit_curve(data: Any, treatment: Any, outcome: Any, covariates: Any, *, alpha
               estimator: str, grid: Any, contrast: Any, outcome_model: Any,
               treatment_model: Any, density: str, n_folds: int, bandwidth: Any,
               n_bootstrap: int, point_mass: str, point_mass_threshold: float,
-              min_density_ratio: float, random_state: Any
+              min_density_ratio: float, random_state: Any, ci: str = "robust"
               ) -> tuple[DoseResponseCurve, dict[str, Any], ContinuousData]:
     """Validate, fit the chosen estimator at the grid and the two contrast doses, and
     return the curve frame, the contrast (estimate, SE, text) and the data used."""
     alpha = check_alpha(alpha)
     if estimator not in ESTIMATORS:
         raise OptionError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
+    if ci not in ("robust", "conventional"):
+        raise OptionError(f"ci must be 'robust' or 'conventional', got {ci!r}")
     if not 0.0 <= float(min_density_ratio) < 1.0:
         raise OptionError(f"min_density_ratio must lie in [0, 1), got {min_density_ratio!r}")
     d = prepare_continuous(data, treatment, outcome, covariates, method="dose_response",
@@ -367,21 +391,26 @@ def fit_curve(data: Any, treatment: Any, outcome: Any, covariates: Any, *, alpha
         fit = kernel_curve(d, points, outcome_model=outcome_model,
                            treatment_model=treatment_model, density=density,
                            n_folds=n_folds, random_state=random_state, bandwidth=bandwidth,
-                           min_density_ratio=min_density_ratio)
+                           min_density_ratio=min_density_ratio, ci=ci)
         IF = fit.influence
+        centre = fit.extra["ci_centre"]
         band = _uniform_critical_value(IF[:, :-2], fit.std_error[:-2], alpha, n_bootstrap,
                                        random_state)
         diff_if = IF[:, -1] - IF[:, -2]
         contrast_se = float(np.sqrt(np.mean(diff_if ** 2) / d.n))
+        ci_text = ("robust bias-corrected intervals (local quadratic at the same bandwidth, "
+                   "Calonico, Cattaneo & Farrell 2018)" if ci == "robust" else
+                   "conventional intervals (for the smoothed curve theta_h)")
         text = (f"Kennedy et al. (2017) doubly robust kernel estimator: {n_folds}-fold "
                 f"cross-fitted outcome model and {density} treatment density, local-linear "
                 f"Gaussian kernel, bandwidth {fit.bandwidth:.4g} "
                 f"({'given' if fit.extra['bandwidth_risk'] is None else 'leave-one-out risk'})"
-                f"; sandwich SEs (Theorem 3), uniform band by a {n_bootstrap}-draw multiplier "
-                "bootstrap")
+                f"; sandwich SEs (Theorem 3), {ci_text}, uniform band by a {n_bootstrap}-draw "
+                "multiplier bootstrap")
         method = "kernel (Kennedy et al. 2017)"
     else:
         fit = gps_curve(d, points, n_bootstrap=n_bootstrap, random_state=random_state)
+        centre = fit.estimate
         draws = fit.extra["bootstrap_draws"]
         sd = fit.std_error[:-2]
         sups = np.max(np.abs(draws[:, :-2] - fit.estimate[:-2]) / sd, axis=1)
@@ -394,9 +423,9 @@ def fit_curve(data: Any, treatment: Any, outcome: Any, covariates: Any, *, alpha
     attrs = {"method": method, "bandwidth": fit.bandwidth, "alpha": alpha,
              "treatment": treatment, "outcome": outcome, "n_obs": d.n, "inference": text,
              "point_mass_action": d.diagnostics["point_mass_action"]}
-    curve = _curve_frame(doses, fit.estimate[:-2], fit.std_error[:-2],
+    curve = _curve_frame(doses, fit.estimate[:-2], centre[:-2], fit.std_error[:-2],
                          critical_value(alpha), band, attrs)
-    info = dict(fit.extra, estimate=float(fit.estimate[-1] - fit.estimate[-2]),
+    info = dict(fit.extra, estimate=float(centre[-1] - centre[-2]),
                 std_error=contrast_se, contrast=tuple(float(p) for p in pair),
                 inference=text, bandwidth=fit.bandwidth)
     return curve, info, d
@@ -411,11 +440,13 @@ def dose_response(data: pd.DataFrame, treatment: str, outcome: str,
                   treatment_model: Any = None, density: str = "normal", n_folds: int = 5,
                   bandwidth: float | Sequence[float] | None = None, n_bootstrap: int = 1000,
                   point_mass: str = "refuse", point_mass_threshold: float = 0.1,
-                  min_density_ratio: float = 0.01, random_state: int | None = 0) -> Effect:
+                  min_density_ratio: float = 0.01, ci: str = "robust",
+                  random_state: int | None = 0) -> Effect:
     """Dose-response curve E[Y(a)] of a continuous treatment (Kennedy et al. 2017 doubly robust kernel, or Hirano-Imbens GPS).
 
     The headline ``estimate`` is the contrast ``theta(a1) - theta(a0)`` between the
-    two doses of ``contrast`` (default: the treatment's quartiles); the whole curve
+    two doses of ``contrast`` (default: the treatment's quartiles), from the curve the
+    intervals are centred on (see ``ci``); the whole curve
     is ``diagnostics["curve"]`` (a :class:`DoseResponseCurve`, also returned by
     :func:`causalkit.dose_response`).
 
@@ -430,7 +461,7 @@ def dose_response(data: pd.DataFrame, treatment: str, outcome: str,
         The doses ``(a0, a1)`` of the headline contrast.
     outcome_model
         Regressor for ``E[Y | X, A]`` fitted on ``[X, A]`` (default: OLS on
-        ``[X, A, A^2]``); kernel estimator only.
+        ``[X, A, A^2, X A]``); kernel estimator only.
     treatment_model
         Regressor for ``E[A | X]`` (default OLS); kernel estimator only (the GPS
         estimator is the normal linear model by definition).
@@ -450,6 +481,15 @@ def dose_response(data: pd.DataFrame, treatment: str, outcome: str,
         (default 10%): ``"refuse"`` (default), ``"exclude"`` those units (the curve
         is then that of the units off the point mass) or ``"ignore"`` it (a heaped
         but continuous dose).
+    ci
+        ``"robust"`` (default): intervals and bands centred on the local-quadratic fit
+        at the same bandwidth, with its SE (robust bias correction, Calonico,
+        Cattaneo & Farrell 2018, "On the effect of bias estimation on coverage
+        accuracy in nonparametric inference", JASA 113, 767-779), so that they cover
+        ``theta(a)`` itself with the risk-minimizing bandwidth; the curve's
+        ``estimate`` stays the local-linear fit and ``ci_centre`` holds the centre.
+        ``"conventional"``: Kennedy et al.'s intervals around the local-linear fit,
+        valid for the smoothed curve ``theta_h``.  Kernel estimator only.
     min_density_ratio
         Lower bound on ``pi(A | X) / varpi(A)`` in the pseudo-outcome (default 0.01),
         the analogue of propensity clipping; how many were bounded is in the diagnostics.
@@ -461,7 +501,7 @@ def dose_response(data: pd.DataFrame, treatment: str, outcome: str,
         contrast=contrast, outcome_model=outcome_model, treatment_model=treatment_model,
         density=density, n_folds=n_folds, bandwidth=bandwidth, n_bootstrap=n_bootstrap,
         point_mass=point_mass, point_mass_threshold=point_mass_threshold,
-        min_density_ratio=min_density_ratio, random_state=random_state)
+        min_density_ratio=min_density_ratio, random_state=random_state, ci=ci)
     a0, a1 = info["contrast"]
     diagnostics = dict(d.diagnostics, curve=curve, estimator=estimator,
                        bandwidth=info["bandwidth"], contrast_doses=(a0, a1),
