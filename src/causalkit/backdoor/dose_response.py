@@ -336,7 +336,8 @@ def _doses(a: np.ndarray, grid: Any, contrast: Any) -> tuple[np.ndarray, np.ndar
     if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
         if grid < 2:
             raise OptionError(f"grid must be at least 2 points, got {grid!r}")
-        doses = np.linspace(*np.quantile(a, [0.05, 0.95]), int(grid))
+        lo_q, hi_q = np.quantile(a, [0.05, 0.95])
+        doses = np.linspace(float(lo_q), float(hi_q), int(grid))
     else:
         doses = np.asarray(grid, dtype=float).ravel()
         if doses.size < 1 or not np.all(np.isfinite(doses)):
@@ -396,6 +397,7 @@ def fit_curve(data: Any, treatment: Any, outcome: Any, covariates: Any, *, alpha
                            n_folds=n_folds, random_state=random_state, bandwidth=bandwidth,
                            min_density_ratio=min_density_ratio, ci=ci)
         IF = fit.influence
+        assert IF is not None
         centre = fit.extra["ci_centre"]
         band = _uniform_critical_value(IF[:, :-2], fit.std_error[:-2], alpha, n_bootstrap,
                                        random_state)

@@ -116,7 +116,8 @@ def msm_continuous(data: pd.DataFrame, treatment: str, outcome: str,
         w = wald(b, se, alpha=alpha)
         rows.append({"term": name, "estimate": float(b), "std_error": float(se),
                      "ci_low": w.ci_low, "ci_high": w.ci_high, "p_value": w.p_value})
-    doses = (np.linspace(*np.quantile(d.a, [0.05, 0.95]), int(grid))
+    lo_q, hi_q = np.quantile(d.a, [0.05, 0.95])
+    doses = (np.linspace(float(lo_q), float(hi_q), int(grid))
              if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool)
              else np.asarray(grid, dtype=float))
     if doses.ndim != 1 or doses.size < 1 or not np.all(np.isfinite(doses)):

@@ -162,8 +162,8 @@ def best_stump(X: np.ndarray, psi: np.ndarray, min_leaf: int = 1) -> dict[str, A
     (0, 1.0, 0, 1, 3.0)
     """
     total = float(psi.sum())
-    best = {"reward": max(total, 0.0), "feature": None, "threshold": np.nan,
-            "left": int(total > 0), "right": int(total > 0)}
+    best: dict[str, Any] = {"reward": max(total, 0.0), "feature": None, "threshold": np.nan,
+                            "left": int(total > 0), "right": int(total > 0)}
     for j in range(X.shape[1]):
         order = np.argsort(X[:, j], kind="mergesort")
         xs = X[order, j]
@@ -241,7 +241,8 @@ def exact_tree(X: np.ndarray, psi: np.ndarray, names: Sequence[Any], depth: int 
     root = best_stump(X, psi, min_leaf)
     if depth == 1:
         return _node(root, names), root["reward"]
-    best_reward, best_split = root["reward"], None
+    best_reward: float = float(root["reward"])
+    best_split: tuple[int, float] | None = None
     for j in range(X.shape[1]):
         roots, bl, br = _best_children(X, psi, j, min_leaf)
         if roots.size == 0:
