@@ -82,7 +82,8 @@ class DoseResponseCurve(pd.DataFrame):
     def _constructor(self) -> type:
         return DoseResponseCurve
 
-    def plot(self, ax: Any = None, bands: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+    def plot(self, ax: Any = None, bands: bool = True,  # type: ignore[override]
+             **kwargs: Any) -> Any:
         """Plot the curve with its pointwise intervals (and uniform band); returns the axes.
 
         >>> import matplotlib; matplotlib.use("Agg")
@@ -251,10 +252,12 @@ def _predict_outcome(model: Any, X: np.ndarray, a: np.ndarray, y: np.ndarray,
     """``mu(X_i, A_i)`` and ``mu(X_i, t_q)`` for the test rows, fitted on the training rows."""
     default = model is None
     Xt = X[test]
-    tests = [_outcome_features(Xt, a[test], default)]
-    tests += [_outcome_features(Xt, np.full(len(test), t), default) for t in nodes]
-    preds = fit_predict(model, _outcome_features(X[train], a[train], default), y[train], tests)
-    return preds[0], np.column_stack(preds[1:])
+    # every (test row, node) pair in one matrix: one predict call, node-major
+    stacked = _outcome_features(np.tile(Xt, (len(nodes), 1)), np.repeat(nodes, len(test)),
+                                default)
+    own, grid = fit_predict(model, _outcome_features(X[train], a[train], default), y[train],
+                            [_outcome_features(Xt, a[test], default), stacked])
+    return own, grid.reshape(len(nodes), len(test)).T
 
 
 def kernel_curve(d: ContinuousData, doses: np.ndarray, *, outcome_model: Any,
@@ -294,8 +297,8 @@ def kernel_curve(d: ContinuousData, doses: np.ndarray, *, outcome_model: Any,
         centre = b0
     se = np.sqrt(np.mean(influence ** 2, axis=0) / n)
     return CurveFit(doses, b0, influence, se, h, {
-        "ci_centre": centre, "bandwidth_risk": risk, "pseudo_outcome": xi, "n_density_ratio_bounded": n_bounded,
-        "density": density, "n_folds": int(n_folds)})
+        "ci_centre": centre, "bandwidth_risk": risk, "pseudo_outcome": xi,
+        "n_density_ratio_bounded": n_bounded, "density": density, "n_folds": int(n_folds)})
 
 
 # ------------------------------------------------------------------ Hirano & Imbens 2004
@@ -448,7 +451,7 @@ def dose_response(data: pd.DataFrame, treatment: str, outcome: str,
                   point_mass: str = "refuse", point_mass_threshold: float = 0.1,
                   min_density_ratio: float = 0.01, ci: str = "robust",
                   random_state: int | None = 0) -> Effect:
-    """Dose-response curve E[Y(a)] of a continuous treatment (Kennedy et al. 2017 doubly robust kernel, or Hirano-Imbens GPS).
+    """Dose-response curve E[Y(a)] of a continuous treatment (Kennedy et al. DR kernel, or GPS).
 
     The headline ``estimate`` is the contrast ``theta(a1) - theta(a0)`` between the
     two doses of ``contrast`` (default: the treatment's quartiles), from the curve the
@@ -459,7 +462,8 @@ def dose_response(data: pd.DataFrame, treatment: str, outcome: str,
     Parameters
     ----------
     estimator
-        ``"kernel"`` (default; Kennedy et al. 2017) or ``"gps"`` (Hirano & Imbens 2004).
+        ``"kernel"`` (default: the doubly robust kernel estimator of Kennedy, Ma, McHugh &
+        Small 2017) or ``"gps"`` (the generalized propensity score of Hirano & Imbens 2004).
     grid
         The doses of the curve: a number of points between the 5th and 95th
         percentiles of the treatment (default 30), or the doses themselves.

@@ -73,7 +73,7 @@ def msm_continuous(data: pd.DataFrame, treatment: str, outcome: str,
                    covariates: Sequence[str], alpha: float = 0.05, degree: int = 2,
                    numerator_covariates: Sequence[str] | None = None,
                    grid: int | Sequence[float] = 25) -> Effect:
-    """Marginal structural model E[Y^a] = b0 + b1 a + ... for a continuous treatment, by stabilized IPW.
+    """Marginal structural model E[Y^a] = b0 + b1 a + ... of a continuous treatment, stabilized IPW.
 
     Parameters
     ----------
