@@ -10,8 +10,9 @@ over a class of rules, here trees of depth 1 or 2 with axis-aligned splits
 ``x_j <= c``.  The search is exact (every split of every feature at every level, as
 R's ``policytree``, Sverdrup et al. 2020): depth 1 by a sorted scan of each feature
 (``O(p n log n)``), depth 2 by, for every root split, the best depth-1 tree of each
-side, from prefix sums of the scores in each child feature's order restricted to the
-side (``O(p^2 n^2)``, vectorized).  A leaf treats when the sum of its scores
+side, from running sums of the scores along each child feature's order restricted to
+the side (``O(p^2 n^2)`` steps of a compiled scan, :mod:`~causalkit.cate._policy_kernels`).
+A leaf treats when the sum of its scores
 ``psi = Gamma_1 - Gamma_0`` is positive.  econml's ``PolicyTree`` grows the same
 trees greedily, so its in-sample value is never above this one.
 
@@ -43,6 +44,7 @@ import pandas as pd
 
 from ..errors import DataError, OptionError
 from ..inference import check_alpha, wald
+from ._policy_kernels import children_rewards
 from ._scores import DRScores, effect_scores
 from .uplift import ipw_value_terms
 
@@ -180,10 +182,11 @@ def best_stump(X: np.ndarray, psi: np.ndarray, min_leaf: int = 1) -> dict[str, A
     return best
 
 
-def _best_children(X: np.ndarray, psi: np.ndarray, j: int, min_leaf: int,
-                   chunk: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _best_children(X: np.ndarray, psi: np.ndarray, j: int, min_leaf: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For the root feature ``j``: the valid root positions and, at each, the best
-    depth-1 reward of the left and of the right side (every child feature scanned)."""
+    depth-1 reward of the left and of the right side (every child feature scanned by the
+    compiled :func:`~causalkit.cate._policy_kernels.children_rewards`)."""
     n, p = X.shape
     order_j = np.argsort(X[:, j], kind="mergesort")
     roots = _boundaries(X[order_j, j], min_leaf)
@@ -193,29 +196,11 @@ def _best_children(X: np.ndarray, psi: np.ndarray, j: int, min_leaf: int,
     best_right = np.full(roots.size, -np.inf)
     for jj in range(p):
         order = np.argsort(X[:, jj], kind="mergesort")
-        xs, r, rk = X[order, jj], psi[order], rank[order]
-        valid = np.zeros(n - 1, dtype=bool)
-        valid[np.flatnonzero(xs[:-1] < xs[1:])] = True
-        cum_all = np.cumsum(r)
-        ones_all = np.arange(1, n + 1)
-        for start in range(0, roots.size, chunk):
-            k = roots[start:start + chunk] + 1                 # left side = ranks < k
-            inside = rk[None, :] < k[:, None]                   # (c, n) in the left side
-            left_cum = np.cumsum(np.where(inside, r[None, :], 0.0), axis=1)
-            left_cnt = np.cumsum(inside, axis=1)
-            right_cum = cum_all[None, :] - left_cum
-            right_cnt = ones_all[None, :] - left_cnt
-            lt, rt = left_cum[:, -1:], right_cum[:, -1:]
-            for cum, cnt, tot, size in ((left_cum, left_cnt, lt, k),
-                                        (right_cum, right_cnt, rt, n - k)):
-                c, s = cum[:, :-1], cnt[:, :-1]
-                ok = valid[None, :] & (s >= min_leaf) & (size[:, None] - s >= min_leaf)
-                # a split between distinct values of jj that separates units of this side
-                reward = np.where(ok, np.maximum(c, 0) + np.maximum(tot - c, 0), -np.inf)
-                stump = np.maximum(reward.max(axis=1), np.maximum(tot[:, 0], 0))
-                target = best_left if cum is left_cum else best_right
-                np.maximum(target[start:start + len(k)], stump,
-                           out=target[start:start + len(k)])
+        bl, br = children_rewards(roots.astype(np.int64), rank[order],
+                                  np.ascontiguousarray(X[order, jj]),
+                                  np.ascontiguousarray(psi[order]), int(min_leaf))
+        np.maximum(best_left, bl, out=best_left)
+        np.maximum(best_right, br, out=best_right)
     return roots, best_left, best_right
 
 
