@@ -34,7 +34,7 @@ DESIGNS = {
 FAST = {"r_learner": {"n_bootstrap": 0, "cv": 2}, "s_learner": {"n_bootstrap": 0},
         "t_learner": {"n_bootstrap": 0}, "x_learner": {"n_bootstrap": 0},
         "dr_learner": {"cv": 2}, "causal_forest": {"n_estimators": 40, "cv": 2},
-        "aipw": {"n_folds": 2}}
+        "aipw": {"n_folds": 2}, "dose_response": {"n_folds": 2, "n_bootstrap": 100}}
 
 METHODS = [m for m in registry.names() if registry.get(m).func.__module__.startswith("causalkit.")]
 
@@ -51,8 +51,21 @@ def _mediated(n: int = 400, seed: int = 1, discrete: bool = False) -> pd.DataFra
     return pd.DataFrame({"x": x, "t": t, "m": m, "y": m + 0.5 * t + x + rng.normal(size=n)})
 
 
+def _dosed(n: int = 400, seed: int = 1) -> pd.DataFrame:
+    """A continuous dose confounded by two covariates (for the continuous-treatment methods)."""
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=(2, n))
+    a = 0.5 * x1 + 0.3 * x2 + rng.normal(size=n)
+    return pd.DataFrame({"x1": x1, "x2": x2, "a": a,
+                         "y": a - 0.2 * a * a + x1 + rng.normal(size=n)})
+
+
 #: Methods no catalogue design fits: their data and roles.
 SPECIAL = {
+    "dose_response": lambda: (_dosed(), {"treatment": "a", "outcome": "y",
+                                         "covariates": ["x1", "x2"]}),
+    "msm_continuous": lambda: (_dosed(), {"treatment": "a", "outcome": "y",
+                                          "covariates": ["x1", "x2"]}),
     "frontdoor": lambda: (_mediated(), {"treatment": "t", "outcome": "y", "mediators": ["m"]}),
     "mediation": lambda: (_mediated(), {"treatment": "t", "outcome": "y", "mediators": ["m"],
                                         "covariates": ["x"]}),
@@ -228,6 +241,26 @@ def test_a_1_2_treatment_is_refused_as_not_binary(method):
         fit(method, _with(data, roles["treatment"], data[roles["treatment"]] + 1), roles)
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_a_continuous_treatment_is_refused_unless_the_method_takes_one(method):
+    data, roles = base(method)
+    if not _binary_treatment(method, data, roles):
+        pytest.skip("the method does not take a binary treatment")
+    rng = np.random.default_rng(0)
+    dose = data[roles["treatment"]] + rng.normal(size=len(data))
+    with pytest.raises(errors.TreatmentNotBinaryError):
+        fit(method, _with(data, roles["treatment"], dose), roles)
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS
+                                    if "binary" not in registry.get(m).treatment_types])
+def test_a_binary_treatment_is_refused_by_the_continuous_methods(method):
+    data, roles = base(method)
+    t = roles["treatment"]
+    with pytest.raises(errors.TreatmentNotContinuousError, match="binary"):
+        fit(method, _with(data, t, (data[t] > data[t].median()).astype(int)), roles)
+
+
 def _same_effect(a: causalkit.Effect, b: causalkit.Effect, rtol: float = 1e-7) -> None:
     scale = max(abs(a.estimate), abs(a.std_error) if np.isfinite(a.std_error) else 0, 1e-12)
     assert abs(a.estimate - b.estimate) <= rtol * scale, (a.estimate, b.estimate)
@@ -336,7 +369,7 @@ def test_a_clean_fit_is_finite_or_says_why(method):
 #: Methods whose answer depends on the row order by construction: cross-fitting assigns
 #: folds (and the bootstrap draws rows) by position, as in DoubleML and econml.
 ORDER_DEPENDENT = {"aipw", "s_learner", "t_learner", "x_learner", "dr_learner", "r_learner",
-                   "causal_forest", "frontdoor", "mediation", "id_plugin"}
+                   "causal_forest", "frontdoor", "mediation", "id_plugin", "dose_response"}
 
 
 @pytest.mark.parametrize("method", sorted(set(METHODS) - ORDER_DEPENDENT))

@@ -74,7 +74,9 @@ def test_available_lists_builtins():
     table = causalkit.available()
     assert {"difference_in_means", "regression_adjustment"} <= set(table.method)
     assert list(table.columns) == ["method", "estimands", "required_roles", "optional_roles",
-                                   "description"]
+                                   "treatment_types", "description"]
+    types = table.set_index("method").treatment_types
+    assert types["aipw"] == "binary" and types["dose_response"] == "continuous"
 
 
 def test_get_returns_spec():
@@ -137,3 +139,13 @@ def test_a_degenerate_difference_in_means_is_no_test_not_p_zero():
     eff = causalkit.estimate(df, "t", "y", method="difference_in_means")
     assert eff.estimate == 1.0 and eff.std_error == 0.0
     assert np.isnan(eff.p_value) and "standard error is zero" in eff.inference
+
+
+def test_treatment_types_are_declared_checked_and_derived():
+    assert causalkit.get("aipw").treatment_types == ("binary",)
+    assert causalkit.get("iv_2sls").treatment_types == ("binary", "continuous")  # old flag
+    spec = causalkit.get("dose_response")
+    assert spec.treatment_types == ("continuous",) and not spec.needs_binary_treatment
+    with pytest.raises(errors.RegistryError, match="treatment_types"):
+        causalkit.register("bad_types", estimand="ATE", roles=("treatment", "outcome"),
+                           treatment_types=("ordinal",))

@@ -12,7 +12,7 @@ Example
 True
 """
 
-from .api import estimate
+from .api import dose_response, estimate
 from .effect import Effect, effects_to_frame
 from .errors import CausalKitError
 from .registry import available, get, register
@@ -22,6 +22,7 @@ __all__ = [
     "CausalKitError",
     "Effect",
     "available",
+    "dose_response",
     "effects_to_frame",
     "estimate",
     "get",

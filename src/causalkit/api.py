@@ -98,3 +98,19 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
 
         effect = replace(effect, inference=f"{chosen}; {effect.inference}")
     return effect
+
+
+def dose_response(data: Any, treatment: Any, outcome: Any, covariates: Any = None,
+                  **options: Any) -> Any:
+    """The dose-response curve ``E[Y(a)]`` of a continuous treatment, as a curve frame.
+
+    One row per dose (``dose``, ``estimate``, ``std_error``, pointwise ``ci_low`` /
+    ``ci_high``, uniform ``band_low`` / ``band_high``) with a ``plot()`` method; the
+    options are those of the registered method ``dose_response``
+    (:func:`causalkit.backdoor.dose_response.dose_response`): ``estimator="kernel"``
+    (Kennedy et al. 2017, default) or ``"gps"`` (Hirano & Imbens 2004), ``grid``,
+    ``bandwidth``, ``point_mass``, ...
+    """
+    from .backdoor.dose_response import dose_response_curve
+
+    return dose_response_curve(data, treatment, outcome, covariates, **options)

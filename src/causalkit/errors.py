@@ -42,6 +42,14 @@ class TreatmentNotBinaryError(DataError):
     """The method needs a binary (0/1 or boolean) treatment and got something else."""
 
 
+class TreatmentNotContinuousError(DataError):
+    """The method needs a continuous treatment and got a binary or near-constant one."""
+
+
+class PointMassError(DataError):
+    """A continuous treatment has a point mass (one value taken by a large share of units)."""
+
+
 class EmptyArmError(DataError):
     """One arm of the treatment has no (or too few) units."""
 

@@ -43,6 +43,9 @@ ROLE_NAMES: tuple[str, ...] = (
 
 ESTIMANDS: tuple[str, ...] = ("ATE", "ATT", "ATC", "LATE", "CATE")
 
+#: The kinds of treatment column a method may take (``EstimatorSpec.treatment_types``).
+TREATMENT_TYPES: tuple[str, ...] = ("binary", "continuous", "multivalued")
+
 
 @dataclass(frozen=True)
 class EstimatorSpec:
@@ -58,6 +61,7 @@ class EstimatorSpec:
     uses_adjustment_set: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
     options: tuple[OptionSpec, ...] = ()
+    treatment_types: tuple[str, ...] = ("binary",)
 
     @property
     def option_names(self) -> tuple[str, ...]:
@@ -118,7 +122,8 @@ _BUILTINS_LOADED = False
 def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
              optional_roles: Iterable[str] = (), description: str | None = None,
              needs_binary_treatment: bool = True, uses_adjustment_set: bool | None = None,
-             tags: Iterable[str] = (), replace: bool = False
+             tags: Iterable[str] = (), replace: bool = False,
+             treatment_types: Iterable[str] | None = None
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator that registers an estimator function under ``name``.
 
@@ -146,6 +151,13 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         DAG can supply them (defaults to ``"covariates" in`` the roles).
     replace
         Allow re-registering an existing name (otherwise an error).
+    treatment_types
+        The kinds of treatment the method takes, among ``"binary"``,
+        ``"continuous"`` and ``"multivalued"`` (shown by :func:`available`).
+        Defaults to ``("binary",)``, or ``("binary", "continuous")`` when
+        ``needs_binary_treatment=False``; a method that does not take
+        ``"binary"`` refuses a 0/1 treatment, so the benchmark never pairs it
+        with a binary design.
     """
     estimands = (estimand,) if isinstance(estimand, str) else tuple(estimand)
     role_tuple = tuple(roles)
@@ -158,6 +170,16 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         raise RegistryError(f"estimator {name!r} must declare at least one estimand")
     if uses_adjustment_set is None:
         uses_adjustment_set = "covariates" in role_tuple + optional
+    if treatment_types is None:
+        types: tuple[str, ...] = (("binary",) if needs_binary_treatment
+                                  else ("binary", "continuous"))
+    else:
+        types = (treatment_types,) if isinstance(treatment_types, str) else tuple(treatment_types)
+        bad = [t for t in types if t not in TREATMENT_TYPES]
+        if bad or not types:
+            raise RegistryError(f"estimator {name!r}: treatment_types must be among "
+                                f"{', '.join(TREATMENT_TYPES)}, got {types!r}")
+        needs_binary_treatment = types == ("binary",)
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         if not callable(func):
@@ -172,7 +194,7 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
             optional_roles=optional, description=doc,
             needs_binary_treatment=needs_binary_treatment,
             uses_adjustment_set=bool(uses_adjustment_set), tags=tuple(tags),
-            options=option_specs(func, role_tuple + optional) if strict else ())
+            treatment_types=types, options=option_specs(func, role_tuple + optional) if strict else ())
         _REGISTRY[name] = spec
         if not strict:
             return func
@@ -316,11 +338,12 @@ def names() -> list[str]:
 
 
 def available() -> pd.DataFrame:
-    """A table of every registered estimator, its estimands and the roles it needs.
+    """A table of every registered estimator, its estimands, the roles it needs and the
+    kinds of treatment it takes.
 
     >>> table = available()
     >>> list(table.columns)
-    ['method', 'estimands', 'required_roles', 'optional_roles', 'description']
+    ['method', 'estimands', 'required_roles', 'optional_roles', 'treatment_types', 'description']
     """
     _load_builtins()
     rows = [{
@@ -328,7 +351,8 @@ def available() -> pd.DataFrame:
         "estimands": ", ".join(s.estimands),
         "required_roles": ", ".join(s.roles),
         "optional_roles": ", ".join(s.optional_roles),
+        "treatment_types": ", ".join(s.treatment_types),
         "description": s.description,
     } for s in sorted(_REGISTRY.values(), key=lambda s: s.name)]
     return pd.DataFrame(rows, columns=["method", "estimands", "required_roles",
-                                       "optional_roles", "description"])
+                                       "optional_roles", "treatment_types", "description"])

@@ -31,9 +31,11 @@ from .errors import (
     MissingValueError,
     NonNumericColumnError,
     OptionError,
+    PointMassError,
     RoleError,
     TooFewRowsError,
     TreatmentNotBinaryError,
+    TreatmentNotContinuousError,
 )
 
 
@@ -343,3 +345,157 @@ def prepare(data: Any, treatment: Any, outcome: Any,
     y = frame[outcome].to_numpy(dtype=float)
     X = frame[covs].to_numpy(dtype=float) if covs else np.empty((len(frame), 0))
     return PreparedData(frame, treatment, outcome, t, y, X, covs, n_treated, n_control, groups)
+
+
+# ------------------------------------------------------------------ continuous treatments
+def point_mass(values: np.ndarray) -> tuple[float, float]:
+    """The most frequent value of ``values`` and the share of units that take it.
+
+    >>> point_mass(np.array([0.0, 0.0, 1.5, 2.0]))
+    (0.0, 0.5)
+    """
+    levels, counts = np.unique(np.asarray(values, dtype=float), return_counts=True)
+    top = int(np.argmax(counts))
+    return float(levels[top]), float(counts[top] / max(len(values), 1))
+
+
+#: Fewest distinct values a treatment needs to be treated as continuous.
+MIN_DOSE_LEVELS = 5
+
+
+def continuous_treatment(data: pd.DataFrame, column: Any, method: str) -> np.ndarray:
+    """The treatment column as floats, refused unless it is continuous.
+
+    A 0/1 (or boolean) treatment is a :class:`TreatmentNotContinuousError` that
+    points to the binary-treatment estimators; so is one with fewer than
+    :data:`MIN_DOSE_LEVELS` distinct values (a multi-valued treatment, for which a
+    dose-response curve by kernel smoothing is not defined).
+
+    >>> continuous_treatment(pd.DataFrame({"a": [0.5, 1.0, 2.0, 3.5, 4.0]}), "a", "m").tolist()
+    [0.5, 1.0, 2.0, 3.5, 4.0]
+    """
+    require_columns(data, column, role="treatment")
+    require_numeric(data, [column], role="treatment")
+    require_finite(data, [column], role="treatment")
+    col = data[column]
+    values = col.to_numpy(dtype=float)
+    levels = np.unique(values)
+    if pd.api.types.is_bool_dtype(col) or (levels.size == 2 and set(levels) <= {0.0, 1.0}):
+        raise TreatmentNotContinuousError(
+            f"{method} needs a continuous treatment, but treatment column {column!r} is "
+            "binary (0/1); use a binary-treatment estimator such as method='aipw' or 'ipw'")
+    if levels.size < MIN_DOSE_LEVELS:
+        shown = ", ".join(f"{v:g}" for v in levels)
+        raise TreatmentNotContinuousError(
+            f"{method} needs a continuous treatment, but treatment column {column!r} takes "
+            f"only {levels.size} distinct value(s) ({shown}); a treatment with few levels is "
+            "multi-valued, not a dose")
+    return values
+
+
+POINT_MASS_ACTIONS = ("refuse", "exclude", "ignore")
+
+
+def check_point_mass(values: np.ndarray, column: Any, method: str, action: str,
+                     threshold: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """Detect a point mass in a continuous treatment and apply ``action`` to it.
+
+    A value taken by at least ``threshold`` of the units (e.g. 40% zeros: non-users
+    beside a continuous dose among users) makes the treatment a mixture: its
+    conditional density has an atom, which a normal or kernel density cannot
+    represent, so the generalized propensity score is wrong there.  ``action``:
+
+    * ``"refuse"`` (default): a :class:`PointMassError` naming the value and share;
+    * ``"exclude"``: drop the units at the atom; the curve is then that of the units
+      whose dose is off the atom (``E[Y(a) | A != atom]``), a different estimand;
+    * ``"ignore"``: keep them (for a heaped but truly continuous dose, e.g. values
+      rounded to multiples of 5), said in the diagnostics.
+
+    Returns the mask of rows kept and a diagnostics dict.
+
+    >>> keep, diag = check_point_mass(np.r_[np.zeros(4), np.arange(1.0, 7.0)], "a", "m",
+    ...                               "exclude", 0.2)
+    >>> int(keep.sum()), diag["point_mass_value"], diag["point_mass_share"]
+    (6, 0.0, 0.4)
+    """
+    if action not in POINT_MASS_ACTIONS:
+        raise OptionError(f"point_mass must be one of {', '.join(POINT_MASS_ACTIONS)}, "
+                          f"got {action!r}")
+    if isinstance(threshold, bool) or not 0.0 < float(threshold) <= 1.0:
+        raise OptionError(f"point_mass_threshold must be a share in (0, 1], got {threshold!r}")
+    value, share = point_mass(values)
+    diag: dict[str, Any] = {"point_mass_value": value, "point_mass_share": share,
+                            "point_mass_action": "none (no point mass)"}
+    keep = np.ones(len(values), dtype=bool)
+    if share < float(threshold):
+        return keep, diag
+    if action == "refuse":
+        raise PointMassError(
+            f"treatment column {column!r} has a point mass: {share:.1%} of the units take "
+            f"the value {value:g}, so it is not continuous there and {method}'s treatment "
+            "density is wrong at that value; pass point_mass='exclude' to estimate the curve "
+            "among the units off the point mass, or point_mass='ignore' if the dose is "
+            "continuous and only heaped by rounding")
+    if action == "exclude":
+        keep = values != value
+        diag["point_mass_action"] = (f"excluded the {int((~keep).sum())} units at {value:g}: "
+                                     f"the curve is that of units with {column} != {value:g}")
+    else:
+        diag["point_mass_action"] = (f"ignored ({share:.1%} of the units at {value:g} kept "
+                                     "and treated as continuous)")
+    return keep, diag
+
+
+class ContinuousData:
+    """Validated arrays for a continuous-treatment estimator (see :func:`prepare_continuous`).
+
+    Attributes: ``frame``, ``treatment``, ``outcome``, ``a`` (doses, floats),
+    ``y``, ``X`` (2-D, possibly 0 columns), ``covariates`` and ``diagnostics``
+    (the point-mass report).
+    """
+
+    __slots__ = ("frame", "treatment", "outcome", "a", "y", "X", "covariates", "diagnostics")
+
+    def __init__(self, frame: pd.DataFrame, treatment: Any, outcome: Any, a: np.ndarray,
+                 y: np.ndarray, X: np.ndarray, covariates: list[Any],
+                 diagnostics: dict[str, Any]) -> None:
+        self.frame, self.treatment, self.outcome = frame, treatment, outcome
+        self.a, self.y, self.X, self.covariates = a, y, X, covariates
+        self.diagnostics = diagnostics
+
+    @property
+    def n(self) -> int:
+        """Number of rows used."""
+        return int(self.a.shape[0])
+
+
+def prepare_continuous(data: Any, treatment: Any, outcome: Any, covariates: Any, *,
+                       method: str, point_mass_action: str = "refuse",
+                       point_mass_threshold: float = 0.1, min_rows: int = 20) -> ContinuousData:
+    """Validate the roles of a continuous-treatment estimator and return numpy arrays.
+
+    The checks of :func:`prepare` (columns exist, numeric, finite; no constant
+    covariate; enough rows), then :func:`continuous_treatment` and
+    :func:`check_point_mass`.
+
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"a": rng.normal(size=30), "y": rng.normal(size=30)})
+    >>> prepare_continuous(df, "a", "y", None, method="m").X.shape
+    (30, 0)
+    """
+    covs = as_column_list(covariates)
+    frame = as_dataframe(data)
+    a = continuous_treatment(frame, treatment, method)
+    frame = check_frame(frame, roles={"outcome": outcome, "covariates": covs})
+    if treatment in covs or outcome in covs:
+        raise RoleError("the treatment and the outcome cannot also be covariates")
+    if treatment == outcome:
+        raise RoleError(f"treatment and outcome are the same column {treatment!r}")
+    keep, diag = check_point_mass(a, treatment, method, point_mass_action, point_mass_threshold)
+    require_rows(int(keep.sum()), max(min_rows, len(covs) + 5),
+                 what=f"{method} with {len(covs)} covariate(s)")
+    frame = frame.loc[keep] if not keep.all() else frame
+    require_varies(frame, covs)
+    y = frame[outcome].to_numpy(dtype=float)
+    X = frame[covs].to_numpy(dtype=float) if covs else np.empty((len(frame), 0))
+    return ContinuousData(frame, treatment, outcome, a[keep], y, X, covs, diag)

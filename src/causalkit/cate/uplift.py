@@ -208,6 +208,27 @@ class PolicyValue:
     gain_ci_high: float
 
 
+def ipw_value_terms(y: np.ndarray, t: np.ndarray, pi: np.ndarray, propensity: Any = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit IPW terms of a rule ``pi``'s value and of its gain over treating no one.
+
+    Value: ``Y [T pi / p + (1 - T)(1 - pi) / (1 - p)]``; gain:
+    ``Y pi (T / p - (1 - T) / (1 - p))``; ``propensity`` ``p`` defaults to the treated
+    share (a randomized design).
+
+    >>> v, g = ipw_value_terms(np.array([1.0, 3.0]), np.array([1, 0]), np.array([1.0, 0.0]))
+    >>> v.tolist(), (g + 0.0).tolist()
+    ([2.0, 6.0], [2.0, 0.0])
+    """
+    p = np.full(y.size, t.mean()) if propensity is None else \
+        np.broadcast_to(np.asarray(propensity, dtype=float), y.shape)
+    if not np.all((p > 0) & (p < 1)):
+        raise DataError("propensities must lie strictly between 0 and 1")
+    value_terms = y * (t * pi / p + (1 - t) * (1 - pi) / (1 - p))
+    gain_terms = y * pi * (t / p - (1 - t) / (1 - p))
+    return value_terms, gain_terms
+
+
 def policy_value(y: Any, t: Any, score: Any, top: float = 0.2, propensity: Any = None,
                  alpha: float = 0.05) -> PolicyValue:
     """Inverse-propensity estimate of the mean outcome when the top ``top`` share is treated.
@@ -231,15 +252,10 @@ def policy_value(y: Any, t: Any, score: Any, top: float = 0.2, propensity: Any =
     alpha = check_alpha(alpha)
     if not 0.0 <= float(top) <= 1.0:
         raise OptionError(f"top must be a share between 0 and 1, got {top!r}")
-    p = np.full(y.size, t.mean()) if propensity is None else \
-        np.broadcast_to(np.asarray(propensity, dtype=float), y.shape)
-    if not np.all((p > 0) & (p < 1)):
-        raise DataError("propensities must lie strictly between 0 and 1")
     n_top = int(round(float(top) * y.size))
     pi = np.zeros(y.size)
     pi[np.argsort(-score, kind="mergesort")[:n_top]] = 1.0
-    value_terms = y * (t * pi / p + (1 - t) * (1 - pi) / (1 - p))
-    gain_terms = y * pi * (t / p - (1 - t) / (1 - p))
+    value_terms, gain_terms = ipw_value_terms(y, t, pi, propensity)
     root_n = np.sqrt(y.size)
     gain_se = float(gain_terms.std(ddof=1) / root_n)
     w = wald(float(gain_terms.mean()), gain_se, alpha=alpha)
@@ -303,6 +319,7 @@ def plot_uplift(y: Any, t: Any, score: Any, ax: Any = None, kind: str = "both") 
     return axes
 
 
-__all__ = ["PolicyValue", "UpliftCurve", "auuc", "evaluate_uplift", "plot_uplift",
+__all__ = ["PolicyValue", "UpliftCurve", "auuc", "evaluate_uplift", "ipw_value_terms",
+           "plot_uplift",
            "policy_value", "qini_coefficient", "qini_curve", "uplift_by_decile",
            "uplift_curve"]
