@@ -319,7 +319,7 @@ def run(methods: Sequence[str] | None = None,
         datasets.  A suite's fixed datasets (ACIC 2016, LaLonde) are fitted
         once each; ``reps`` defaults to the largest default of the suites.
     out
-        A directory where every fit is appended to ``results.csv`` as it
+        A directory where every fit is appended to ``fits.csv`` as it
         finishes; rerunning the same call skips the fits stored there.
     memory
         Record each fit's peak traced memory (``tracemalloc``, MiB).

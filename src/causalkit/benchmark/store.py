@@ -1,4 +1,4 @@
-"""The resumable store: every fit appended to ``results.csv`` in ``--out`` as it finishes.
+"""The resumable store: every fit appended to ``fits.csv`` in ``--out`` as it finishes.
 
 A fit is identified by its dataset, replication, method and a fingerprint of
 everything else that decides its result (the run's seed and alpha, the
@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..errors import DataError
 
-FILENAME = "results.csv"
+FILENAME = "fits.csv"
 KEY = ("dataset", "rep", "method", "fingerprint")
 
 

@@ -48,9 +48,9 @@ def _fit(name: str, data: pd.DataFrame, treatment: str, outcome: str,
                               method="predict_proba")[:, 1]
         fit_args["p"] = np.clip(p, 1e-3, 1 - 1e-3)
         how += "; propensity: causalkit's propensity_model, 5-fold cross-fitted"
-    model.fit(d.X, d.t, d.y, **fit_args)
+    model.fit(d.X, treatment=d.t, y=d.y, **fit_args)
     ate, low, high = (np.asarray(v, dtype=float).ravel()[0]
-                      for v in model.estimate_ate(d.X, d.t, d.y, **fit_args))
+                      for v in model.estimate_ate(d.X, treatment=d.t, y=d.y, **fit_args))
     cate = np.asarray(model.predict(d.X, **({"p": fit_args["p"]} if name in
                       ("BaseXRegressor",) else {})), dtype=float).ravel()
     se = (high - low) / (2 * z_value(alpha))
