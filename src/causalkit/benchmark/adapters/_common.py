@@ -120,3 +120,34 @@ def predictor(covariates: Sequence[str], effect: Callable[[np.ndarray], Any]
 
 def z_value(alpha: float) -> float:
     return float(stats.norm.ppf(1 - alpha / 2))
+
+
+#: numpydoc help of the options the adapters share (``causalkit methods NAME`` prints it).
+OPTION_HELP = {
+    "outcome_model": "scikit-learn regressor for the outcome (default: causalkit's learners' "
+                     "histogram gradient boosting)",
+    "propensity_model": "scikit-learn classifier for the propensity (default: causalkit's "
+                        "learners' histogram gradient boosting)",
+    "random_state": "seed of the peer's cross-fitting, forests and bootstraps",
+    "estimand": "the estimand reported (CATE: the same average, per-unit effects in "
+                "Effect.cate)",
+    "n_bootstrap": "bootstrap refits for the peer's own interval (0: no interval)",
+    "n_estimators": "number of trees of the forest",
+    "n_folds": "cross-fitting folds",
+}
+
+
+def with_parameters(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Append a numpydoc Parameters section for the shared options ``func`` takes.
+
+    >>> def f(data, outcome_model=None):
+    ...     "Fit."
+    >>> with_parameters(f).__doc__.splitlines()[-2]
+    'outcome_model'
+    """
+    import inspect
+
+    names = [n for n in inspect.signature(func).parameters if n in OPTION_HELP]
+    func.__doc__ = ((inspect.getdoc(func) or "") + "\n\nParameters\n----------\n"
+                    + "\n".join(f"{n}\n    {OPTION_HELP[n]}" for n in names))
+    return func

@@ -22,7 +22,7 @@ from sklearn.model_selection import cross_val_predict, StratifiedKFold
 
 from ...effect import Effect
 from ...registry import register
-from ._common import (check_estimand, nuisance, peer_effect, peer_import, predictor, prepared,
+from ._common import (with_parameters, check_estimand, nuisance, peer_effect, peer_import, predictor, prepared,
                       z_value)
 
 USES_PROPENSITY = {"BaseXRegressor", "BaseRRegressor", "BaseDRRegressor"}
@@ -77,7 +77,8 @@ def _register(name: str, doc: str) -> None:
     fit.__doc__ = doc
     fit.__name__ = fit.__qualname__ = name
     register(f"causalml.{name}", estimand=("ATE", "CATE"),
-             roles=("treatment", "outcome", "covariates"), tags=("cate", "peer", "causalml"))(fit)
+             roles=("treatment", "outcome", "covariates"), tags=("cate", "peer", "causalml"))(
+        with_parameters(fit))
 
 
 for _name, _doc in [("BaseSRegressor", "CausalML S-learner; CausalML's own ATE interval."),

@@ -26,7 +26,8 @@ from sklearn.model_selection import KFold
 
 from ...effect import Effect
 from ...registry import register
-from ._common import check_estimand, nuisance, peer_effect, peer_import, prepared
+from ._common import (check_estimand, nuisance, peer_effect, peer_import, prepared,
+                      with_parameters)
 
 ROLES = dict(roles=("treatment", "outcome", "covariates"), tags=("peer", "doubleml"))
 
@@ -62,6 +63,7 @@ def _fit(name: str, data: pd.DataFrame, treatment: str, outcome: str,
 
 
 @register("doubleml.DoubleMLPLR", estimand="ATE", **ROLES)
+@with_parameters
 def doubleml_plr(data: pd.DataFrame, treatment: str, outcome: str,
                  covariates: Sequence[str] | None = None, alpha: float = 0.05,
                  outcome_model: Any = None, propensity_model: Any = None, n_folds: int = 5,
@@ -72,6 +74,7 @@ def doubleml_plr(data: pd.DataFrame, treatment: str, outcome: str,
 
 
 @register("doubleml.DoubleMLIRM", estimand=("ATE", "ATT"), **ROLES)
+@with_parameters
 def doubleml_irm(data: pd.DataFrame, treatment: str, outcome: str,
                  covariates: Sequence[str] | None = None, alpha: float = 0.05,
                  outcome_model: Any = None, propensity_model: Any = None, n_folds: int = 5,

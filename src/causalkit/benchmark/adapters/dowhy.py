@@ -26,7 +26,7 @@ import pandas as pd
 
 from ...effect import Effect
 from ...registry import register
-from ._common import check_estimand, peer_effect, peer_import, prepared
+from ._common import with_parameters, check_estimand, peer_effect, peer_import, prepared
 
 ESTIMANDS = ("ATT", "ATE", "ATC")
 
@@ -84,7 +84,8 @@ def _register(short: str, doc: str, estimands: Sequence[str] = ESTIMANDS,
     fit.__doc__ = doc
     fit.__name__ = fit.__qualname__ = short
     register(f"dowhy.backdoor.{short}", estimand=tuple(estimands),
-             roles=("treatment", "outcome", "covariates"), tags=("peer", "dowhy"))(fit)
+             roles=("treatment", "outcome", "covariates"), tags=("peer", "dowhy"))(
+        with_parameters(fit))
 
 
 _register("propensity_score_matching",

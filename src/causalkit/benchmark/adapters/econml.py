@@ -28,7 +28,8 @@ import pandas as pd
 
 from ...effect import Effect
 from ...registry import register
-from ._common import check_estimand, nuisance, peer_effect, peer_import, predictor, prepared
+from ._common import (check_estimand, nuisance, peer_effect, peer_import, predictor, prepared,
+                      with_parameters)
 
 ROLES = dict(roles=("treatment", "outcome", "covariates"), tags=("cate", "peer", "econml"))
 
@@ -73,6 +74,7 @@ def _dml(cls: str) -> Callable[[Any, Any, int], Any]:
 
 
 @register("econml.LinearDML", estimand=("ATE", "CATE"), **ROLES)
+@with_parameters
 def linear_dml(data: pd.DataFrame, treatment: str, outcome: str,
                covariates: Sequence[str] | None = None, alpha: float = 0.05,
                outcome_model: Any = None, propensity_model: Any = None, random_state: int = 0,
@@ -83,6 +85,7 @@ def linear_dml(data: pd.DataFrame, treatment: str, outcome: str,
 
 
 @register("econml.CausalForestDML", estimand=("ATE", "CATE"), **ROLES)
+@with_parameters
 def causal_forest_dml(data: pd.DataFrame, treatment: str, outcome: str,
                       covariates: Sequence[str] | None = None, alpha: float = 0.05,
                       outcome_model: Any = None, propensity_model: Any = None,
@@ -98,6 +101,7 @@ def causal_forest_dml(data: pd.DataFrame, treatment: str, outcome: str,
 
 
 @register("econml.DRLearner", estimand=("ATE", "CATE"), **ROLES)
+@with_parameters
 def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
                covariates: Sequence[str] | None = None, alpha: float = 0.05,
                outcome_model: Any = None, propensity_model: Any = None, random_state: int = 0,
@@ -122,7 +126,7 @@ def _meta(name: str, make: Callable[[Any, Any], Any], doc: str) -> None:
 
     fit.__doc__ = doc
     fit.__name__ = fit.__qualname__ = name.lower()
-    register(f"econml.{name}", estimand=("ATE", "CATE"), **ROLES)(fit)
+    register(f"econml.{name}", estimand=("ATE", "CATE"), **ROLES)(with_parameters(fit))
 
 
 def _metalearners() -> Any:
