@@ -74,8 +74,9 @@ class ResultStore:
         if not self.path.exists() or self.path.stat().st_size == 0:
             return pd.DataFrame(columns=self.columns or list(KEY))
         try:
-            frame = pd.read_csv(self.path, float_precision="round_trip",
-                                keep_default_na=False, na_values=[""])
+            exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {
+                "float_precision": "round_trip"}  # pandas 3 reads floats exactly by default
+            frame = pd.read_csv(self.path, keep_default_na=False, na_values=[""], **exact)
         except (pd.errors.ParserError, UnicodeDecodeError) as err:
             raise DataError(f"cannot read the benchmark store {self.path}: {err}") from None
         return frame
