@@ -87,7 +87,7 @@ def ihdp(surface: str = "B", seed: Any = 0,
 
     >>> ds = ihdp("A", seed=0)
     >>> ds.truth["ATE"], ds.params["n_test"]
-    (4.0, 75)
+    (4.0, 74)
     """
     from econml.data import dgps
 
