@@ -40,7 +40,7 @@ def test_html_leaderboard_is_self_contained_and_renders(ihdp_result, tmp_path):
     assert (tmp_path / "leaderboard.md").exists() and paths["summary"].endswith("summary.csv")
     browser = _browser()
     if browser is None:
-        pytest.skip("no headless browser (chromium) installed; .ci/run installs it when it can")
+        pytest.skip("no headless browser (chromium) installed; install chromium to run it")
     dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
                           "--dump-dom", (tmp_path / "leaderboard.html").as_uri()],
                          capture_output=True, text=True, timeout=120).stdout

@@ -17,7 +17,12 @@ causalkit's environment): the CSVs are read as package data, from the first of
    folder holding the CSVs;
 2. an installed causallib's files, found through ``importlib.metadata`` (its
    ``__init__`` is not run);
-3. a ``causallib-*.whl`` in ``../shared/data`` beside the checkout.
+3. a ``causallib-*.whl`` in ``../shared/data`` beside the checkout;
+4. a ``causallib-*.whl`` in the user cache (``$XDG_CACHE_HOME/causalkit`` or
+   ``~/.cache/causalkit``), downloaded there from PyPI on first use with
+   ``python -m pip download causallib --no-deps`` (the wheel only: nothing is
+   installed, and causallib's dependencies are not fetched).  Pass
+   ``download=False`` (or set ``CAUSALKIT_ACIC2016_DOWNLOAD=0``) to forbid it.
 
 The data are never copied into causalkit.  Categorical covariates (``x_2``,
 ``x_21``, ``x_24``) are one-hot encoded with the first level dropped, as
@@ -38,6 +43,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -72,7 +79,32 @@ def _wheel_in(folder: Path) -> Path | None:
     return wheels[-1] if wheels else None
 
 
-def locate(source: str | os.PathLike[str] | None = None) -> Path:
+def cache_folder() -> Path:
+    """The user cache where a downloaded causallib wheel is kept."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "causalkit"
+
+
+def download_wheel(folder: Path | None = None) -> Path:
+    """Fetch the causallib wheel (no dependencies, nothing installed) from PyPI into ``folder``."""
+    folder = folder or cache_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+           "-d", str(folder), "causallib"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise DatasetUnavailableError(f"downloading the causallib wheel failed ({err}); "
+                                      f"{HOW_TO_GET}") from None
+    wheel = _wheel_in(folder)
+    if proc.returncode != 0 or wheel is None:
+        reason = (proc.stderr.strip().splitlines() or ["no wheel was saved"])[-1]
+        raise DatasetUnavailableError(f"downloading the causallib wheel failed ({reason}); "
+                                      f"{HOW_TO_GET}")
+    return wheel
+
+
+def locate(source: str | os.PathLike[str] | None = None, download: bool | None = None) -> Path:
     """Where the ACIC 2016 CSVs are: a wheel or a folder (see the module docstring)."""
     given = source if source is not None else os.environ.get(ENV_VAR)
     if given:
@@ -99,6 +131,13 @@ def locate(source: str | os.PathLike[str] | None = None) -> Path:
         wheel = _wheel_in(folder)
         if wheel is not None:
             return wheel
+    cached = _wheel_in(cache_folder())
+    if cached is not None:
+        return cached
+    if download is None:
+        download = os.environ.get("CAUSALKIT_ACIC2016_DOWNLOAD", "1") not in ("0", "false", "no")
+    if download:
+        return download_wheel()
     raise DatasetUnavailableError(f"the ACIC 2016 data were not found; {HOW_TO_GET}")
 
 

@@ -64,7 +64,7 @@ def nuisance(model: Any, kind: str) -> Any:
     and causalkit are scored with the same nuisance models.
     """
     # the learners' defaults, so both sides of the scoreboard share them
-    from ...cate._metalearners import default_classifier, default_regressor
+    from ...nuisance import default_classifier, default_regressor
 
     if model is None:
         return default_regressor() if kind == "regressor" else default_classifier()
