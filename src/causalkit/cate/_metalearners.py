@@ -31,60 +31,15 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from ..effect import Effect
 from ..errors import DataError, EstimationError, OptionError, RoleError
+from ..nuisance import default_classifier, default_effect_regressor, default_regressor  # noqa: F401
 from ..overlap import check_overlap
 from ..validation import as_dataframe, check_frame, prepare
 
 #: Default number of bootstrap refits for learners without analytic ATE inference.
 DEFAULT_BOOTSTRAP = 100
-_HGB = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20,
-            early_stopping=False)
-_HGB_PROPENSITY = dict(max_iter=50, learning_rate=0.1, max_leaf_nodes=7, min_samples_leaf=50,
-                       early_stopping=False)
-_HGB_EFFECT = dict(max_iter=100, learning_rate=0.05, max_depth=2, min_samples_leaf=50,
-                   early_stopping=False)
-
-
-def default_regressor() -> HistGradientBoostingRegressor:
-    """Fast histogram gradient boosting regressor used when no model is given.
-
-    100 boosting rounds of trees with at most 15 leaves and no early stopping
-    (so fits are deterministic and need no validation split).
-
-    >>> default_regressor().max_leaf_nodes
-    15
-    """
-    return HistGradientBoostingRegressor(**_HGB)
-
-
-def default_classifier() -> HistGradientBoostingClassifier:
-    """Fast histogram gradient boosting classifier (propensity model default).
-
-    Smoother than the outcome model (50 rounds, at most 7 leaves of >= 50
-    units), since extreme fitted propensities inflate inverse weights.
-
-    >>> default_classifier().early_stopping
-    False
-    """
-    return HistGradientBoostingClassifier(**_HGB_PROPENSITY)
-
-
-def default_effect_regressor() -> HistGradientBoostingRegressor:
-    """Fast, strongly regularized boosting for the CATE stage (noisy pseudo-outcomes).
-
-    100 rounds at learning rate 0.05 of depth-2 trees with leaves of >= 50
-    units: the targets of the final stage (imputed effects, DR pseudo-outcomes,
-    R-learner ratios) are far noisier than outcomes.
-
-    >>> default_effect_regressor().max_depth
-    2
-    """
-    return HistGradientBoostingRegressor(**_HGB_EFFECT)
-
-
 def model_or_default(model: Any, default: Callable[[], Any], role: str) -> Any:
     """A fresh clone of ``model`` (checked to look like a scikit-learn estimator), or the default.
 

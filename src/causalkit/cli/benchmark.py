@@ -32,13 +32,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "method and dataset.  With no options: the cheap registered estimators x "
                     f"{', '.join(DEFAULT_DATASETS)}, {DEFAULT_REPS} replications.  Exits 1 "
                     "when every fit failed, 2 when no fit ran or on a usage error.")
+    p.add_argument("--list", action="store_true",
+                   help="list the benchmark suites and every registered method (peers too)")
+    p.add_argument("--suite", nargs="+", default=None, metavar="SUITE",
+                   help="benchmark suite(s): ihdp_a, ihdp_b, acic2016, lalonde, cate, synthetic "
+                        "(several run as one); not together with --datasets")
     p.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
-                   help="registered estimators (default: the cheap ones registered)")
+                   help="registered estimators, peers included (econml.CausalForestDML, ...); "
+                        "default: the cheap ones registered")
     p.add_argument("--datasets", nargs="+", default=None, metavar="DATASET",
                    help=f"dataset names (default: {' '.join(DEFAULT_DATASETS)}); "
                         "see `causalkit datasets`")
-    p.add_argument("--reps", type=positive_int, default=DEFAULT_REPS,
-                   help="replications per dataset")
+    p.add_argument("--reps", type=positive_int, default=None,
+                   help=f"replications per dataset (default {DEFAULT_REPS}, or the suite's)")
     p.add_argument("--n", type=positive_int, default=None,
                    help="sample size (units) for every synthetic dataset (default per dataset)")
     p.add_argument("--n-jobs", type=int, default=-1,
@@ -51,9 +57,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="an option of one method, parsed by its type as in `causalkit "
                         "estimate`, e.g. --option ipw.trim=0.01 (see `causalkit methods NAME`)")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="write results.csv, summary.csv, summary.md and benchmark.png here "
-                        "(checked to be writable before anything runs)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+                   help="store every fit in DIR/fits.csv as it finishes (rerunning the same "
+                        "command skips stored fits) and write summary.csv, summary.md, "
+                        "benchmark.png, leaderboard.md and leaderboard.html (checked to be "
+                        "writable before anything runs)")
+    p.add_argument("--backend", choices=("loky", "threading", "dask", "ray"), default=None,
+                   help="joblib backend (dask: a local dask.distributed cluster unless "
+                        "DASK_SCHEDULER_ADDRESS is set; ray: ray's joblib backend)")
+    p.add_argument("--no-progress", action="store_true", help="no progress line")
     p.set_defaults(func=run)
 
 
@@ -84,19 +95,80 @@ def method_option_grid(items: list[str]) -> dict[str, dict[str, Any]]:
             for method, pairs in grouped.items()}
 
 
+def list_all() -> int:
+    """Print the suites and every registered method with its library and availability."""
+    from ..benchmark import suites
+    from ..benchmark.adapters import peer_status
+
+    print("Suites:")
+    print(report.to_markdown(suites.list_suites()))
+    status = peer_status()
+    rows = []
+    for name in registry.names():
+        spec = registry.get(name)
+        library = name.split(".")[0] if "." in name else "causalkit"
+        rows.append({"method": name, "library": library, "estimands": ", ".join(spec.estimands),
+                     "available": status.get(library, "built in")})
+    print("\nMethods:")
+    import pandas as pd
+
+    print(report.to_markdown(pd.DataFrame(rows)))
+    return 0
+
+
+def _backend(name: str | None) -> Any:
+    """A context manager for the joblib backend ``name`` (a no-op for None)."""
+    import contextlib
+    import os
+
+    import joblib
+
+    if name is None:
+        return contextlib.nullcontext()
+    if name == "dask":
+        from distributed import Client
+
+        stack = contextlib.ExitStack()
+        address = os.environ.get("DASK_SCHEDULER_ADDRESS")
+        stack.enter_context(Client(address) if address else
+                            Client(processes=False, dashboard_address=None))
+        stack.enter_context(joblib.parallel_backend("dask"))
+        return stack
+    if name == "ray":
+        from ray.util.joblib import register_ray
+
+        register_ray()
+    return joblib.parallel_backend(name)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.list:
+        return list_all()
     start = time.perf_counter()
+    if args.suite and args.datasets:
+        raise OptionError("give either --suite or --datasets, not both")
     if args.out:
         report.check_out_dir(args.out)   # before the run, not after it
-    result = run_benchmark(methods=args.methods, datasets=_dataset_grid(args.datasets, args.n),
-                           reps=args.reps, n_jobs=args.n_jobs, seed=args.seed, alpha=args.alpha,
-                           adjustment=args.adjustment, options=method_option_grid(args.option),
-                           progress=False if args.no_progress else None)
+    reps = args.reps if args.reps is not None else (None if args.suite else DEFAULT_REPS)
+    datasets = None if args.suite else _dataset_grid(args.datasets, args.n)
+    params = {"n": args.n} if args.suite and args.n is not None else None
+    with _backend(args.backend):
+        result = run_benchmark(methods=args.methods, datasets=datasets, reps=reps,
+                               n_jobs=None if args.backend in ("dask", "ray") else args.n_jobs,
+                               seed=args.seed, alpha=args.alpha, adjustment=args.adjustment,
+                               options=method_option_grid(args.option),
+                               progress=False if args.no_progress else None,
+                               suite=args.suite, suite_params=params, out=args.out)
     elapsed = time.perf_counter() - start
     if not len(result.results):
         reasons = "; ".join(result.skipped["reason"].drop_duplicates()) or "nothing to fit"
         raise OptionError(f"no fit ran: no method is compatible with the datasets ({reasons})")
-    print(report.to_markdown(result.summary, report.TABLE_COLUMNS))
+    if args.suite:
+        from ..benchmark.leaderboard import to_markdown_leaderboard
+
+        print(to_markdown_leaderboard(result.summary, result.suite))
+    else:
+        print(report.to_markdown(result.summary, report.TABLE_COLUMNS))
     failed = result.summary[result.summary["n_failed"] > 0]
     if len(failed):
         print("\nFailures:")
@@ -104,12 +176,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"- {row['method']} on {row['dataset']}: {row['failures']}")
     n_fits = len(result.results)
     n_failed = int(result.results["error"].notna().sum())
+    shown = reps if reps is not None else max(int(result.results["rep"].max()) + 1, 1)
     print(f"\n{n_fits} fits in {elapsed:.1f} s (alpha = {args.alpha}; coverage Monte Carlo SE "
-          f"~ {((1 - args.alpha) * args.alpha / max(args.reps, 1)) ** 0.5:.3f} at {args.reps} "
+          f"~ {((1 - args.alpha) * args.alpha / shown) ** 0.5:.3f} at {shown} "
           "replications of a synthetic dataset; real datasets are fitted once)")
     if args.out:
+        from ..benchmark import leaderboard
+
         paths = result.save(args.out)
-        print("wrote " + ", ".join(paths.values()))
+        paths.update(leaderboard.write(result, args.out, elapsed))
+        print("wrote " + ", ".join(dict.fromkeys(paths.values())))
     if n_failed == n_fits:
         print(f"causalkit: error: every one of the {n_fits} fits failed (see Failures above)",
               file=sys.stderr)

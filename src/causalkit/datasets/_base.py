@@ -74,6 +74,10 @@ class CausalDataset:
         DAG layer is installed; ``None`` when adjustment does not identify the effect).
     reference, citation, licence, source
         For real data: the published estimate, the citation and the data licence.
+    holdout, holdout_cate
+        Held-out rows (same columns as ``data``) and their true conditional
+        effects, for out-of-sample CATE scores (IHDP's 10% test split, the CATE
+        design family); ``None`` when the dataset has no held-out part.
     """
 
     name: str
@@ -91,6 +95,8 @@ class CausalDataset:
     licence: str = ""
     source: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    holdout: pd.DataFrame | None = None
+    holdout_cate: np.ndarray | None = None
     _dag: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
