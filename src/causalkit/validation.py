@@ -39,8 +39,16 @@ from .errors import (
 )
 
 
-def as_dataframe(data: Any) -> pd.DataFrame:
-    """Return ``data`` as a DataFrame (dicts of columns and structured arrays are accepted).
+def as_dataframe(data: Any, columns: Sequence[Any] | None = None) -> pd.DataFrame:
+    """Return ``data`` as a pandas DataFrame.
+
+    Dicts of columns and structured arrays are accepted, and any dataframe that
+    `narwhals <https://narwhals-dev.github.io/narwhals/>`_ knows (polars, pyarrow
+    tables, DuckDB relations, Modin, cuDF, ...; lazy frames are collected).
+    Non-pandas frames are converted column by column through NumPy, which for
+    numeric columns without missing values shares the memory (no copy); with
+    ``columns``, only those of them that exist are converted (the checks that
+    follow name a missing one).
 
     >>> as_dataframe({"a": [1, 2]}).shape
     (2, 1)
@@ -50,8 +58,32 @@ def as_dataframe(data: Any) -> pd.DataFrame:
     if isinstance(data, (dict, np.ndarray)) and not (isinstance(data, np.ndarray)
                                                      and data.dtype.names is None):
         return pd.DataFrame(data)
+    converted = _from_narwhals(data, columns)
+    if converted is not None:
+        return converted
     raise DataError(
-        f"data must be a pandas DataFrame (or a dict of columns), got {type(data).__name__}")
+        f"data must be a pandas DataFrame (or a dict of columns, or a polars / pyarrow / DuckDB "
+        f"frame), got {type(data).__name__}")
+
+
+def _from_narwhals(data: Any, columns: Sequence[Any] | None) -> pd.DataFrame | None:
+    """A narwhals-compatible frame as pandas (``None`` when ``data`` is not one)."""
+    try:
+        import narwhals as nw
+    except ImportError:                                     # pragma: no cover - sklearn needs it
+        return None
+    frame = nw.from_native(data, pass_through=True)
+    if frame is data:
+        return None
+    if isinstance(frame, nw.LazyFrame):
+        frame = frame.collect()
+    if not isinstance(frame, nw.DataFrame):
+        return None
+    names = list(frame.columns)
+    if columns is not None:
+        wanted = set(columns)
+        names = [c for c in names if c in wanted]
+    return pd.DataFrame({c: frame[c].to_numpy() for c in names}, copy=False)
 
 
 def _is_label(value: Any) -> bool:

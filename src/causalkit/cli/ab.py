@@ -2,11 +2,18 @@
 
 Example: ``causalkit ab --data exp.csv --variant arm --metric revenue converted
 --ratio ctr=clicks/sessions --cuped revenue=revenue_pre --correction bh``
+
+The data may also be a Parquet file (``--data events.parquet``) or a table of a
+DuckDB database (``--duckdb warehouse.duckdb --table events``): both are
+aggregated inside DuckDB (through Ibis), so only per-arm statistics are read;
+``--sql`` prints the queries that ran.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+from typing import Any
 
 import pandas as pd
 
@@ -24,7 +31,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Compare every arm with the control on each metric (Welch t for means, "
                     "z for proportions, delta method for ratios), with relative lifts, "
                     "multiple-testing correction and a sample-ratio-mismatch check.")
-    p.add_argument("--data", required=True, help="CSV file, one row per randomized unit")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="CSV or Parquet (.parquet, .pq) file, one row per "
+                                       "randomized unit (or per event, with --unit)")
+    source.add_argument("--duckdb", metavar="FILE", help="DuckDB database file (with --table)")
+    p.add_argument("--table", help="table (or view) of the --duckdb database")
+    p.add_argument("--unit", default=None,
+                   help="rows are events of this unit column: summed per unit first")
+    p.add_argument("--sql", action="store_true", help="print the SQL run in the database")
     p.add_argument("--variant", required=True, help="column with each unit's arm")
     p.add_argument("--metric", nargs="*", default=[], help="mean or 0/1 metric columns")
     p.add_argument("--ratio", action="append", default=[], metavar="NAME=NUM/DEN",
@@ -45,8 +59,46 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _open(args: argparse.Namespace) -> Any:
+    """The rows: a pandas frame from a CSV, or an Ibis table over Parquet or a DuckDB table."""
+    if args.duckdb is None:
+        if args.table is not None:
+            raise OptionError("--table names a table of a --duckdb database; give --duckdb FILE")
+        if not args.data.lower().endswith((".parquet", ".pq")):
+            return read_csv(args.data)
+    elif args.table is None:
+        raise OptionError("--duckdb FILE needs --table NAME (the table or view to analyze)")
+    try:
+        import ibis
+    except ImportError:
+        raise OptionError("Parquet files and DuckDB databases are read through Ibis: "
+                          "pip install 'ibis-framework[duckdb]'") from None
+    path = args.data or args.duckdb
+    if not os.path.exists(path):
+        raise DataError(f"no such file: {path!r}")
+    try:
+        if args.duckdb is None:
+            return ibis.duckdb.connect().read_parquet(path)
+        con = ibis.duckdb.connect(path, read_only=True)
+    except Exception as err:  # duckdb's own errors: not a database / not Parquet
+        raise DataError(f"cannot open {path!r}: {type(err).__name__}: {err}") from None
+    if args.table not in con.list_tables():
+        hint = suggest_column(args.table, con.list_tables())
+        raise DataError(f"database {path!r} has no table {args.table!r}"
+                        + (f"; did you mean {hint!r}?" if hint else
+                           f"; it has {sorted(con.list_tables())}"))
+    return con.table(args.table)
+
+
+def _numeric_variant(data: Any, variant: str) -> bool:
+    if isinstance(data, pd.DataFrame):
+        return variant in data and pd.api.types.is_numeric_dtype(data[variant])
+    schema = data.schema()
+    return variant in schema.names and schema[variant].is_numeric()
+
+
 def run(args: argparse.Namespace) -> int:
-    data = read_csv(args.data)
+    data = _open(args)
     cuped = parse_pairs(args.cuped, "--cuped")
     ratios = parse_pairs(args.ratio, "--ratio")
     _check_cuped(cuped, args.metric, ratios)
@@ -59,13 +111,15 @@ def run(args: argparse.Namespace) -> int:
     if not metrics:
         raise DataError("give at least one --metric or --ratio")
     control = args.control
-    if control is not None and args.variant in data \
-            and pd.api.types.is_numeric_dtype(data[args.variant]):
+    if control is not None and _numeric_variant(data, args.variant):
         control = pd.to_numeric(control)
     res = analyze(data, args.variant, metrics, control=control, alpha=args.alpha,
                   correction=args.correction, correct_across=args.across, split=args.split,
-                  relative_ci=args.relative_ci, pooled=not args.unpooled)
+                  relative_ci=args.relative_ci, pooled=not args.unpooled, unit=args.unit)
     print(res.table.to_csv(index=False) if args.csv else res.summary())
+    if args.sql:
+        print("\n-- SQL run in the database:\n" + ";\n\n".join(res.sql) + ";" if res.sql else
+              "-- no SQL: the rows were analyzed in memory")
     return 0
 
 

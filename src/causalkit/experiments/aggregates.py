@@ -102,23 +102,29 @@ class ExperimentStats:
             _check_possible(name, mom, self.metrics[name], self.arms)
 
     @classmethod
-    def from_rows(cls, data: pd.DataFrame, variant: str,
-                  metrics: str | Metric | Sequence[str | Metric]) -> "ExperimentStats":
+    def from_rows(cls, data: Any, variant: str, metrics: str | Metric | Sequence[str | Metric],
+                  unit: str | None = None) -> "ExperimentStats":
         """Reduce raw rows (one per unit) to per-arm moments in one vectorized pass each.
 
-        A categorical ``variant`` keeps its categories as arms even when no row
-        has them (an arm with 0 units).
+        ``data`` is a pandas DataFrame or any frame narwhals knows (polars,
+        pyarrow, a DuckDB relation; only the needed columns are converted).
+        With ``unit``, rows are events, summed per unit first (a unit seen in
+        two arms is an error), as :func:`~.warehouse.stats_from_table` does in
+        a database.  A categorical ``variant`` keeps its categories as arms
+        even when no row has them (an arm with 0 units).
 
         >>> df = pd.DataFrame({"v": [0, 0, 1, 1], "y": [1.0, 3.0, 5.0, 9.0]})
         >>> ExperimentStats.from_rows(df, "v", "y").moments["y"].mean[:, 0].tolist()
         [2.0, 7.0]
         """
         mets = as_metrics(metrics)
-        frame = as_dataframe(data)
-        require_columns(frame, variant, role="variant")
         cols = sorted({c for m in mets for c in m.columns})
+        frame = as_dataframe(data, columns=[variant, *cols] + ([unit] if unit is not None else []))
+        require_columns(frame, variant, role="variant")
         require_columns(frame, cols, role="metric")
         require_numeric(frame, cols, role="metric")
+        if unit is not None:
+            frame = _per_unit(frame, variant, unit, cols)
         codes, labels = factorize(frame[variant], name=f"variant {variant!r}")
         if len(labels) < 2:
             raise DataError(f"variant column {variant!r} has only one arm ({labels[0]!r}); "
@@ -136,9 +142,11 @@ class ExperimentStats:
                     f"metric {m.name!r}: its values (up to {big:.3g} in magnitude) overflow "
                     "float64 when squared, so no variance can be computed; rescale the "
                     f"column(s) {list(m.columns)} (e.g. divide by 1e{int(np.log10(big)) - 3})")
-            _check_underflow(m, mom, arrays)
+            check_underflow(m, mom, {c: _largest(arrays[c]) for c in m.columns})
             moments[m.name] = mom
-            resolved[m.name] = _resolve_kind(m, arrays[m.columns[0]], mom)
+            first = arrays[m.columns[0]]
+            lo, hi = (float(first.min()), float(first.max())) if len(first) else (0.0, 0.0)
+            resolved[m.name] = resolve_kind(m, lo, hi, mom)
         return cls(tuple(labels), moments, resolved)
 
     @classmethod
@@ -222,7 +230,24 @@ class ExperimentStats:
 TINY_VARIANCE = 1e-305
 
 
-def _check_underflow(metric: Metric, mom: Moments, arrays: Mapping[str, np.ndarray]) -> None:
+def _per_unit(frame: pd.DataFrame, variant: str, unit: str, cols: Sequence[str]) -> pd.DataFrame:
+    """Event rows summed per (arm, unit); a unit in more than one arm is an error."""
+    require_columns(frame, unit, role="unit")
+    require_finite(frame, list(cols), role="metric")
+    arms_per_unit = frame.groupby(unit, sort=False, observed=True)[variant].nunique()
+    mixed = int((arms_per_unit > 1).sum())
+    if mixed:
+        raise DataError(f"{mixed} unit(s) of {unit!r} appear in more than one arm of "
+                        f"{variant!r}; a unit must be assigned to one arm")
+    return frame.groupby([variant, unit], sort=False, observed=True)[list(cols)].sum() \
+        .reset_index(level=0).reset_index(drop=True)
+
+
+def _largest(values: np.ndarray) -> float:
+    return float(np.abs(values).max()) if len(values) else 0.0
+
+
+def check_underflow(metric: Metric, mom: Moments, largest: Mapping[str, float]) -> None:
     """Refuse columns whose values are so small that their (co)variances underflow float64.
 
     A variance of an arm's mean in ``(0, 1e-305)`` can only come from values of
@@ -235,7 +260,7 @@ def _check_underflow(metric: Metric, mom: Moments, arrays: Mapping[str, np.ndarr
         return
     for j, column in enumerate(metric.columns):
         vj = v[mom.n > 0, j]
-        big = float(np.abs(arrays[column]).max()) if len(arrays[column]) else 0.0
+        big = largest[column]
         if np.any((vj > 0) & (vj < TINY_VARIANCE)) or (np.any(vj == 0) and 0.0 < big < 1e-152):
             raise DataError(
                 f"metric {metric.name!r}: column {column!r} has values no larger than {big:.3g}, "
@@ -247,33 +272,34 @@ def _with_kind(m: Metric, kind: str) -> Metric:
     return Metric(m.name, kind, m.column, m.denominator, m.covariate, m.covariate_denominator)
 
 
-def _is_binary(column: np.ndarray, mom: Moments) -> bool:
-    """Whether a column is 0/1: within [0, 1] with ``E[x^2] = E[x]`` in every arm.
+def _is_binary(lo: float, hi: float, mom: Moments) -> bool:
+    """Whether a column of range ``[lo, hi]`` is 0/1: within [0, 1] with ``E[x^2] = E[x]`` in every arm.
 
     Checked on the moments (population variance ``p (1 - p)``, relative
     tolerance 1e-9, no absolute one: values of 1e-150 are not a proportion)
-    after two cheap min/max passes.
+    given the column's minimum and maximum.
     """
-    if len(column) == 0 or column.min() < 0 or column.max() > 1:
+    if np.all(mom.n == 0) or lo < 0 or hi > 1:
         return False
     p = mom.mean[:, 0]
     popvar = np.divide(mom.comoment[:, 0, 0], mom.n, out=np.zeros_like(p), where=mom.n > 0)
     return bool(np.allclose(popvar, p * (1 - p), rtol=1e-9, atol=0.0))   # relative only: scale-free
 
 
-def _resolve_kind(metric: Metric, column: np.ndarray, mom: Moments) -> Metric:
+def resolve_kind(metric: Metric, lo: float, hi: float, mom: Moments) -> Metric:
     """``auto`` -> ``ratio`` with a denominator, ``proportion`` for a 0/1 column, else ``mean``.
 
-    A declared ``proportion`` must be a 0/1 column.
+    ``lo`` and ``hi`` are the minimum and maximum of the metric's (first)
+    column.  A declared ``proportion`` must be a 0/1 column.
     """
-    if metric.kind == "proportion" and not _is_binary(column, mom):
+    if metric.kind == "proportion" and not _is_binary(lo, hi, mom):
         raise DataError(
             f"metric {metric.name!r} is declared kind='proportion' but column "
-            f"{metric.column or metric.name!r} is not 0/1 (values from {column.min():.4g} to "
-            f"{column.max():.4g}); use kind='mean' (Welch t) for a continuous metric")
+            f"{metric.column or metric.name!r} is not 0/1 (values from {lo:.4g} to "
+            f"{hi:.4g}); use kind='mean' (Welch t) for a continuous metric")
     if metric.kind != "auto":
         return metric
-    kind = "ratio" if metric.is_ratio else ("proportion" if _is_binary(column, mom) else "mean")
+    kind = "ratio" if metric.is_ratio else ("proportion" if _is_binary(lo, hi, mom) else "mean")
     return _with_kind(metric, kind)
 
 

@@ -39,6 +39,7 @@ from .metrics import Comparison, Metric, compare
 from .multiple import adjust_p
 from .srm import SRMResult, srm_check
 from .stats import Moments
+from .warehouse import is_ibis_table, stats_from_table
 
 __all__ = ["ExperimentResult", "ExperimentStats", "UndefinedTestWarning", "analyze", "as_metrics"]
 
@@ -64,6 +65,8 @@ class ExperimentResult:
     correction: str
     stats: ExperimentStats = field(repr=False)
     control_rule: str = "given (control=)"
+    #: The SQL of the aggregate queries run in the database (Ibis input), in order; else empty.
+    sql: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """A readable text table of the lifts, intervals and (adjusted) p-values, with notes."""
@@ -91,13 +94,18 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
             metrics: str | Metric | Sequence[str | Metric] | None = None, control: Any = None,
             *, alpha: float = 0.05, correction: str = "holm", correct_across: str = "all",
             split: Sequence[float] | None = None, relative_ci: str = "fieller",
-            pooled: bool = True, srm_threshold: float = 0.001) -> ExperimentResult:
+            pooled: bool = True, srm_threshold: float = 0.001,
+            unit: str | None = None) -> ExperimentResult:
     """Analyze an A/B or multi-arm experiment on one or many metrics.
 
     Parameters
     ----------
     data
-        One row per randomized unit, or an :class:`ExperimentStats`.
+        One row per randomized unit (pandas, or any frame narwhals knows:
+        polars, pyarrow, a DuckDB relation), an Ibis table (the statistics are
+        computed in its database and only the aggregates are pulled, see
+        :mod:`.warehouse`; the SQL is in ``result.sql``), or an
+        :class:`ExperimentStats`.
     variant
         Column holding each unit's arm (only for raw rows).
     metrics
@@ -129,6 +137,9 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
         ``False``, the unpooled (Wald) variance.  Needs a proportion metric.
     srm_threshold
         p-value under which a sample-ratio mismatch is flagged (and warned).
+    unit
+        Rows are events of this unit column (e.g. ``user_id``): summed per unit
+        before the analysis, so ratio and clustered metrics are per unit.
 
     A row whose test cannot be computed (e.g. a zero standard error) has NaN
     statistic, p-value and intervals, the reason in its ``note`` column, and
@@ -139,14 +150,19 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     alpha = check_alpha(alpha)
     if correct_across not in ACROSS:
         raise OptionError(f"correct_across must be one of {ACROSS}, got {correct_across!r}")
+    sql: tuple[str, ...] = ()
     if isinstance(data, ExperimentStats):
-        if variant is not None:
-            raise OptionError("variant= is for raw rows; an ExperimentStats already holds the arms")
+        if variant is not None or unit is not None:
+            raise OptionError(f"{'variant' if variant is not None else 'unit'}= is for raw rows; "
+                              "an ExperimentStats already holds the arms")
         st = data if metrics is None else data.subset(metrics)
     else:
         if variant is None or metrics is None:
             raise OptionError("analyze(data, variant, metrics): give the variant column and metrics")
-        st = ExperimentStats.from_rows(data, variant, metrics)
+        if is_ibis_table(data):
+            st, sql = stats_from_table(data, variant, metrics, unit=unit)
+        else:
+            st = ExperimentStats.from_rows(data, variant, metrics, unit=unit)
     arms = list(st.arms)
     c, rule = resolve_control(arms, control)
     _check_pooled(pooled, st)
@@ -169,7 +185,7 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
             f"{r.metric} / {r.arm}: {r.note}" for r in undefined.itertuples())
             + " (p-value NaN; see the note column)", UndefinedTestWarning, stacklevel=2)
     return ExperimentResult(table=table, srm=srm, control=arms[c], alpha=alpha,
-                            correction=correction, stats=st, control_rule=rule)
+                            correction=correction, stats=st, control_rule=rule, sql=sql)
 
 
 def _check_pooled(pooled: Any, st: ExperimentStats) -> None:

@@ -1,0 +1,202 @@
+"""Experiments where the data live: per-arm statistics computed inside the database (Ibis).
+
+Experimentation platforms never pull user-level rows: they aggregate per arm
+in the warehouse and analyse the aggregates.  :func:`stats_from_table` does the
+same for any `Ibis <https://ibis-project.org>`_ table (DuckDB is the embedded
+default; Postgres, Spark, BigQuery, Snowflake, Trino, ... through Ibis
+backends).  It runs two aggregate queries, each one pass over the table:
+
+1. per arm: the number of units, every column's mean, count of non-missing
+   values, minimum, maximum and largest magnitude (and, for floating columns,
+   the number of NaN and infinite values), which check the data (missing
+   values, non-finite values, 0/1 columns for proportions) before any test;
+2. per arm: the sums of products of deviations from the arm's means (the
+   two-pass algorithm, so a metric of mean 1e8 and standard deviation 1 keeps
+   its variance, which raw sums of squares lose), and the sums of deviations
+   (the rounding correction of the second pass).
+
+With ``unit=``, rows are events: they are first summed per unit (``GROUP BY
+variant, unit`` inside the database), and the moments are over units, which
+is what ratio metrics (clicks per session per user) and clustered metrics
+need; a unit seen in two arms is an error.  Only the aggregates (a few numbers
+per arm) reach Python, so a table of 10^9 events costs kilobytes of memory.
+The SQL that ran is returned (``ExperimentResult.sql``), as platforms show
+their users.
+
+Names and types are checked against the table's schema before any query
+runs, with the same error types as the pandas path.
+
+Example
+-------
+>>> import ibis                                    # doctest: +SKIP
+>>> con = ibis.duckdb.connect()                    # doctest: +SKIP
+>>> t = con.sql("SELECT i % 2 AS arm, (i % 7) * 1.0 AS y FROM range(1000) r(i)")  # doctest: +SKIP
+>>> st, sql = stats_from_table(t, "arm", "y")      # doctest: +SKIP
+>>> st.moments["y"].n.tolist()                     # doctest: +SKIP
+[500.0, 500.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, NonNumericColumnError, OptionError
+from ..validation import require_columns
+from .aggregates import ExperimentStats, as_metrics, check_underflow, resolve_kind
+from .metrics import Metric
+from .stats import Moments
+
+__all__ = ["is_ibis_table", "stats_from_table"]
+
+
+def is_ibis_table(obj: Any) -> bool:
+    """Whether ``obj`` is an Ibis table expression (without importing Ibis when it is not loaded)."""
+    import sys
+
+    if "ibis" not in sys.modules:
+        return False
+    from ibis.expr.types import Table
+
+    return isinstance(obj, Table)
+
+
+def _check_schema(table: Any, variant: str, columns: Sequence[str], unit: str | None) -> None:
+    """Names and types against the schema, before any query (the pandas path's error types)."""
+    schema = table.schema()
+    names = pd.DataFrame(columns=list(schema.names))
+    require_columns(names, variant, role="variant")
+    if unit is not None:
+        require_columns(names, unit, role="unit")
+    require_columns(names, list(columns), role="metric")
+    for c in columns:
+        dtype = schema[c]
+        if not (dtype.is_numeric() or dtype.is_boolean()):
+            raise NonNumericColumnError(f"metric column {c!r} must be numeric, but has type "
+                                        f"{dtype} in the table")
+
+
+def _float(table: Any, c: str) -> Any:
+    return table[c].cast("float64")
+
+
+def _per_unit(table: Any, variant: str, unit: str, columns: Sequence[str]) -> tuple[Any, Any]:
+    """Rows summed per (arm, unit), and a query counting units seen in more than one arm."""
+    per_unit = table.group_by([variant, unit]).aggregate(
+        **{f"c{j}": _float(table, c).sum() for j, c in enumerate(columns)})
+    mixed = per_unit.group_by(unit).aggregate(arms=per_unit[variant].nunique())
+    return per_unit, mixed.filter(mixed.arms > 1).count()
+
+
+def _first_pass(table: Any, variant: str, columns: Sequence[str]) -> Any:
+    schema = table.schema()
+    aggs: dict[str, Any] = {"n": table.count()}
+    for j, c in enumerate(columns):
+        x = _float(table, c)
+        aggs[f"mean{j}"] = x.mean()
+        aggs[f"count{j}"] = table[c].count()
+        aggs[f"min{j}"] = x.min()
+        aggs[f"max{j}"] = x.max()
+        aggs[f"abs{j}"] = x.abs().max()
+        if schema[c].is_floating():
+            aggs[f"nonfinite{j}"] = (table[c].isnan() | table[c].isinf()).cast("int64").sum()
+    return table.group_by(variant).aggregate(**aggs).order_by(variant)
+
+
+def _second_pass(table: Any, variant: str, columns: Sequence[str], pairs: Sequence[tuple[int, int]],
+                 means: Mapping[Any, Sequence[float]]) -> Any:
+    arms = list(means)
+    dev = {}
+    for j, c in enumerate(columns):
+        centre = table[variant].substitute({a: float(means[a][j]) for a in arms})
+        dev[j] = _float(table, c) - centre.cast("float64")
+    aggs: dict[str, Any] = {}
+    for j in range(len(columns)):
+        aggs[f"resid{j}"] = dev[j].sum()
+    for j, l in pairs:
+        aggs[f"com{j}_{l}"] = (dev[j] * dev[l]).sum()
+    return table.group_by(variant).aggregate(**aggs).order_by(variant)
+
+
+def _sql(expr: Any) -> str:
+    import ibis
+
+    return str(ibis.to_sql(expr))
+
+
+def stats_from_table(table: Any, variant: str, metrics: str | Metric | Sequence[str | Metric],
+                     unit: str | None = None) -> tuple[ExperimentStats, tuple[str, ...]]:
+    """Per-arm :class:`ExperimentStats` of an Ibis table, computed in its database.
+
+    Returns the statistics and the SQL of the queries that ran (in order).
+    ``unit`` sums event rows per unit first (see the module docstring).
+    """
+    mets = as_metrics(metrics)
+    if not isinstance(variant, str):
+        raise OptionError(f"variant must be a column name, got {variant!r}")
+    columns = sorted({c for m in mets for c in m.columns})
+    _check_schema(table, variant, columns, unit)
+    sqls: list[str] = []
+    source = table
+    if unit is not None:
+        source, mixed = _per_unit(table, variant, unit, columns)
+        sqls.append(_sql(mixed))
+        n_mixed = int(mixed.execute())
+        if n_mixed:
+            raise DataError(f"{n_mixed} unit(s) of {unit!r} appear in more than one arm of "
+                            f"{variant!r}; a unit must be assigned to one arm")
+        names = [f"c{j}" for j in range(len(columns))]
+    else:
+        names = list(columns)
+    first = _first_pass(source, variant, names)
+    sqls.append(_sql(first))
+    one = first.execute()
+    if one[variant].isna().any():
+        raise DataError(f"variant column {variant!r} has missing values; every unit needs an arm")
+    arms = list(one[variant])
+    if len(arms) < 2:
+        raise DataError(f"variant column {variant!r} has only one arm ({arms[0]!r}); an "
+                        "experiment needs a control and at least one treatment")
+    n = one["n"].to_numpy(float)
+    for j, c in enumerate(columns):
+        missing = n - one[f"count{j}"].to_numpy(float)
+        if missing.sum():
+            raise DataError(f"metric column {c!r} has {int(missing.sum())} missing value(s) in "
+                            "the table; drop or impute them before the analysis")
+        if f"nonfinite{j}" in one and one[f"nonfinite{j}"].sum():
+            raise DataError(f"metric column {c!r} has {int(one[f'nonfinite{j}'].sum())} NaN or "
+                            "infinite value(s) in the table")
+    means = {a: [float(one[f"mean{j}"].iloc[i]) for j in range(len(columns))]
+             for i, a in enumerate(arms)}
+    index = {c: j for j, c in enumerate(columns)}
+    pairs = sorted({(min(index[a], index[b]), max(index[a], index[b]))
+                    for m in mets for a in m.columns for b in m.columns})
+    second = _second_pass(source, variant, names, pairs, means)
+    sqls.append(_sql(second))
+    two = second.execute()
+    if list(two[variant]) != arms:
+        raise DataError("the table changed between the two aggregate queries (arms differ)")
+    moments, resolved = {}, {}
+    for m in mets:
+        idx = [index[c] for c in m.columns]
+        k = len(idx)
+        mean = np.array([[means[a][j] for j in idx] for a in arms])
+        com = np.empty((len(arms), k, k))
+        resid = np.column_stack([two[f"resid{j}"].to_numpy(float) for j in idx])
+        for p, j in enumerate(idx):
+            for q, l in enumerate(idx):
+                a, b = min(j, l), max(j, l)
+                com[:, p, q] = two[f"com{a}_{b}"].to_numpy(float)
+        safe = np.maximum(n, 1.0)
+        com -= resid[:, :, None] * resid[:, None, :] / safe[:, None, None]   # two-pass correction
+        mean = mean + resid / safe[:, None]
+        mom = Moments(n.copy(), mean, com, m.columns)
+        biggest = {c: float(one[f"abs{index[c]}"].max()) for c in m.columns}
+        check_underflow(m, mom, biggest)
+        first_col = index[m.columns[0]]
+        lo, hi = float(one[f"min{first_col}"].min()), float(one[f"max{first_col}"].max())
+        moments[m.name] = mom
+        resolved[m.name] = resolve_kind(m, lo, hi, mom)
+    return ExperimentStats(tuple(arms), moments, resolved), tuple(sqls)
