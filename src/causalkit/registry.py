@@ -43,6 +43,10 @@ ROLE_NAMES: tuple[str, ...] = (
 
 ESTIMANDS: tuple[str, ...] = ("ATE", "ATT", "ATC", "LATE", "CATE")
 
+#: The kinds of treatment column an estimator may take: a 0/1 indicator, a numeric
+#: continuous dose, or a categorical multi-valued treatment (K arms).
+TREATMENT_TYPES: tuple[str, ...] = ("binary", "continuous", "categorical")
+
 
 @dataclass(frozen=True)
 class EstimatorSpec:
@@ -58,6 +62,7 @@ class EstimatorSpec:
     uses_adjustment_set: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
     options: tuple[OptionSpec, ...] = ()
+    treatment_types: tuple[str, ...] = ("binary",)
 
     @property
     def option_names(self) -> tuple[str, ...]:
@@ -118,7 +123,8 @@ _BUILTINS_LOADED = False
 def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
              optional_roles: Iterable[str] = (), description: str | None = None,
              needs_binary_treatment: bool = True, uses_adjustment_set: bool | None = None,
-             tags: Iterable[str] = (), replace: bool = False
+             tags: Iterable[str] = (), replace: bool = False,
+             treatment_types: Iterable[str] | None = None
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator that registers an estimator function under ``name``.
 
@@ -146,6 +152,11 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         DAG can supply them (defaults to ``"covariates" in`` the roles).
     replace
         Allow re-registering an existing name (otherwise an error).
+    treatment_types
+        The kinds of treatment column taken, from :data:`TREATMENT_TYPES`
+        (``"binary"``, ``"continuous"``, ``"categorical"``).  Default ``("binary",)``;
+        ``("binary", "continuous")`` when ``needs_binary_treatment=False``; ``()`` for
+        an estimator without a treatment role.  Shown by :func:`available`.
     """
     estimands = (estimand,) if isinstance(estimand, str) else tuple(estimand)
     role_tuple = tuple(roles)
@@ -158,6 +169,8 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         raise RegistryError(f"estimator {name!r} must declare at least one estimand")
     if uses_adjustment_set is None:
         uses_adjustment_set = "covariates" in role_tuple + optional
+    types = _treatment_types(name, treatment_types, needs_binary_treatment,
+                             "treatment" in role_tuple + optional)
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         if not callable(func):
@@ -170,8 +183,9 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         spec = EstimatorSpec(
             name=name, func=func, estimands=estimands, roles=role_tuple,
             optional_roles=optional, description=doc,
-            needs_binary_treatment=needs_binary_treatment,
+            needs_binary_treatment=needs_binary_treatment and types == ("binary",),
             uses_adjustment_set=bool(uses_adjustment_set), tags=tuple(tags),
+            treatment_types=types,
             options=option_specs(func, role_tuple + optional) if strict else ())
         _REGISTRY[name] = spec
         if not strict:
@@ -185,6 +199,21 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         return checked
 
     return decorator
+
+
+def _treatment_types(name: str, given: Iterable[str] | None, needs_binary: bool,
+                     has_treatment: bool) -> tuple[str, ...]:
+    """The checked ``treatment_types`` of :func:`register` (see there for the defaults)."""
+    if given is None:
+        if not has_treatment:
+            return ()
+        return ("binary",) if needs_binary else ("binary", "continuous")
+    types = (given,) if isinstance(given, str) else tuple(given)
+    unknown = [t for t in types if t not in TREATMENT_TYPES]
+    if unknown:
+        raise RegistryError(f"unknown treatment type(s) {unknown} for estimator {name!r}; "
+                            f"treatment types are {', '.join(TREATMENT_TYPES)}")
+    return types
 
 
 def record_call(func: Callable[..., Any], result: Any, args: tuple[Any, ...],
@@ -222,6 +251,7 @@ def describe(name: str) -> str:
              f"  estimands: {', '.join(spec.estimands)}",
              f"  roles: {', '.join(spec.roles)}"
              + (f" (optional: {', '.join(spec.optional_roles)})" if spec.optional_roles else ""),
+             f"  treatment types: {', '.join(spec.treatment_types) or 'none'}",
              "  options:" if spec.options else "  options: none"]
     lines += [f"    {o.describe()}" for o in spec.options]
     return "\n".join(lines)
@@ -316,11 +346,14 @@ def names() -> list[str]:
 
 
 def available() -> pd.DataFrame:
-    """A table of every registered estimator, its estimands and the roles it needs.
+    """A table of every registered estimator, its estimands, the roles it needs and
+    the treatment types it takes (``treatment_types``; empty without a treatment role).
 
     >>> table = available()
     >>> list(table.columns)
-    ['method', 'estimands', 'required_roles', 'optional_roles', 'description']
+    ['method', 'estimands', 'required_roles', 'optional_roles', 'treatment_types', 'description']
+    >>> table.set_index("method").loc["aipw", "treatment_types"]
+    'binary'
     """
     _load_builtins()
     rows = [{
@@ -328,7 +361,8 @@ def available() -> pd.DataFrame:
         "estimands": ", ".join(s.estimands),
         "required_roles": ", ".join(s.roles),
         "optional_roles": ", ".join(s.optional_roles),
+        "treatment_types": ", ".join(s.treatment_types),
         "description": s.description,
     } for s in sorted(_REGISTRY.values(), key=lambda s: s.name)]
     return pd.DataFrame(rows, columns=["method", "estimands", "required_roles",
-                                       "optional_roles", "description"])
+                                       "optional_roles", "treatment_types", "description"])
