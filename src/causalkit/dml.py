@@ -70,12 +70,14 @@ class DMLData:
 
 
 def prepare_dml(data: Any, treatment: Any, outcome: Any, covariates: Any,
-                instrument: Any = None, cluster: Any = None, n_folds: int = 5) -> DMLData:
+                instrument: Any = None, cluster: Any = None, n_folds: int = 5,
+                check_binary_overlap: bool = True) -> DMLData:
     """Validate the roles of ``dml_plr`` / ``dml_pliv`` and return their arrays.
 
     The treatment may be continuous or binary (numeric, finite, not constant); the
     outcome, covariates and instruments numeric and finite; one cluster column at
-    most.  Raises the specific :class:`~causalkit.errors.CausalKitError` naming the column.
+    most.  A binary treatment must overlap in the covariates (``check_binary_overlap``;
+    not for an instrumented treatment).  Raises the specific :class:`~causalkit.errors.CausalKitError` naming the column.
 
     >>> df = pd.DataFrame({"d": [0.1, 0.5, 0.2, 0.9, 0.4, 0.3], "y": np.arange(6.0),
     ...                    "x": [1.0, 0.0, 2.0, 1.0, 3.0, 0.5]})
@@ -110,7 +112,7 @@ def prepare_dml(data: Any, treatment: Any, outcome: Any, covariates: Any,
     prepared = DMLData(frame, treatment, outcome, frame[outcome].to_numpy(dtype=float), d, X,
                        covs, Z, instruments, groups,
                        str(cluster_names[0]) if cluster_names else None)
-    if prepared.binary and X.shape[1]:
+    if check_binary_overlap and prepared.binary and X.shape[1]:
         check_overlap(X, d.astype(int), covs, warn=False)   # a binary treatment must overlap
     return prepared
 
