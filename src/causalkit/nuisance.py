@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 from sklearn.base import clone
-from sklearn.model_selection import RepeatedKFold
+from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
 from .errors import EstimationError, OptionError
 from .logistic import logistic_newton
@@ -38,10 +38,13 @@ def folds(n: int, n_folds: int, random_state: Any = None) -> list[tuple[np.ndarr
     return repeated_folds(n, n_folds, 1, random_state)[0]
 
 
-def repeated_folds(n: int, n_folds: int, n_rep: int, random_state: Any = None
+def repeated_folds(n: int, n_folds: int, n_rep: int, random_state: Any = None,
+                   strata: np.ndarray | None = None
                    ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
     """``n_rep`` K-fold splits: ``RepeatedKFold(n_splits=n_folds, n_repeats=n_rep,
     random_state)``, grouped by repetition.  The first equals :func:`folds`.
+    With ``strata`` (one label per row) ``RepeatedStratifiedKFold``: every fold
+    holds each stratum in proportion (the arms of a multi-valued treatment).
 
     >>> splits = repeated_folds(10, 5, 3, 0)
     >>> len(splits), [len(test) for _, test in splits[2]]
@@ -54,6 +57,10 @@ def repeated_folds(n: int, n_folds: int, n_rep: int, random_state: Any = None
     if isinstance(n_rep, bool) or int(n_rep) != n_rep or n_rep < 1:
         raise OptionError(f"n_rep must be an integer >= 1, got {n_rep!r}")
     k = int(n_folds)
+    if strata is not None:
+        pairs = list(RepeatedStratifiedKFold(n_splits=k, n_repeats=int(n_rep),
+                                             random_state=random_state).split(np.zeros(n), strata))
+        return [pairs[r * k:(r + 1) * k] for r in range(int(n_rep))]
     pairs = list(RepeatedKFold(n_splits=k, n_repeats=int(n_rep),
                                random_state=random_state).split(np.zeros(n)))
     return [pairs[r * k:(r + 1) * k] for r in range(int(n_rep))]

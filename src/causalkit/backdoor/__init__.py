@@ -18,5 +18,5 @@ True
 #: Modules of this family that register an estimator (the registry imports them).
 ESTIMATORS: tuple[str, ...] = (
     "difference_in_means", "regression_adjustment", "propensity_matching", "ipw", "aipw",
-    "dml_plr",
+    "dml_plr", "aipw_multi",
 )
