@@ -135,6 +135,22 @@ def is_classifier_model(model: Any, name: str, d: DMLData) -> bool:
     return True
 
 
+def check_residual(residual: np.ndarray, target: np.ndarray, what: str) -> float:
+    """The share ``var(residual) / var(target)`` of a partialled-out variable; an
+    :class:`EstimationError` when (next to) nothing is left: the variable is a function
+    of the covariates, so the score does not identify the effect.
+
+    >>> check_residual(np.array([1.0, -1.0]), np.array([2.0, -2.0]), "treatment 'd'")
+    0.25
+    """
+    share = float(np.var(residual) / np.var(target))
+    if not share > 1e-10:
+        raise EstimationError(f"{what} has no variation left after partialling out the "
+                              f"covariates (residual variance share {share:.2g}): it is "
+                              "(nearly) a function of them, so the effect is not identified")
+    return share
+
+
 def draw_folds(d: DMLData, n_folds: int, n_rep: int, random_state: Any
                ) -> tuple[list[Splits], list[list[np.ndarray]] | None]:
     """``n_rep`` K-fold splits of the rows, or of the clusters when there are any."""
@@ -271,6 +287,6 @@ def _targets(d: DMLData) -> dict[str, np.ndarray]:
     return out
 
 
-__all__ = ["DMLData", "DMLFit", "SCORES", "check_score", "dml_effect", "draw_folds",
+__all__ = ["DMLData", "DMLFit", "SCORES", "check_residual", "check_score", "dml_effect", "draw_folds",
            "fit_repeated", "folds", "is_classifier_model", "prepare_dml",
            "solve_linear_score"]

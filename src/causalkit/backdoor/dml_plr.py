@@ -37,7 +37,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..dml import (check_score, dml_effect, fit_repeated, is_classifier_model, prepare_dml)
+from ..dml import (check_residual, check_score, dml_effect, fit_repeated, is_classifier_model,
+                   prepare_dml)
 from ..effect import Effect
 from ..nuisance import cross_predict, is_plain_ols
 from ..registry import register
@@ -89,6 +90,7 @@ def dml_plr(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequen
             l_hat = cross_predict(ml_l, d.X, [d.y], splits)[0]
             m_hat = cross_predict(ml_m, d.X, [d.d], splits)[0]
         v = d.d - m_hat
+        check_residual(v, d.d, f"treatment {d.treatment!r}")
         preds = {"ml_l": l_hat, "ml_m": m_hat}
         if score == "partialling out":
             return -v * v, v * (d.y - l_hat), preds
@@ -102,6 +104,6 @@ def dml_plr(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequen
     if score == "IV-type":
         models["ml_g"] = g_model
     v = d.d - fits[0].predictions["ml_m"]
-    extra = {"treatment_residual_share": float(np.var(v) / np.var(d.d))}
+    extra = {"treatment_residual_share": check_residual(v, d.d, "the treatment")}
     return dml_effect("dml_plr", "ATE", d, fits, score=score, alpha=alpha, n_folds=n_folds,
                       random_state=random_state, models=models, extra=extra)

@@ -39,7 +39,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..dml import check_score, dml_effect, fit_repeated, prepare_dml
+from ..dml import check_residual, check_score, dml_effect, fit_repeated, prepare_dml
 from ..effect import Effect
 from ..errors import OptionError
 from ..nuisance import cross_predict, is_plain_ols
@@ -91,6 +91,8 @@ def dml_pliv(data: pd.DataFrame, treatment: str, outcome: str, instrument: str |
             hats = [cross_predict(m, d.X, [t], splits)[0] for m, t in zip(models, targets)]
         l_hat, m_hats, r_hat = hats[0], np.column_stack(hats[1:-1]), hats[-1]
         u, w, v = d.y - l_hat, d.d - r_hat, d.Z - m_hats
+        for j, name in enumerate(d.instruments):
+            check_residual(v[:, j], d.Z[:, j], f"instrument {name!r}")
         preds = {"ml_l": l_hat, "ml_r": r_hat}
         if n_z == 1:
             preds["ml_m"] = m_hats[:, 0]
