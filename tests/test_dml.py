@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression
+from sklearn.tree import DecisionTreeRegressor
 
 import causalkit
 from causalkit import errors
@@ -37,8 +37,7 @@ def _pliv_data(n=600, seed=2):
                          "g": rng.integers(0, 30, n)})
 
 
-MODELS = [LinearRegression(), Lasso(alpha=0.05),
-          RandomForestRegressor(n_estimators=10, max_depth=3, random_state=0)]
+MODELS = [LinearRegression(), Lasso(alpha=0.05), DecisionTreeRegressor(max_depth=3, random_state=0)]
 
 
 def _check_against(ref, eff):

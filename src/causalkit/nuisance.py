@@ -205,19 +205,23 @@ def ols_out_of_fold(X: np.ndarray, Y: np.ndarray, splits: list[tuple[np.ndarray,
     True
     """
     Y = np.asarray(Y, dtype=float).reshape(len(Y), -1)
-    mean, sd = X.mean(axis=0), X.std(axis=0)
+    order = np.concatenate([te for _, te in splits])   # the test folds as contiguous blocks
+    bounds = np.cumsum([0] + [len(te) for _, te in splits])
+    Xo = X[order]
+    mean, sd = Xo.mean(axis=0), Xo.std(axis=0)
     sd[sd == 0] = 1.0
-    Z = np.empty((X.shape[0], X.shape[1] + 1))
+    Z = np.empty((Xo.shape[0], Xo.shape[1] + 1))
     Z[:, 0] = 1.0
-    np.subtract(X, mean, out=Z[:, 1:])
+    np.subtract(Xo, mean, out=Z[:, 1:])
     Z[:, 1:] /= sd
     ymean = Y.mean(axis=0)
-    Yc = Y - ymean
-    gram_tests = [Z[te].T @ Z[te] for _, te in splits]
-    cross_tests = [Z[te].T @ Yc[te] for _, te in splits]
+    Yc = Y[order] - ymean
+    blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    gram_tests = [Z[b].T @ Z[b] for b in blocks]
+    cross_tests = [Z[b].T @ Yc[b] for b in blocks]
     gram, cross = sum(gram_tests), sum(cross_tests)
     out = np.empty_like(Y)
-    for (_, te), g_te, c_te in zip(splits, gram_tests, cross_tests):
+    for (_, te), b, g_te, c_te in zip(splits, blocks, gram_tests, cross_tests):
         g, c = gram - g_te, cross - c_te
         scale = np.sqrt(np.maximum(np.diag(g), 1e-300))
         gs = g / scale[:, None] / scale[None, :]     # unit diagonal: a well-scaled solve
@@ -228,7 +232,7 @@ def ols_out_of_fold(X: np.ndarray, Y: np.ndarray, splits: list[tuple[np.ndarray,
             beta = np.linalg.solve(low.T, np.linalg.solve(low, c / scale[:, None]))
         except np.linalg.LinAlgError:                # collinear columns: minimum norm
             beta = np.linalg.lstsq(gs, c / scale[:, None], rcond=1e-10)[0]
-        out[te] = Z[te] @ (beta / scale[:, None]) + ymean
+        out[te] = Z[b] @ (beta / scale[:, None]) + ymean
     return out
 
 
