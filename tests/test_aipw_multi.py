@@ -65,6 +65,29 @@ def test_equals_doubleml_apos_on_the_same_nuisances_and_folds():
     assert eff.estimand == "ATE" and eff.n_treated == (codes == 1).sum()
 
 
+def test_equals_doubleml_apos_fitting_the_same_models_per_arm():
+    """multinomial=False fits one classifier per arm, as DoubleMLAPOS: the whole pipeline
+    (nuisance fits included) then agrees with the same learners and folds."""
+    dml = pytest.importorskip("doubleml")
+    df, codes = _data(n=800, seed=4)
+    ref = dml.DoubleMLAPOS(dml.DoubleMLData(df.assign(t=codes), "y", "t", ["x1", "x2"]),
+                           LinearRegression(), LogisticRegression(), treatment_levels=[0, 1, 2],
+                           draw_sample_splitting=False)
+    ref.set_sample_splitting(repeated_folds(len(df), 5, 1, 6, strata=codes))
+    ref.fit()
+    eff = causalkit.estimate(df, "t", "y", method="aipw_multi", covariates=["x1", "x2"],
+                             propensity_model=LogisticRegression(),
+                             outcome_model=LinearRegression(), multinomial=False,
+                             estimand="APO", level="b", random_state=6)
+    np.testing.assert_allclose(eff.diagnostics["apo"].estimate, ref.coef, rtol=1e-8)
+    np.testing.assert_allclose(eff.diagnostics["apo"].std_error, ref.se, rtol=1e-8)
+    contrasts = ref.causal_contrast(reference_levels=[0, 1])
+    np.testing.assert_allclose(eff.diagnostics["contrasts"].estimate, contrasts.thetas,
+                               rtol=1e-8)
+    np.testing.assert_allclose(eff.diagnostics["contrasts"].std_error, contrasts.ses, rtol=1e-8)
+    assert eff.estimate == pytest.approx(ref.coef[1], rel=1e-8)
+
+
 def test_propensities_are_the_multinomial_logit_fitted_on_each_training_fold():
     df, codes = _data(n=600)
     eff = causalkit.estimate(df, "t", "y", method="aipw_multi", covariates=["x1", "x2"],

@@ -77,7 +77,8 @@ def prepare_dml(data: Any, treatment: Any, outcome: Any, covariates: Any,
     The treatment may be continuous or binary (numeric, finite, not constant); the
     outcome, covariates and instruments numeric and finite; one cluster column at
     most.  A binary treatment must overlap in the covariates (``check_binary_overlap``;
-    not for an instrumented treatment).  Raises the specific :class:`~causalkit.errors.CausalKitError` naming the column.
+    not for an instrumented treatment).  Raises the specific
+    :class:`~causalkit.errors.CausalKitError` naming the column.
 
     >>> df = pd.DataFrame({"d": [0.1, 0.5, 0.2, 0.9, 0.4, 0.3], "y": np.arange(6.0),
     ...                    "x": [1.0, 0.0, 2.0, 1.0, 3.0, 0.5]})
@@ -99,8 +100,9 @@ def prepare_dml(data: Any, treatment: Any, outcome: Any, covariates: Any,
                             f"{'instrument' if name in instruments else 'treatment or outcome'}")
     for name in instruments:
         if name in (treatment, outcome):
-            raise RoleError(f"the instrument {name!r} is the {'treatment' if name == treatment else 'outcome'} "
-                            "itself; an instrument must be a different variable")
+            role = "treatment" if name == treatment else "outcome"
+            raise RoleError(f"the instrument {name!r} is the {role} itself; an instrument "
+                            "must be a different variable")
     groups, cluster_names = cluster_groups(frame, cluster, max_columns=1,
                                            method="double machine learning")
     require_rows(len(frame), max(2 * int(n_folds), len(covs) + 3),
@@ -287,6 +289,7 @@ def _targets(d: DMLData) -> dict[str, np.ndarray]:
     return out
 
 
-__all__ = ["DMLData", "DMLFit", "SCORES", "check_residual", "check_score", "dml_effect", "draw_folds",
+__all__ = ["DMLData", "DMLFit", "SCORES", "check_residual", "check_score", "dml_effect",
+           "draw_folds",
            "fit_repeated", "folds", "is_classifier_model", "prepare_dml",
            "solve_linear_score"]

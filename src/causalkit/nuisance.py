@@ -160,8 +160,9 @@ def cluster_folds(groups: np.ndarray, n_folds: int, n_rep: int = 1, random_state
         raise OptionError(f"n_folds={n_folds} cluster-based folds need at least {n_folds} "
                           f"clusters, got {len(labels)}")
     cluster_splits = repeated_folds(len(labels), n_folds, n_rep, random_state)
-    rows = [[(np.flatnonzero(np.isin(groups, labels[tr])), np.flatnonzero(np.isin(groups, labels[te])))
-             for tr, te in rep] for rep in cluster_splits]
+    rows = [[(np.flatnonzero(np.isin(groups, labels[tr])),
+              np.flatnonzero(np.isin(groups, labels[te]))) for tr, te in rep]
+            for rep in cluster_splits]
     return rows, [[labels[te] for _, te in rep] for rep in cluster_splits]
 
 
@@ -170,8 +171,10 @@ def is_plain_ols(model: Any) -> bool:
     or a scikit-learn ``LinearRegression`` with its default settings.
 
     >>> from sklearn.linear_model import LinearRegression
-    >>> is_plain_ols(None), is_plain_ols(LinearRegression()), is_plain_ols(LinearRegression(positive=True))
-    (True, True, False)
+    >>> is_plain_ols(None), is_plain_ols(LinearRegression())
+    (True, True)
+    >>> is_plain_ols(LinearRegression(positive=True))
+    False
     """
     from sklearn.linear_model import LinearRegression
 

@@ -313,6 +313,7 @@ def check_arm_separation(X: np.ndarray, codes: np.ndarray, labels: Sequence[Any]
             raise OverlapError(f"arm {label!r} of the treatment: {err}") from None
 
 
-__all__ = ["OUTCOME_ADVICE", "arm_overlap", "check_arm_separation", "POSITIVITY_BOUND", "WEIGHTING_ADVICE", "check_overlap",
+__all__ = ["OUTCOME_ADVICE", "arm_overlap", "check_arm_separation",
+           "POSITIVITY_BOUND", "WEIGHTING_ADVICE", "check_overlap",
            "check_separation", "converged_logistic", "independent_columns", "positivity",
            "separating_covariates"]

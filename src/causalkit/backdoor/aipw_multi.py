@@ -42,7 +42,7 @@ from .balance import balance_table
 from ..effect import Effect
 from ..errors import EstimationError, OptionError, RoleError
 from ..inference import critical_value, max_t_critical_value, p_values
-from ..nuisance import fit_predict, repeated_folds
+from ..nuisance import fit_predict, fit_predict_proba, repeated_folds
 from ..overlap import arm_overlap, check_arm_separation, independent_columns
 from ..registry import register
 from ..validation import (as_column_list, as_dataframe, categorical_treatment, check_frame,
@@ -56,12 +56,15 @@ def default_multinomial_model() -> Any:
 
 
 def cross_fit_arms(X: np.ndarray, codes: np.ndarray, y: np.ndarray, n_arms: int, splits: Any,
-                   propensity_model: Any, outcome_model: Any) -> tuple[np.ndarray, np.ndarray]:
+                   propensity_model: Any, outcome_model: Any, multinomial: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold ``(n, K)`` propensities ``e_k`` and outcome predictions ``mu_k``.
 
     The propensity model is fitted on all arms at once (its ``predict_proba``
-    columns are the arms, in code order); the outcome model once per arm on that
-    arm's training rows (:func:`causalkit.nuisance.fit_predict`).
+    columns are the arms, in code order), or with ``multinomial=False`` once per
+    arm on the indicator of that arm (:func:`causalkit.nuisance.fit_predict_proba`,
+    as DoubleML's ``DoubleMLAPOS``); the outcome model once per arm on that arm's
+    training rows (:func:`causalkit.nuisance.fit_predict`).
     """
     n = len(codes)
     e, mu = np.empty((n, n_arms)), np.empty((n, n_arms))
@@ -73,6 +76,10 @@ def cross_fit_arms(X: np.ndarray, codes: np.ndarray, y: np.ndarray, n_arms: int,
             raise EstimationError("a cross-fitting training fold lacks an arm; use fewer folds")
         if X.shape[1] == 0:
             e[test] = np.bincount(codes[train], minlength=n_arms) / len(train)
+        elif not multinomial:
+            for k in range(n_arms):
+                e[test, k] = fit_predict_proba(propensity_model, X[train],
+                                               (codes[train] == k).astype(int), X[test])
         else:
             model = (default_multinomial_model() if propensity_model is None
                      else clone(propensity_model))
@@ -123,8 +130,9 @@ def _table(estimates: np.ndarray, cov: np.ndarray, names: list[str], alpha: floa
 def aipw_multi(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[str],
                alpha: float = 0.05, estimand: str = "ATE", level: Any = None,
                reference: Any = None, propensity_model: Any = None, outcome_model: Any = None,
-               n_folds: int = 5, clip: float | None = 0.01, max_levels: int = 10,
-               n_draws: int = 100_000, random_state: int | None = 0) -> Effect:
+               multinomial: bool = True, n_folds: int = 5, clip: float | None = 0.01,
+               max_levels: int = 10, n_draws: int = 100_000,
+               random_state: int | None = 0) -> Effect:
     """AIPW for a multi-valued treatment: APOs, all pairwise contrasts, simultaneous CIs.
 
     Parameters
@@ -143,6 +151,10 @@ def aipw_multi(data: pd.DataFrame, treatment: str, outcome: str, covariates: Seq
         unpenalized multinomial logistic regression on standardized covariates.
     outcome_model
         Any scikit-learn regressor, fitted per arm; default OLS.
+    multinomial
+        ``True`` (default): one propensity model over all arms (the scores sum to
+        one).  ``False``: one binary model per arm on the indicator of that arm
+        (``None``: unpenalized logistic regression), as DoubleML's ``DoubleMLAPOS``.
     n_folds
         Cross-fitting folds, stratified by arm (``StratifiedKFold(n_folds,
         shuffle=True, random_state)``); every arm needs ``2 * n_folds`` units.
@@ -184,7 +196,10 @@ def aipw_multi(data: pd.DataFrame, treatment: str, outcome: str, covariates: Seq
     check_arm_separation(X, codes, labels, covs)
     n_arms, n = len(labels), len(y)
     splits = repeated_folds(n, n_folds, 1, random_state, strata=codes)[0]
-    e_raw, mu = cross_fit_arms(X, codes, y, n_arms, splits, propensity_model, outcome_model)
+    if not isinstance(multinomial, (bool, np.bool_)):
+        raise OptionError(f"multinomial must be True or False, got {multinomial!r}")
+    e_raw, mu = cross_fit_arms(X, codes, y, n_arms, splits, propensity_model, outcome_model,
+                               bool(multinomial))
     overlap = arm_overlap(e_raw, codes, labels)
     e = np.clip(e_raw, clip, 1 - clip) if clip is not None else e_raw
     onehot = codes[:, None] == np.arange(n_arms)[None, :]
@@ -218,8 +233,7 @@ def aipw_multi(data: pd.DataFrame, treatment: str, outcome: str, covariates: Seq
         "critical_value_joint": crit_contrasts, "critical_value_joint_apo": crit_apo,
         "overlap": overlap, "balance": balance, "n_clipped": clipped, "clip": clip,
         "n_folds": int(n_folds), "random_state": random_state,
-        "propensity_model": repr(propensity_model) if propensity_model is not None else
-        "multinomial logistic regression (unpenalized, standardized covariates)",
+        "propensity_model": _propensity_text(propensity_model, bool(multinomial)),
         "outcome_model": repr(outcome_model) if outcome_model is not None
         else "linear regression per arm (OLS)",
         "propensity": pd.DataFrame(e, index=frame.index, columns=arm_names),
@@ -240,6 +254,14 @@ def aipw_multi(data: pd.DataFrame, treatment: str, outcome: str, covariates: Seq
         n_treated=int((codes == level_code).sum()),
         n_control=int((codes == reference_code).sum()), n_obs=n, covariates=tuple(covs),
         inference=inference, diagnostics=diagnostics)
+
+
+def _propensity_text(model: Any, multinomial: bool) -> str:
+    """How the propensity model is named in the diagnostics."""
+    text = repr(model) if model is not None else (
+        ("multinomial logistic regression" if multinomial else "logistic regression")
+        + " (unpenalized, standardized covariates)")
+    return text if multinomial else text + ", one per arm (arm vs rest)"
 
 
 def _arm_code(labels: list[Any], value: Any, default: int, name: str) -> int:
