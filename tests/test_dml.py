@@ -53,12 +53,13 @@ def _check_against(ref, eff):
                                           rel=1e-8)
 
 
-def _doubleml_clusters(codes_source, rep_clusters):
+def _doubleml_clusters(sources, rep_clusters):
     """Our cluster folds (over factorized codes) in DoubleML's form (over the labels)."""
-    _, labels = pd.factorize(codes_source)
+    labels = [pd.factorize(s)[1] for s in sources]
     out = []
     for rep in rep_clusters:
-        out.append([([np.setdiff1d(labels, labels[c])], [labels[c].to_numpy()]) for c in rep])
+        out.append([([np.setdiff1d(lab, lab[c]) for lab, c in zip(labels, fold)],
+                     [lab[c].to_numpy() for lab, c in zip(labels, fold)]) for fold in rep])
     return out
 
 
@@ -103,14 +104,38 @@ def test_dml_plr_cluster_robust_equals_doubleml_cluster_data(score):
                           LinearRegression(), LinearRegression(),
                           ml_g=LinearRegression() if score == "IV-type" else None,
                           score=score, n_rep=2, draw_sample_splitting=False)
-    ref.set_sample_splitting(rows, _doubleml_clusters(df.g, clusters))
+    ref.set_sample_splitting(rows, _doubleml_clusters([df.g], clusters))
     ref.fit()
     eff = causalkit.estimate(df, "d", "y", method="dml_plr", covariates=COVS, cluster="g",
                              score=score, n_rep=2, random_state=5)
     _check_against(ref, eff)
     plain = causalkit.estimate(df, "d", "y", method="dml_plr", covariates=COVS, score=score)
-    assert "cluster-robust over 40 clusters of 'g'" in eff.inference
+    assert "cluster-robust over 40 clusters of 'g' (one-way" in eff.inference
     assert "cluster" not in plain.inference
+
+
+@pytest.mark.parametrize("method", ["dml_plr", "dml_pliv"])
+def test_two_way_cluster_robust_equals_doubleml(method):
+    dml = pytest.importorskip("doubleml")
+    df = _plr_data(n=800, seed=6)
+    rng = np.random.default_rng(9)
+    df["firm"], df["year"] = rng.integers(0, 25, len(df)), rng.integers(0, 12, len(df)) + 2000
+    codes = np.column_stack([pd.factorize(df.firm)[0], pd.factorize(df.year)[0]])
+    rows, clusters = cluster_folds(codes, 3, 2, 8)
+    lin = LinearRegression()
+    iv = method == "dml_pliv"
+    data = dml.DoubleMLData(df, "y", "d", COVS[:2], z_cols="x3" if iv else None,
+                            cluster_cols=["firm", "year"])
+    ref = (dml.DoubleMLPLIV(data, lin, lin, lin, n_folds=3, n_rep=2, draw_sample_splitting=False)
+           if iv else
+           dml.DoubleMLPLR(data, lin, lin, n_folds=3, n_rep=2, draw_sample_splitting=False))
+    ref.set_sample_splitting(rows, _doubleml_clusters([df.firm, df.year], clusters))
+    ref.fit()
+    roles = {"instrument": "x3"} if iv else {}
+    eff = causalkit.estimate(df, "d", "y", method=method, covariates=COVS[:2], **roles,
+                             cluster=["firm", "year"], n_folds=3, n_rep=2, random_state=8)
+    _check_against(ref, eff)
+    assert "25 clusters of 'firm' and 12 clusters of 'year' (two-way" in eff.inference
 
 
 @pytest.mark.parametrize("instruments, score", [(["z1"], "partialling out"),
@@ -141,7 +166,7 @@ def test_dml_pliv_cluster_robust_equals_doubleml():
                                             cluster_cols="g"),
                            LinearRegression(), LinearRegression(), LinearRegression(),
                            draw_sample_splitting=False)
-    ref.set_sample_splitting(rows, _doubleml_clusters(df.g, clusters))
+    ref.set_sample_splitting(rows, _doubleml_clusters([df.g], clusters))
     ref.fit()
     eff = causalkit.estimate(df, "d", "y", method="dml_pliv", instrument="z1",
                              covariates=["x1", "x2"], cluster="g", random_state=5)
@@ -211,9 +236,9 @@ def test_bad_input_is_refused_with_a_named_error():
                            ml_m=LogisticRegression())
     with pytest.raises(errors.OptionError, match="score must be one of"):
         causalkit.estimate(df, "d", "y", method="dml_plr", covariates=COVS, score="IV")
-    with pytest.raises(errors.OptionError, match="one cluster column"):
-        causalkit.estimate(df.assign(h=df.g % 7), "d", "y", method="dml_plr", covariates=COVS,
-                           cluster=["g", "h"])
+    with pytest.raises(errors.OptionError, match="at most 2 cluster columns"):
+        causalkit.estimate(df.assign(h=df.g % 7, k=df.g % 5), "d", "y", method="dml_plr",
+                           covariates=COVS, cluster=["g", "h", "k"])
     with pytest.raises(errors.OptionError, match="at least 5 clusters"):
         causalkit.estimate(df.assign(h=df.g % 4), "d", "y", method="dml_plr", covariates=COVS,
                            cluster="h")

@@ -57,7 +57,7 @@ class DMLData:
     Z: np.ndarray
     instruments: list[str]
     groups: np.ndarray | None
-    cluster: str | None = None
+    cluster: list[str] | None = None
     binary: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -75,8 +75,8 @@ def prepare_dml(data: Any, treatment: Any, outcome: Any, covariates: Any,
     """Validate the roles of ``dml_plr`` / ``dml_pliv`` and return their arrays.
 
     The treatment may be continuous or binary (numeric, finite, not constant); the
-    outcome, covariates and instruments numeric and finite; one cluster column at
-    most.  A binary treatment must overlap in the covariates (``check_binary_overlap``;
+    outcome, covariates and instruments numeric and finite; at most two cluster
+    columns.  A binary treatment must overlap in the covariates (``check_binary_overlap``;
     not for an instrumented treatment).  Raises the specific
     :class:`~causalkit.errors.CausalKitError` naming the column.
 
@@ -103,7 +103,7 @@ def prepare_dml(data: Any, treatment: Any, outcome: Any, covariates: Any,
             role = "treatment" if name == treatment else "outcome"
             raise RoleError(f"the instrument {name!r} is the {role} itself; an instrument "
                             "must be a different variable")
-    groups, cluster_names = cluster_groups(frame, cluster, max_columns=1,
+    groups, cluster_names = cluster_groups(frame, cluster, max_columns=2,
                                            method="double machine learning")
     require_rows(len(frame), max(2 * int(n_folds), len(covs) + 3),
                  what=f"{n_folds}-fold cross-fitting with {len(covs)} covariate(s)")
@@ -113,7 +113,7 @@ def prepare_dml(data: Any, treatment: Any, outcome: Any, covariates: Any,
     Z = frame[instruments].to_numpy(dtype=float) if instruments else np.empty((len(frame), 0))
     prepared = DMLData(frame, treatment, outcome, frame[outcome].to_numpy(dtype=float), d, X,
                        covs, Z, instruments, groups,
-                       str(cluster_names[0]) if cluster_names else None)
+                       [str(c) for c in cluster_names] or None)
     if check_binary_overlap and prepared.binary and X.shape[1]:
         check_overlap(X, d.astype(int), covs, warn=False)   # a binary treatment must overlap
     return prepared
@@ -154,7 +154,7 @@ def check_residual(residual: np.ndarray, target: np.ndarray, what: str) -> float
 
 
 def draw_folds(d: DMLData, n_folds: int, n_rep: int, random_state: Any
-               ) -> tuple[list[Splits], list[list[np.ndarray]] | None]:
+               ) -> tuple[list[Splits], list[list[tuple[np.ndarray, ...]]] | None]:
     """``n_rep`` K-fold splits of the rows, or of the clusters when there are any."""
     if d.groups is None:
         return repeated_folds(d.n, n_folds, n_rep, random_state), None
@@ -163,44 +163,51 @@ def draw_folds(d: DMLData, n_folds: int, n_rep: int, random_state: Any
 
 def solve_linear_score(psi_a: np.ndarray, psi_b: np.ndarray, splits: Splits,
                        groups: np.ndarray | None = None,
-                       test_clusters: list[np.ndarray] | None = None
+                       test_clusters: list[tuple[np.ndarray, ...]] | None = None
                        ) -> tuple[float, float, np.ndarray]:
     """Root ``theta`` of ``sum psi_a theta + psi_b = 0``, its SE and the score ``psi``.
 
     Without clusters ``theta = -mean(psi_b) / mean(psi_a)`` and
-    ``se^2 = mean(psi^2) / (n J^2)`` with ``J = mean(psi_a)``.  With one-way
-    clusters and cluster-based folds (Chiang et al. 2022, as DoubleML): each
-    fold's sums are weighted by one over its number of test clusters ``|I_k|``;
-    ``J = sum_k sum_{i in k} psi_a / (K |I_k|)``,
+    ``se^2 = mean(psi^2) / (n J^2)`` with ``J = mean(psi_a)``.  With clusters and
+    cluster-based folds (:func:`~causalkit.nuisance.cluster_folds`; Chiang, Kato, Ma
+    & Sasaki 2022, as DoubleML) each fold's sums are weighted by one over its
+    number of test clusters, ``|I_k|`` (one-way) or ``|I_k| |J_l|`` (two-way):
+    one-way, ``J = sum_k sum_{i in k} psi_a / (K |I_k|)``,
     ``gamma = sum_k sum_{c in I_k} (sum_{i in c} psi_i)^2 / (K |I_k|)`` and
-    ``se^2 = gamma / (C J^2)`` over ``C`` clusters.
+    ``se^2 = gamma / (C J^2)`` over ``C`` clusters; two-way, ``gamma`` sums the
+    squared within-fold cluster sums of both dimensions with weight
+    ``min(|I|, |J|) / (|I| |J|)^2``, both divided by ``K^2``, and ``C`` is the
+    smaller number of clusters.
     """
     if groups is None:
         j = float(np.mean(psi_a))
-        if not np.isfinite(j) or abs(j) <= 1e-12 * max(float(np.mean(np.abs(psi_a))), 1e-300):
+        if not np.isfinite(j) or j == 0.0:
             raise EstimationError("the DML score does not identify the effect: mean(psi_a) "
-                                  "is zero (the treatment, or the instrument, has no "
-                                  "variation left after partialling out the covariates)")
+                                  "is zero")
         theta = -float(np.mean(psi_b)) / j
         psi = psi_a * theta + psi_b
         return theta, float(np.sqrt(np.mean(psi ** 2) / (len(psi) * j * j))), psi
     assert test_clusters is not None
-    k = len(splits)
-    weights = np.empty(len(psi_a))
-    for (_, test), clusters in zip(splits, test_clusters):
-        weights[test] = 1.0 / len(clusters)
-    j_sum = float(weights @ psi_a)
-    if abs(j_sum) <= 1e-12 * max(float(weights @ np.abs(psi_a)), 1e-300):
+    G = groups.reshape(len(groups), -1)
+    sizes = [float(np.prod([len(c) for c in fold])) for fold in test_clusters]
+    num = sum(float(np.sum(psi_b[te])) / s for (_, te), s in zip(splits, sizes))
+    den = sum(float(np.sum(psi_a[te])) / s for (_, te), s in zip(splits, sizes))
+    if den == 0.0 or not np.isfinite(den):
         raise EstimationError("the DML score does not identify the effect: its derivative "
-                              "is zero (no variation left after partialling out)")
-    theta = -float(weights @ psi_b) / j_sum
+                              "is zero")
+    theta = -num / den
     psi = psi_a * theta + psi_b
-    sums = np.bincount(groups, weights=psi)
-    per_cluster_weight = np.bincount(groups, weights=weights) / np.bincount(groups)
-    gamma = float(per_cluster_weight @ sums ** 2) / k
-    j = j_sum / k
-    n_clusters = len(np.unique(groups))
-    return theta, float(np.sqrt(gamma / (n_clusters * j * j))), psi
+    n_folds = round(len(splits) ** (1 / G.shape[1]))
+    gamma = 0.0
+    for (_, te), fold, size in zip(splits, test_clusters, sizes):
+        weight = (1.0 / size if G.shape[1] == 1
+                  else min(len(fold[0]), len(fold[1])) / size ** 2)
+        for j in range(G.shape[1]):
+            gamma += weight * float(np.sum(np.bincount(G[te, j], weights=psi[te]) ** 2))
+    scale = n_folds ** G.shape[1]
+    jac, gamma = den / scale, gamma / scale
+    n_clusters = min(len(np.unique(G[:, j])) for j in range(G.shape[1]))
+    return theta, float(np.sqrt(gamma / (n_clusters * jac * jac))), psi
 
 
 @dataclass
@@ -261,9 +268,12 @@ def dml_effect(method: str, estimand: str, d: DMLData, fits: list[DMLFit], *, sc
             for name, target in _targets(d).items() if name in first.predictions}
     diagnostics["nuisance_rmse"] = rmse
     diagnostics.update(extra or {})
-    clusters = "" if d.groups is None else (
-        f", cluster-robust over {len(np.unique(d.groups))} clusters of {d.cluster!r} "
-        "(cluster-based folds; Chiang et al. 2022)")
+    clusters = "" if d.groups is None or d.cluster is None else (
+        ", cluster-robust over " + " and ".join(
+            f"{len(np.unique(d.groups.reshape(d.n, -1)[:, j]))} clusters of {name!r}"
+            for j, name in enumerate(d.cluster))
+        + f" ({'two' if len(d.cluster) > 1 else 'one'}-way; cluster-based folds; "
+        "Chiang et al. 2022)")
     text = (f"{score} score, {int(n_folds)}-fold cross-fitted nuisances, "
             f"influence-function SE{clusters}")
     if len(fits) > 1:

@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -142,28 +143,53 @@ def fit_predict(model: Any, X_train: np.ndarray, y_train: np.ndarray,
 
 
 def cluster_folds(groups: np.ndarray, n_folds: int, n_rep: int = 1, random_state: Any = None
-                  ) -> tuple[list[list[tuple[np.ndarray, np.ndarray]]], list[list[np.ndarray]]]:
-    """Cluster-based K-fold splits: :func:`repeated_folds` drawn over the sorted distinct
-    cluster codes, so that no cluster is split between training and test rows.
+                  ) -> tuple[list[list[tuple[np.ndarray, np.ndarray]]],
+                             list[list[tuple[np.ndarray, ...]]]]:
+    """Cluster-based K-fold splits: no cluster is split between training and test rows.
 
-    Returns the row splits by repetition and, for each fold, the test clusters
-    (the folds DoubleML's cluster data uses; Chiang et al. 2022).
+    ``groups`` holds integer cluster codes, ``(n,)`` for one-way or ``(n, 2)`` for
+    two-way clustering.  Each cluster variable's distinct codes are split by
+    :func:`repeated_folds` (the second with seed ``random_state + 1``); with two
+    variables the folds are the ``K^2`` pairs of a fold of each, the test rows those
+    whose both clusters are in the pair's test sets and the training rows those
+    whose both clusters are in neither (Chiang, Kato, Ma & Sasaki 2022; DoubleML's
+    cluster data).  Returns the row splits and, per fold, the test clusters of each
+    variable, both by repetition.
 
     >>> splits, test_clusters = cluster_folds(np.array([0, 0, 1, 1, 2, 2]), 3, 1, 0)
     >>> [sorted(test.tolist()) for _, test in splits[0]] == \\
     ...     [sorted(np.flatnonzero(np.isin([0, 0, 1, 1, 2, 2], c)).tolist())
-    ...      for c in test_clusters[0]]
+    ...      for c, in test_clusters[0]]
     True
     """
-    labels = np.unique(groups)
-    if len(labels) < n_folds:
-        raise OptionError(f"n_folds={n_folds} cluster-based folds need at least {n_folds} "
-                          f"clusters, got {len(labels)}")
-    cluster_splits = repeated_folds(len(labels), n_folds, n_rep, random_state)
-    rows = [[(np.flatnonzero(np.isin(groups, labels[tr])),
-              np.flatnonzero(np.isin(groups, labels[te]))) for tr, te in rep]
-            for rep in cluster_splits]
-    return rows, [[labels[te] for _, te in rep] for rep in cluster_splits]
+    G = np.asarray(groups).reshape(len(groups), -1)
+    labels = [np.unique(G[:, j]) for j in range(G.shape[1])]
+    for j, lab in enumerate(labels):
+        if len(lab) < n_folds:
+            raise OptionError(f"n_folds={n_folds} cluster-based folds need at least {n_folds} "
+                              f"clusters{f' in cluster column {j + 1}' if G.shape[1] > 1 else ''}"
+                              f", got {len(lab)}")
+    per_var = [repeated_folds(len(lab), n_folds, n_rep,
+                              random_state + j if isinstance(random_state, (int, np.integer))
+                              and not isinstance(random_state, bool) else random_state)
+               for j, lab in enumerate(labels)]
+    rows_by_rep, clusters_by_rep = [], []
+    for r in range(int(n_rep)):
+        rows, clusters = [], []
+        for combo in itertools.product(range(int(n_folds)), repeat=G.shape[1]):
+            train = np.ones(len(G), dtype=bool)
+            test = np.ones(len(G), dtype=bool)
+            tests = []
+            for j, k in enumerate(combo):
+                tr, te = per_var[j][r][k]
+                train &= np.isin(G[:, j], labels[j][tr])
+                test &= np.isin(G[:, j], labels[j][te])
+                tests.append(labels[j][te])
+            rows.append((np.flatnonzero(train), np.flatnonzero(test)))
+            clusters.append(tuple(tests))
+        rows_by_rep.append(rows)
+        clusters_by_rep.append(clusters)
+    return rows_by_rep, clusters_by_rep
 
 
 def is_plain_ols(model: Any) -> bool:
@@ -195,7 +221,7 @@ def ols_out_of_fold(X: np.ndarray, Y: np.ndarray, splits: list[tuple[np.ndarray,
     one least-squares fit per fold and target.  The predictions are those of
     ``LinearRegression().fit(X[train], y[train]).predict(X[test])``; collinear
     columns get the minimum-norm solution (the same fitted values).  Needs the
-    test sets to partition the rows.
+    test sets to partition the rows and each training set to be the rest.
 
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(50, 2)); Y = X @ [[1.0], [2.0]] + rng.normal(size=(50, 1))
@@ -253,7 +279,8 @@ def cross_predict(model: Any, X: np.ndarray, targets: list[np.ndarray],
     [1.0, 3.0, 5.0]
     """
     n = X.shape[0]
-    if not classifier and is_plain_ols(model) and X.shape[1]:
+    complements = all(len(tr) + len(te) == n for tr, te in splits)   # train = not test
+    if not classifier and is_plain_ols(model) and X.shape[1] and complements:
         cols = ols_out_of_fold(X, np.column_stack(targets), splits)
         return [cols[:, j] for j in range(len(targets))]
     outs = [np.empty(n) for _ in targets]

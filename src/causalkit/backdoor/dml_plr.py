@@ -48,7 +48,7 @@ from ..registry import register
           optional_roles=("cluster",), needs_binary_treatment=False,
           treatment_types=("binary", "continuous"))
 def dml_plr(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[str],
-            cluster: str | None = None, alpha: float = 0.05, ml_l: Any = None,
+            cluster: str | Sequence[str] | None = None, alpha: float = 0.05, ml_l: Any = None,
             ml_m: Any = None, ml_g: Any = None, score: str = "partialling out",
             n_folds: int = 5, n_rep: int = 1, random_state: int | None = 0) -> Effect:
     """Double machine learning for the partially linear model (continuous or binary treatment).
@@ -70,7 +70,8 @@ def dml_plr(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequen
         et al. 2018, Definition 3.3); each split's estimate and SE are in
         ``diagnostics["split_estimates"]`` / ``["split_std_errors"]``.
     cluster
-        One cluster column: cluster-based folds and the cluster-robust SE of Chiang,
+        One cluster column, or two for two-way clustering: cluster-based folds
+        (``n_folds^2`` of them for two-way) and the cluster-robust SE of Chiang,
         Kato, Ma & Sasaki (2022), as DoubleML's cluster data.
     random_state
         Seed of the folds (default 0, fixed).

@@ -50,7 +50,7 @@ from ..registry import register
           optional_roles=("cluster",), needs_binary_treatment=False,
           treatment_types=("binary", "continuous"))
 def dml_pliv(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | Sequence[str],
-             covariates: Sequence[str], cluster: str | None = None, alpha: float = 0.05,
+             covariates: Sequence[str], cluster: str | Sequence[str] | None = None, alpha: float = 0.05,
              ml_l: Any = None, ml_m: Any = None, ml_r: Any = None, ml_g: Any = None,
              score: str = "partialling out", n_folds: int = 5, n_rep: int = 1,
              random_state: int | None = 0) -> Effect:
@@ -67,8 +67,8 @@ def dml_pliv(data: pd.DataFrame, treatment: str, outcome: str, instrument: str |
     score
         ``"partialling out"`` (default) or ``"IV-type"``.
     n_folds, n_rep, random_state, cluster
-        As for ``dml_plr``: K-fold cross-fitting (by cluster with ``cluster=``, and
-        then the cluster-robust SE of Chiang et al. 2022), repeated ``n_rep`` times
+        As for ``dml_plr``: K-fold cross-fitting (by cluster with ``cluster=``, one
+        column or two, and then the cluster-robust SE of Chiang et al. 2022), repeated ``n_rep`` times
         with median aggregation; the folds' seed ``random_state`` (default 0).
     """
     score = check_score(score)
