@@ -252,7 +252,8 @@ def aipw_multi(data: pd.DataFrame, treatment: str, outcome: str, covariates: Seq
         method="aipw_multi", estimand=estimand, estimate=float(estimate), std_error=se,
         alpha=alpha, treatment=treatment, outcome=outcome,
         n_treated=int((codes == level_code).sum()),
-        n_control=int((codes == reference_code).sum()), n_obs=n, covariates=tuple(covs),
+        n_control=int((codes == reference_code).sum()) if estimand == "ATE" else None,
+        n_obs=n, covariates=tuple(covs),
         inference=inference, diagnostics=diagnostics)
 
 
