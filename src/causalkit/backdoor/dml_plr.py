@@ -41,6 +41,7 @@ from ..dml import (check_residual, check_score, dml_effect, fit_repeated, is_cla
                    prepare_dml)
 from ..effect import Effect
 from ..nuisance import cross_predict, is_plain_ols
+from ..overlap import positivity
 from ..registry import register
 
 
@@ -105,6 +106,8 @@ def dml_plr(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequen
     if score == "IV-type":
         models["ml_g"] = g_model
     v = d.d - fits[0].predictions["ml_m"]
-    extra = {"treatment_residual_share": check_residual(v, d.d, "the treatment")}
+    extra: dict[str, Any] = {"treatment_residual_share": check_residual(v, d.d, "the treatment")}
+    if m_classifier:       # out-of-fold propensity scores: the positivity diagnosis
+        extra["overlap"] = positivity(fits[0].predictions["ml_m"], d.d.astype(int))
     return dml_effect("dml_plr", "ATE", d, fits, score=score, alpha=alpha, n_folds=n_folds,
                       random_state=random_state, models=models, extra=extra)
