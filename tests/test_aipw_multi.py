@@ -138,6 +138,10 @@ def test_bad_input_names_the_arm_or_the_problem():
         causalkit.estimate(df.assign(t="a"), "t", "y", method="aipw_multi", covariates=["x1"])
     with pytest.raises(errors.OptionError, match="level='d' is not an arm"):
         causalkit.estimate(df, "t", "y", method="aipw_multi", covariates=["x1"], level="d")
+    with pytest.raises(errors.OptionError, match="n_folds must be an integer"):
+        causalkit.estimate(df, "t", "y", method="aipw_multi", covariates=["x1"], n_folds="5")
+    with pytest.raises(errors.OptionError, match="n_draws"):
+        causalkit.estimate(df, "t", "y", method="aipw_multi", covariates=["x1"], n_draws=10)
     with pytest.raises(errors.OptionError, match="estimates ATE"):
         causalkit.estimate(df, "t", "y", method="aipw_multi", covariates=["x1"], estimand="ATT")
     with pytest.raises(errors.MissingValueError, match="treatment column 't'"):

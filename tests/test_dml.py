@@ -234,6 +234,11 @@ def test_bad_input_is_refused_with_a_named_error():
     with pytest.raises(errors.OptionError, match="ml_m=LogisticRegression is a classifier"):
         causalkit.estimate(df, "d", "y", method="dml_plr", covariates=COVS,
                            ml_m=LogisticRegression())
+    for bad in ("five", 1, 2.5, True):
+        with pytest.raises(errors.OptionError, match="n_folds must be an integer >= 2"):
+            causalkit.estimate(df, "d", "y", method="dml_plr", covariates=COVS, n_folds=bad)
+    with pytest.raises(errors.OptionError, match="n_rep must be an integer >= 1"):
+        causalkit.estimate(df, "d", "y", method="dml_plr", covariates=COVS, n_rep=0)
     with pytest.raises(errors.OptionError, match="score must be one of"):
         causalkit.estimate(df, "d", "y", method="dml_plr", covariates=COVS, score="IV")
     with pytest.raises(errors.OptionError, match="at most 2 cluster columns"):

@@ -31,7 +31,7 @@ from sklearn.base import is_classifier
 
 from .effect import Effect
 from .errors import EstimationError, OptionError, RoleError
-from .nuisance import cluster_folds, folds, median_aggregate, repeated_folds
+from .nuisance import check_fold_counts, cluster_folds, folds, median_aggregate, repeated_folds
 from .overlap import check_overlap
 from .validation import (as_column_list, as_dataframe, check_frame, cluster_groups,
                          numeric_treatment, require_columns, require_rows, require_varies)
@@ -86,6 +86,7 @@ def prepare_dml(data: Any, treatment: Any, outcome: Any, covariates: Any,
     >>> p.n, p.binary, p.X.shape
     (6, False, (6, 1))
     """
+    check_fold_counts(n_folds)
     covs, instruments = as_column_list(covariates), as_column_list(instrument)
     frame = as_dataframe(data)
     require_columns(frame, treatment, role="treatment")

@@ -53,10 +53,7 @@ def repeated_folds(n: int, n_folds: int, n_rep: int, random_state: Any = None,
     >>> bool(all((a[1] == b[1]).all() for a, b in zip(splits[0], folds(10, 5, 0))))
     True
     """
-    if isinstance(n_folds, bool) or int(n_folds) != n_folds or n_folds < 2:
-        raise OptionError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    if isinstance(n_rep, bool) or int(n_rep) != n_rep or n_rep < 1:
-        raise OptionError(f"n_rep must be an integer >= 1, got {n_rep!r}")
+    check_fold_counts(n_folds, n_rep)
     k = int(n_folds)
     if strata is not None:
         pairs = list(RepeatedStratifiedKFold(n_splits=k, n_repeats=int(n_rep),
@@ -65,6 +62,22 @@ def repeated_folds(n: int, n_folds: int, n_rep: int, random_state: Any = None,
     pairs = list(RepeatedKFold(n_splits=k, n_repeats=int(n_rep),
                                random_state=random_state).split(np.zeros(n)))
     return [pairs[r * k:(r + 1) * k] for r in range(int(n_rep))]
+
+
+def check_fold_counts(n_folds: Any, n_rep: Any = 1) -> None:
+    """An :class:`OptionError` unless ``n_folds >= 2`` and ``n_rep >= 1`` are whole numbers.
+
+    >>> check_fold_counts(5, 1)
+    >>> try:
+    ...     check_fold_counts("five")
+    ... except OptionError as err:
+    ...     print(err)
+    n_folds must be an integer >= 2, got 'five'
+    """
+    for name, value, least in (("n_folds", n_folds, 2), ("n_rep", n_rep, 1)):
+        if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer))
+                or int(value) != value or value < least):
+            raise OptionError(f"{name} must be an integer >= {least}, got {value!r}")
 
 
 def median_aggregate(estimates: np.ndarray, std_errors: np.ndarray) -> tuple[float, float]:

@@ -42,7 +42,7 @@ from .balance import balance_table
 from ..effect import Effect
 from ..errors import EstimationError, OptionError, RoleError
 from ..inference import critical_value, max_t_critical_value, p_values
-from ..nuisance import fit_predict, fit_predict_proba, repeated_folds
+from ..nuisance import check_fold_counts, fit_predict, fit_predict_proba, repeated_folds
 from ..overlap import arm_overlap, check_arm_separation, independent_columns
 from ..registry import register
 from ..validation import (as_column_list, as_dataframe, categorical_treatment, check_frame,
@@ -173,7 +173,8 @@ def aipw_multi(data: pd.DataFrame, treatment: str, outcome: str, covariates: Seq
         raise OptionError(f"aipw_multi estimates ATE (a contrast) or APO, not {estimand!r}")
     if clip is not None and not 0.0 < float(clip) < 0.5:
         raise OptionError(f"clip must lie in (0, 0.5) or be None, got {clip!r}")
-    if isinstance(n_draws, bool) or int(n_draws) != n_draws or n_draws < 1000:
+    if (isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer))
+            or n_draws < 1000):
         raise OptionError(f"n_draws must be an integer >= 1000, got {n_draws!r}")
     covs = as_column_list(covariates)
     frame = as_dataframe(data)
@@ -181,8 +182,7 @@ def aipw_multi(data: pd.DataFrame, treatment: str, outcome: str, covariates: Seq
     frame = check_frame(frame, roles={"outcome": outcome, "covariates": covs})
     if treatment in covs or outcome in covs or treatment == outcome:
         raise RoleError("the treatment, the outcome and the covariates must be different columns")
-    if isinstance(n_folds, bool) or int(n_folds) != n_folds or n_folds < 2:
-        raise OptionError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    check_fold_counts(n_folds)
     codes, labels = categorical_treatment(frame, treatment, max_levels=max_levels,
                                           min_per_arm=2 * int(n_folds))
     require_rows(len(frame), len(covs) + 3, what=f"estimation with {len(covs)} covariate(s)")
