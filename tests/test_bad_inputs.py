@@ -374,7 +374,8 @@ def test_a_clean_fit_is_finite_or_says_why(method):
 #: Methods whose answer depends on the row order by construction: cross-fitting assigns
 #: folds (and the bootstrap draws rows) by position, as in DoubleML and econml.
 ORDER_DEPENDENT = {"aipw", "s_learner", "t_learner", "x_learner", "dr_learner", "r_learner",
-                   "causal_forest", "frontdoor", "mediation", "id_plugin", "dose_response"}
+                   "causal_forest", "frontdoor", "mediation", "id_plugin", "dose_response",
+                   "dml_plr", "dml_pliv", "aipw_multi"}
 
 
 @pytest.mark.parametrize("method", sorted(set(METHODS) - ORDER_DEPENDENT))

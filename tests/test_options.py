@@ -48,6 +48,8 @@ def test_weights_are_refused_until_a_method_supports_them(df, method):
     roles = {"covariates": ["x"]} if "covariates" in spec.accepted_roles else {}
     if "mediators" in spec.roles:
         roles["mediators"] = "x"
+    if "instrument" in spec.roles:
+        roles["instrument"] = "x"
     with pytest.raises(RoleError, match="weights"):
         causalkit.estimate(df, "t", "y", method=method, weights="w", **roles)
 

@@ -77,6 +77,26 @@ def test_available_lists_builtins():
                                    "treatment_types", "description"]
     types = table.set_index("method").treatment_types
     assert types["aipw"] == "binary" and types["dose_response"] == "continuous"
+    assert types["aipw"] == "binary" and types["iv_2sls"] == "binary, continuous"
+    assert types["callaway_santanna"] == ""          # no treatment role: the cohort
+
+
+def test_treatment_types_are_registered_and_checked():
+    @causalkit.register("types_demo", estimand="ATE", roles=("treatment", "outcome"),
+                        treatment_types=("binary", "categorical"), replace=True)
+    def types_demo(data, treatment, outcome, alpha=0.05):
+        return None
+
+    try:
+        spec = causalkit.get("types_demo")
+        assert spec.treatment_types == ("binary", "categorical")
+        assert not spec.needs_binary_treatment
+        assert "treatment types: binary, categorical" in registry.describe("types_demo")
+    finally:
+        registry.unregister("types_demo")
+    with pytest.raises(errors.RegistryError, match="unknown treatment type"):
+        causalkit.register("bad_types", estimand="ATE", roles=("treatment", "outcome"),
+                           treatment_types=("dose",))
 
 
 def test_get_returns_spec():

@@ -181,3 +181,27 @@ def welch_dfs(v1: np.ndarray, n1: np.ndarray | int, v0: np.ndarray,
     num = (v1 + v0) ** 2
     den = v1 ** 2 / (np.asarray(n1, float) - 1) + v0 ** 2 / (np.asarray(n0, float) - 1)
     return np.divide(num, den, out=np.full(np.shape(num), np.inf), where=den > 0)
+
+
+def max_t_critical_value(cov: np.ndarray, contrasts: np.ndarray, alpha: float = 0.05,
+                         n_draws: int = 100_000, random_state: int | None = 0) -> float:
+    """The ``1 - alpha`` quantile of ``max_j |(C z)_j| / se_j`` for ``z ~ N(0, cov)``: the
+    critical value of simultaneous (sup-t) confidence intervals for the linear
+    combinations ``C theta`` (rows of ``contrasts``) of an estimate with covariance
+    ``cov`` (Hothorn, Bretz & Westfall 2008).  Monte Carlo with ``n_draws`` draws
+    from a fixed seed; ``cov`` may be singular.
+
+    >>> c = max_t_critical_value(np.eye(1), np.eye(1), 0.05)
+    >>> bool(abs(c - 1.96) < 0.02)
+    True
+    """
+    cov = np.asarray(cov, dtype=float)
+    contrasts = np.atleast_2d(np.asarray(contrasts, dtype=float))
+    values, vectors = np.linalg.eigh((cov + cov.T) / 2)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    se = np.sqrt(np.einsum("ij,jk,ik->i", contrasts, cov, contrasts))
+    if not np.all(se > 0):
+        return math.nan
+    draws = np.random.default_rng(random_state).standard_normal((int(n_draws), len(values)))
+    t = np.abs(draws @ (contrasts @ root).T) / se
+    return float(np.quantile(t.max(axis=1), 1.0 - check_alpha(alpha)))

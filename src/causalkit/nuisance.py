@@ -18,13 +18,14 @@ Example
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 from scipy.special import expit
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.model_selection import RepeatedKFold
+from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
 from .errors import EstimationError, OptionError
 from .logistic import logistic_newton
@@ -85,10 +86,13 @@ def folds(n: int, n_folds: int, random_state: Any = None) -> list[tuple[np.ndarr
     return repeated_folds(n, n_folds, 1, random_state)[0]
 
 
-def repeated_folds(n: int, n_folds: int, n_rep: int, random_state: Any = None
+def repeated_folds(n: int, n_folds: int, n_rep: int, random_state: Any = None,
+                   strata: np.ndarray | None = None
                    ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
     """``n_rep`` K-fold splits: ``RepeatedKFold(n_splits=n_folds, n_repeats=n_rep,
     random_state)``, grouped by repetition.  The first equals :func:`folds`.
+    With ``strata`` (one label per row) ``RepeatedStratifiedKFold``: every fold
+    holds each stratum in proportion (the arms of a multi-valued treatment).
 
     >>> splits = repeated_folds(10, 5, 3, 0)
     >>> len(splits), [len(test) for _, test in splits[2]]
@@ -96,14 +100,31 @@ def repeated_folds(n: int, n_folds: int, n_rep: int, random_state: Any = None
     >>> bool(all((a[1] == b[1]).all() for a, b in zip(splits[0], folds(10, 5, 0))))
     True
     """
-    if isinstance(n_folds, bool) or int(n_folds) != n_folds or n_folds < 2:
-        raise OptionError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    if isinstance(n_rep, bool) or int(n_rep) != n_rep or n_rep < 1:
-        raise OptionError(f"n_rep must be an integer >= 1, got {n_rep!r}")
+    check_fold_counts(n_folds, n_rep)
     k = int(n_folds)
+    if strata is not None:
+        pairs = list(RepeatedStratifiedKFold(n_splits=k, n_repeats=int(n_rep),
+                                             random_state=random_state).split(np.zeros(n), strata))
+        return [pairs[r * k:(r + 1) * k] for r in range(int(n_rep))]
     pairs = list(RepeatedKFold(n_splits=k, n_repeats=int(n_rep),
                                random_state=random_state).split(np.zeros(n)))
     return [pairs[r * k:(r + 1) * k] for r in range(int(n_rep))]
+
+
+def check_fold_counts(n_folds: Any, n_rep: Any = 1) -> None:
+    """An :class:`OptionError` unless ``n_folds >= 2`` and ``n_rep >= 1`` are whole numbers.
+
+    >>> check_fold_counts(5, 1)
+    >>> try:
+    ...     check_fold_counts("five")
+    ... except OptionError as err:
+    ...     print(err)
+    n_folds must be an integer >= 2, got 'five'
+    """
+    for name, value, least in (("n_folds", n_folds, 2), ("n_rep", n_rep, 1)):
+        if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer))
+                or int(value) != value or value < least):
+            raise OptionError(f"{name} must be an integer >= {least}, got {value!r}")
 
 
 def median_aggregate(estimates: np.ndarray, std_errors: np.ndarray) -> tuple[float, float]:
@@ -256,3 +277,152 @@ class TreatmentDensity:
         """``pi(a_i | x_i)`` elementwise (``mean``: precomputed ``m(x_i)``; ``a`` broadcasts)."""
         m = self.mean(X) if mean is None else mean
         return self.standard_density((np.asarray(a, float) - m) / self.sigma) / self.sigma
+def cluster_folds(groups: np.ndarray, n_folds: int, n_rep: int = 1, random_state: Any = None
+                  ) -> tuple[list[list[tuple[np.ndarray, np.ndarray]]],
+                             list[list[tuple[np.ndarray, ...]]]]:
+    """Cluster-based K-fold splits: no cluster is split between training and test rows.
+
+    ``groups`` holds integer cluster codes, ``(n,)`` for one-way or ``(n, 2)`` for
+    two-way clustering.  Each cluster variable's distinct codes are split by
+    :func:`repeated_folds` (the second with seed ``random_state + 1``); with two
+    variables the folds are the ``K^2`` pairs of a fold of each, the test rows those
+    whose both clusters are in the pair's test sets and the training rows those
+    whose both clusters are in neither (Chiang, Kato, Ma & Sasaki 2022; DoubleML's
+    cluster data).  Returns the row splits and, per fold, the test clusters of each
+    variable, both by repetition.
+
+    >>> splits, test_clusters = cluster_folds(np.array([0, 0, 1, 1, 2, 2]), 3, 1, 0)
+    >>> [sorted(test.tolist()) for _, test in splits[0]] == \\
+    ...     [sorted(np.flatnonzero(np.isin([0, 0, 1, 1, 2, 2], c)).tolist())
+    ...      for c, in test_clusters[0]]
+    True
+    """
+    G = np.asarray(groups).reshape(len(groups), -1)
+    labels = [np.unique(G[:, j]) for j in range(G.shape[1])]
+    for j, lab in enumerate(labels):
+        if len(lab) < n_folds:
+            raise OptionError(f"n_folds={n_folds} cluster-based folds need at least {n_folds} "
+                              f"clusters{f' in cluster column {j + 1}' if G.shape[1] > 1 else ''}"
+                              f", got {len(lab)}")
+    per_var = [repeated_folds(len(lab), n_folds, n_rep,
+                              random_state + j if isinstance(random_state, (int, np.integer))
+                              and not isinstance(random_state, bool) else random_state)
+               for j, lab in enumerate(labels)]
+    rows_by_rep, clusters_by_rep = [], []
+    for r in range(int(n_rep)):
+        rows, clusters = [], []
+        for combo in itertools.product(range(int(n_folds)), repeat=G.shape[1]):
+            train = np.ones(len(G), dtype=bool)
+            test = np.ones(len(G), dtype=bool)
+            tests = []
+            for j, k in enumerate(combo):
+                tr, te = per_var[j][r][k]
+                train &= np.isin(G[:, j], labels[j][tr])
+                test &= np.isin(G[:, j], labels[j][te])
+                tests.append(labels[j][te])
+            rows.append((np.flatnonzero(train), np.flatnonzero(test)))
+            clusters.append(tuple(tests))
+        rows_by_rep.append(rows)
+        clusters_by_rep.append(clusters)
+    return rows_by_rep, clusters_by_rep
+
+
+def is_plain_ols(model: Any) -> bool:
+    """Whether ``model`` is ordinary least squares with an intercept: ``None`` (the default)
+    or a scikit-learn ``LinearRegression`` with its default settings.
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> is_plain_ols(None), is_plain_ols(LinearRegression())
+    (True, True)
+    >>> is_plain_ols(LinearRegression(positive=True))
+    False
+    """
+    from sklearn.linear_model import LinearRegression
+
+    if model is None:
+        return True
+    if type(model) is not LinearRegression:
+        return False
+    params = model.get_params()
+    return bool(params.get("fit_intercept", True)) and not params.get("positive", False)
+
+
+def ols_out_of_fold(X: np.ndarray, Y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]]
+                    ) -> np.ndarray:
+    """Out-of-fold OLS predictions (with an intercept) of every column of ``Y`` at once.
+
+    Each fold's training Gram matrix is the full one minus the test rows' own,
+    so all folds cost one O(n p^2) pass over the (standardized) data instead of
+    one least-squares fit per fold and target.  The predictions are those of
+    ``LinearRegression().fit(X[train], y[train]).predict(X[test])``; collinear
+    columns get the minimum-norm solution (the same fitted values).  Needs the
+    test sets to partition the rows and each training set to be the rest.
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 2)); Y = X @ [[1.0], [2.0]] + rng.normal(size=(50, 1))
+    >>> from sklearn.linear_model import LinearRegression
+    >>> sp = folds(50, 5, 0)
+    >>> ref = np.empty(50)
+    >>> for tr, te in sp:
+    ...     ref[te] = LinearRegression().fit(X[tr], Y[tr, 0]).predict(X[te])
+    >>> bool(np.allclose(ols_out_of_fold(X, Y, sp)[:, 0], ref, rtol=0, atol=1e-10))
+    True
+    """
+    Y = np.asarray(Y, dtype=float).reshape(len(Y), -1)
+    order = np.concatenate([te for _, te in splits])   # the test folds as contiguous blocks
+    bounds = np.cumsum([0] + [len(te) for _, te in splits])
+    Xo = X[order]
+    mean, sd = Xo.mean(axis=0), Xo.std(axis=0)
+    sd[sd == 0] = 1.0
+    Z = np.empty((Xo.shape[0], Xo.shape[1] + 1))
+    Z[:, 0] = 1.0
+    np.subtract(Xo, mean, out=Z[:, 1:])
+    Z[:, 1:] /= sd
+    ymean = Y.mean(axis=0)
+    Yc = Y[order] - ymean
+    blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    gram_tests = [Z[b].T @ Z[b] for b in blocks]
+    cross_tests = [Z[b].T @ Yc[b] for b in blocks]
+    gram, cross = sum(gram_tests), sum(cross_tests)
+    out = np.empty_like(Y)
+    for (_, te), b, g_te, c_te in zip(splits, blocks, gram_tests, cross_tests):
+        g, c = gram - g_te, cross - c_te
+        scale = np.sqrt(np.maximum(np.diag(g), 1e-300))
+        gs = g / scale[:, None] / scale[None, :]     # unit diagonal: a well-scaled solve
+        try:
+            low = np.linalg.cholesky(gs)
+            if np.min(np.abs(np.diag(low))) ** 2 < 1e-10:
+                raise np.linalg.LinAlgError
+            beta = np.linalg.solve(low.T, np.linalg.solve(low, c / scale[:, None]))
+        except np.linalg.LinAlgError:                # collinear columns: minimum norm
+            beta = np.linalg.lstsq(gs, c / scale[:, None], rcond=1e-10)[0]
+        out[te] = Z[b] @ (beta / scale[:, None]) + ymean
+    return out
+
+
+def cross_predict(model: Any, X: np.ndarray, targets: list[np.ndarray],
+                  splits: list[tuple[np.ndarray, np.ndarray]], classifier: bool = False
+                  ) -> list[np.ndarray]:
+    """Out-of-fold predictions of ``model`` for each target (one model per target and fold).
+
+    ``classifier=True`` gives ``P(target = 1 | x)`` by :func:`fit_predict_proba`;
+    otherwise predictions by :func:`fit_predict`, with the folds of plain OLS
+    (:func:`is_plain_ols`) computed all at once by :func:`ols_out_of_fold`.
+
+    >>> X = np.arange(8.0)[:, None]; y = 2 * X[:, 0] + 1
+    >>> cross_predict(None, X, [y], folds(8, 2, 0))[0][:3].round(6).tolist()
+    [1.0, 3.0, 5.0]
+    """
+    n = X.shape[0]
+    complements = all(len(tr) + len(te) == n for tr, te in splits)   # train = not test
+    if not classifier and is_plain_ols(model) and X.shape[1] and complements:
+        cols = ols_out_of_fold(X, np.column_stack(targets), splits)
+        return [cols[:, j] for j in range(len(targets))]
+    outs = [np.empty(n) for _ in targets]
+    for train, test in splits:
+        for target, out in zip(targets, outs):
+            if classifier:
+                out[test] = fit_predict_proba(model, X[train], target[train], X[test])
+            else:
+                out[test] = fit_predict(model, X[train], target[train], [X[test]])[0]
+    return outs

@@ -253,6 +253,67 @@ def check_overlap(X: np.ndarray, t: np.ndarray, names: Sequence[str],
     return diag
 
 
-__all__ = ["OUTCOME_ADVICE", "POSITIVITY_BOUND", "WEIGHTING_ADVICE", "check_overlap",
+def arm_overlap(scores: np.ndarray, codes: np.ndarray, labels: Sequence[Any],
+                bound: float = POSITIVITY_BOUND, warn: bool = True,
+                stacklevel: int = 4) -> "pd.DataFrame":
+    """Positivity per arm of a multi-valued treatment: :func:`positivity` of each arm's
+    score ``P(T = k | X)`` (column ``k`` of ``scores``) against the indicator of that arm.
+
+    An arm whose units and the other units have disjoint score ranges is an
+    :class:`OverlapError` naming the arm; scores outside ``[bound, 1 - bound]`` a
+    warning naming it.  Returns one row per arm: the score range among the arm's
+    units and among the others, and the count and share outside the bound.
+
+    >>> s = np.array([[0.3, 0.3, 0.4], [0.5, 0.4, 0.1], [0.2, 0.5, 0.3], [0.4, 0.2, 0.4]])
+    >>> arm_overlap(s, np.array([0, 1, 2, 0]), ["a", "b", "c"])["status"].tolist()
+    ['complete', 'complete', 'complete']
+    """
+    import pandas as pd
+
+    rows = []
+    for k, label in enumerate(labels):
+        on = codes == k
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                diag = positivity(scores[:, k], on.astype(int), bound=bound, warn=warn)
+        except OverlapError as err:
+            raise OverlapError(f"arm {label!r} of the treatment: {err}") from None
+        for w in caught:
+            warnings.warn(f"arm {label!r} of the treatment: {w.message}", UserWarning,
+                          stacklevel=stacklevel)
+        s_arm, s_rest = scores[on, k], scores[~on, k]
+        rows.append({"arm": label, "n": int(on.sum()), "score_min_arm": float(s_arm.min()),
+                     "score_max_arm": float(s_arm.max()),
+                     "score_min_others": float(s_rest.min()),
+                     "score_max_others": float(s_rest.max()),
+                     "n_outside_bounds": diag["n_outside_bounds"],
+                     "share_outside_bounds": diag["share_outside_bounds"],
+                     "status": diag["status"]})
+    return pd.DataFrame(rows).set_index("arm")
+
+
+def check_arm_separation(X: np.ndarray, codes: np.ndarray, labels: Sequence[Any],
+                         names: Sequence[str], stacklevel: int = 4) -> None:
+    """:func:`check_separation` of each arm against the other units, naming the arm.
+
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [0.5], [2.5]])
+    >>> try:
+    ...     check_arm_separation(X, np.array([0, 0, 1, 1, 0, 1]), ["low", "high"], ["x"])
+    ... except OverlapError as err:
+    ...     print(str(err)[:43])
+    arm 'low' of the treatment: covariate 'x' p
+    """
+    if X.shape[1] == 0:
+        return
+    for k, label in enumerate(labels):
+        try:
+            check_separation(X, (codes == k).astype(int), names, stacklevel=stacklevel + 1)
+        except OverlapError as err:
+            raise OverlapError(f"arm {label!r} of the treatment: {err}") from None
+
+
+__all__ = ["OUTCOME_ADVICE", "arm_overlap", "check_arm_separation",
+           "POSITIVITY_BOUND", "WEIGHTING_ADVICE", "check_overlap",
            "check_separation", "converged_logistic", "independent_columns", "positivity",
            "separating_covariates"]

@@ -18,6 +18,7 @@ Example
 ...                                 estimate=gap, std_error=1.0, alpha=alpha)
 >>> "first_row_gap" in set(causalkit.available()["method"])
 True
+>>> causalkit.registry.unregister("first_row_gap")
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ ROLE_NAMES: tuple[str, ...] = (
 
 ESTIMANDS: tuple[str, ...] = ("ATE", "ATT", "ATC", "LATE", "CATE")
 
-#: The kinds of treatment column a method may take (``EstimatorSpec.treatment_types``).
-TREATMENT_TYPES: tuple[str, ...] = ("binary", "continuous", "multivalued")
+#: The kinds of treatment column an estimator may take: a 0/1 indicator, a numeric
+#: continuous dose, or a categorical multi-valued treatment (K arms).
+TREATMENT_TYPES: tuple[str, ...] = ("binary", "continuous", "categorical")
 
 
 @dataclass(frozen=True)
@@ -152,12 +154,10 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
     replace
         Allow re-registering an existing name (otherwise an error).
     treatment_types
-        The kinds of treatment the method takes, among ``"binary"``,
-        ``"continuous"`` and ``"multivalued"`` (shown by :func:`available`).
-        Defaults to ``("binary",)``, or ``("binary", "continuous")`` when
-        ``needs_binary_treatment=False``; a method that does not take
-        ``"binary"`` refuses a 0/1 treatment, so the benchmark never pairs it
-        with a binary design.
+        The kinds of treatment column taken, from :data:`TREATMENT_TYPES`
+        (``"binary"``, ``"continuous"``, ``"categorical"``).  Default ``("binary",)``;
+        ``("binary", "continuous")`` when ``needs_binary_treatment=False``; ``()`` for
+        an estimator without a treatment role.  Shown by :func:`available`.
     """
     estimands = (estimand,) if isinstance(estimand, str) else tuple(estimand)
     role_tuple = tuple(roles)
@@ -170,16 +170,8 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         raise RegistryError(f"estimator {name!r} must declare at least one estimand")
     if uses_adjustment_set is None:
         uses_adjustment_set = "covariates" in role_tuple + optional
-    if treatment_types is None:
-        types: tuple[str, ...] = (("binary",) if needs_binary_treatment
-                                  else ("binary", "continuous"))
-    else:
-        types = (treatment_types,) if isinstance(treatment_types, str) else tuple(treatment_types)
-        bad = [t for t in types if t not in TREATMENT_TYPES]
-        if bad or not types:
-            raise RegistryError(f"estimator {name!r}: treatment_types must be among "
-                                f"{', '.join(TREATMENT_TYPES)}, got {types!r}")
-        needs_binary_treatment = types == ("binary",)
+    types = _treatment_types(name, treatment_types, needs_binary_treatment,
+                             "treatment" in role_tuple + optional)
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         if not callable(func):
@@ -192,9 +184,10 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         spec = EstimatorSpec(
             name=name, func=func, estimands=estimands, roles=role_tuple,
             optional_roles=optional, description=doc,
-            needs_binary_treatment=needs_binary_treatment,
+            needs_binary_treatment=needs_binary_treatment and types == ("binary",),
             uses_adjustment_set=bool(uses_adjustment_set), tags=tuple(tags),
-            treatment_types=types, options=option_specs(func, role_tuple + optional) if strict else ())
+            treatment_types=types,
+            options=option_specs(func, role_tuple + optional) if strict else ())
         _REGISTRY[name] = spec
         if not strict:
             return func
@@ -207,6 +200,21 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         return checked
 
     return decorator
+
+
+def _treatment_types(name: str, given: Iterable[str] | None, needs_binary: bool,
+                     has_treatment: bool) -> tuple[str, ...]:
+    """The checked ``treatment_types`` of :func:`register` (see there for the defaults)."""
+    if given is None:
+        if not has_treatment:
+            return ()
+        return ("binary",) if needs_binary else ("binary", "continuous")
+    types = (given,) if isinstance(given, str) else tuple(given)
+    unknown = [t for t in types if t not in TREATMENT_TYPES]
+    if unknown:
+        raise RegistryError(f"unknown treatment type(s) {unknown} in treatment_types of estimator {name!r}; "
+                            f"treatment types are {', '.join(TREATMENT_TYPES)}")
+    return types
 
 
 def record_call(func: Callable[..., Any], result: Any, args: tuple[Any, ...],
@@ -244,6 +252,7 @@ def describe(name: str) -> str:
              f"  estimands: {', '.join(spec.estimands)}",
              f"  roles: {', '.join(spec.roles)}"
              + (f" (optional: {', '.join(spec.optional_roles)})" if spec.optional_roles else ""),
+             f"  treatment types: {', '.join(spec.treatment_types) or 'none'}",
              "  options:" if spec.options else "  options: none"]
     lines += [f"    {o.describe()}" for o in spec.options]
     return "\n".join(lines)
@@ -260,7 +269,7 @@ def unregister(name: str) -> None:
 #: registry, never the other way round at import time).
 BUILTIN_FAMILIES: tuple[str, ...] = (
     "causalkit.backdoor", "causalkit.panel", "causalkit.rd", "causalkit.iv", "causalkit.cate",
-    "causalkit.general", "causalkit.benchmark.adapters",
+    "causalkit.general",
 )
 
 #: The entry-point group through which third-party packages register estimators.
@@ -338,12 +347,14 @@ def names() -> list[str]:
 
 
 def available() -> pd.DataFrame:
-    """A table of every registered estimator, its estimands, the roles it needs and the
-    kinds of treatment it takes.
+    """A table of every registered estimator, its estimands, the roles it needs and
+    the treatment types it takes (``treatment_types``; empty without a treatment role).
 
     >>> table = available()
     >>> list(table.columns)
     ['method', 'estimands', 'required_roles', 'optional_roles', 'treatment_types', 'description']
+    >>> table.set_index("method").loc["aipw", "treatment_types"]
+    'binary'
     """
     _load_builtins()
     rows = [{

@@ -213,6 +213,68 @@ def binary_treatment(data: pd.DataFrame, column: str) -> np.ndarray:
     return values.astype(int)
 
 
+def numeric_treatment(data: pd.DataFrame, column: str) -> np.ndarray:
+    """The treatment column as floats for an estimator of a continuous (or binary) treatment.
+
+    Numeric or boolean, finite and not constant (:class:`ConstantColumnError`: there
+    is no variation in the treatment to learn an effect from).
+
+    >>> numeric_treatment(pd.DataFrame({"d": [0.5, 1.5, 2.0]}), "d").tolist()
+    [0.5, 1.5, 2.0]
+    """
+    require_numeric(data, [column], role="treatment")
+    require_finite(data, [column], role="treatment")
+    values = data[column].to_numpy(dtype=float)
+    if len(values) and np.ptp(values) == 0:
+        raise ConstantColumnError(f"treatment column {column!r} is constant ({values[0]:g}); "
+                                  "an effect needs variation in the treatment")
+    return values
+
+
+def categorical_treatment(data: pd.DataFrame, column: str, max_levels: int = 10,
+                          min_per_arm: int = 2) -> tuple[np.ndarray, list[Any]]:
+    """Arm codes ``0..K-1`` and the sorted arm labels of a multi-valued treatment.
+
+    Any column type (numbers, strings, categories, booleans) with at least two and
+    at most ``max_levels`` distinct values, none missing; a numeric column with
+    more levels is refused as a continuous treatment (:class:`TreatmentNotBinaryError`,
+    the error a binary-treatment method gives); an arm with fewer than ``min_per_arm``
+    units is an :class:`EmptyArmError` naming the arm.
+
+    >>> codes, levels = categorical_treatment(pd.DataFrame({"a": ["b", "a", "c", "a", "b", "c"]}),
+    ...                                       "a", min_per_arm=2)
+    >>> codes.tolist(), levels
+    ([1, 0, 2, 0, 1, 2], ['a', 'b', 'c'])
+    """
+    col = data[column]
+    n_missing = int(col.isna().sum())
+    if n_missing:
+        raise MissingValueError(f"treatment column {column!r} has {n_missing} missing value(s) "
+                                f"out of {len(col)}; drop or impute them before estimating")
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        require_finite(data, [column], role="treatment")
+    codes, uniques = pd.factorize(col, sort=True)
+    levels = list(uniques)
+    if len(levels) > max_levels:
+        kind = ("a continuous treatment" if pd.api.types.is_numeric_dtype(col)
+                else "too many arms")
+        raise TreatmentNotBinaryError(
+            f"treatment column {column!r} takes {len(levels)} distinct values, more than "
+            f"max_levels={max_levels} arms of a multi-valued treatment ({kind}); use a "
+            "method for continuous treatments (dml_plr) or raise max_levels")
+    if len(levels) < 2:
+        raise ConstantColumnError(f"treatment column {column!r} is constant"
+                                  + (f" ({levels[0]!r})" if levels else "")
+                                  + "; an effect needs at least two arms")
+    counts = np.bincount(codes, minlength=len(levels))
+    small = [(lv, int(c)) for lv, c in zip(levels, counts) if c < min_per_arm]
+    if small:
+        shown = ", ".join(f"{lv!r} ({c} unit{'s' if c != 1 else ''})" for lv, c in small)
+        raise EmptyArmError(f"treatment column {column!r}: arm {shown} has fewer than "
+                            f"{min_per_arm} units; drop or merge the arm")
+    return codes.astype(int), [lv.item() if hasattr(lv, "item") else lv for lv in levels]
+
+
 def require_both_arms(treatment: np.ndarray, column: str, min_per_arm: int = 1) -> tuple[int, int]:
     """Check that both arms have at least ``min_per_arm`` units; return (n_treated, n_control)."""
     n_treated = int(np.sum(treatment == 1))

@@ -21,4 +21,5 @@ True
 ESTIMATORS: tuple[str, ...] = (
     "difference_in_means", "regression_adjustment", "propensity_matching", "ipw", "aipw",
     "msm_continuous", "dose_response",
+    "dml_plr", "aipw_multi",
 )

@@ -4,7 +4,8 @@ An estimator is paired with a dataset when the dataset has every role the
 estimator requires, the estimator accepts the roles that define the dataset's
 design (``instrument`` for IV, ``running`` for RD, ``post`` for a 2x2 DiD,
 ``unit`` and ``time`` for panels), and, if it needs a binary treatment, the
-treatment is binary.  Backdoor estimators (those whose covariates are an
+treatment is binary (a non-binary one needs "continuous" among its
+``treatment_types``).  Backdoor estimators (those whose covariates are an
 adjustment set, ``spec.uses_adjustment_set``) on backdoor designs get the
 adjustment set the dataset's DAG identifies; design-based estimators get the
 design roles (and the covariates) from ``dataset.roles``.
@@ -40,6 +41,9 @@ def compatible(spec: EstimatorSpec, dataset: CausalDataset) -> bool:
     if "binary" not in spec.treatment_types and dataset.treatment is not None \
             and dataset.binary_treatment:
         return False                  # a continuous-treatment method on a 0/1 design
+    if "treatment" in spec.accepted_roles and dataset.treatment is not None \
+            and not dataset.binary_treatment and "continuous" not in spec.treatment_types:
+        return False
     return True
 
 

@@ -77,7 +77,8 @@ def _effect(est: Estimand, dist: DiscreteDistribution, outcome: str, treatment: 
 
 
 @register("id_plugin", estimand="ATE", roles=("treatment", "outcome"),
-          uses_adjustment_set=False, needs_binary_treatment=False)
+          uses_adjustment_set=False, needs_binary_treatment=False,
+          treatment_types=("binary", "categorical"))
 def id_plugin(data: pd.DataFrame, treatment: str, outcome: str, alpha: float = 0.05,
               graph: Any = None, formula: Estimand | None = None, treated: Any = 1,
               control: Any = 0, n_bootstrap: int = 200, max_levels: int = 20,

@@ -6,7 +6,7 @@ Used by the ``iv_2sls`` estimator and by the fuzzy regression discontinuity
 """
 
 #: Modules of this package that register an estimator (the registry imports them).
-ESTIMATORS: tuple[str, ...] = ("iv_2sls",)
+ESTIMATORS: tuple[str, ...] = ("iv_2sls", "dml_pliv")
 
 from .anderson_rubin import ARConfidenceSet, anderson_rubin_set, ar_set_from_moments
 from .first_stage import FirstStage, first_stage_strength, weak_instrument_warning
