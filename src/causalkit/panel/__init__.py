@@ -10,4 +10,5 @@ two-period doubly robust DiD cells (``_drdid``) that only they use.
 """
 
 #: Modules of this family that register an estimator (the registry imports them).
-ESTIMATORS: tuple[str, ...] = ("did", "twfe", "event_study", "callaway_santanna")
+ESTIMATORS: tuple[str, ...] = ("did", "twfe", "event_study", "callaway_santanna",
+                               "sun_abraham", "imputation_did", "did2s")
