@@ -113,6 +113,8 @@ def event_time_diagnostics(event_time: Sequence[float], att: Sequence[float],
     labels = pd.Index(np.asarray(event_time, dtype=float).astype(int), name="event_time")
     V = pd.DataFrame(np.atleast_2d(np.asarray(cov, dtype=float)).reshape(len(labels), -1),
                      index=labels, columns=labels)
+    order = np.argsort(labels.to_numpy(), kind="stable")
+    V = V.iloc[order, order]
     return {"event_study": table, "event_study_cov": V, "band_critical_value": band}
 
 

@@ -13,9 +13,10 @@ conservative standard error (Theorem 3) is
 default), with ``e_it`` the first-step residual on untreated rows and
 ``tau_it`` minus its cohort x horizon mean on treated rows.  The pre-trend test
 (Test 1) regresses the untreated outcomes on the effects and on indicators of
-the ``pretrend_leads`` periods before adoption, and tests the leads jointly
-(cluster-robust F); their coefficients are the pre-period rows of
-``diagnostics["event_study"]``.
+the ``pretrend_leads`` periods before adoption (by default all but the farthest
+ones that are collinear with the unit effects), and tests the leads jointly
+(cluster-robust CR1 F, as ``event_study``); their coefficients are the
+pre-period rows of ``diagnostics["event_study"]``.
 
 Treated rows whose unit or period has no untreated row (units treated from the
 first period on, periods in which every unit is treated) cannot be imputed:
@@ -50,6 +51,7 @@ from scipy import stats
 
 from ..effect import Effect
 from ..errors import EmptyArmError, EstimationError, OptionError
+from ..linear import equilibrate
 from ..registry import register
 from ._eventtime import check_random_state, event_time_diagnostics
 from ._imputation import UntreatedModel
@@ -95,18 +97,18 @@ def _pretrend(panel: StaggeredPanel, model: UntreatedModel, leads: int | None
     available = available[available < 0][::-1]          # -1, -2, ...
     if leads is not None:
         available = available[:int(leads)]
-    never = (panel.cohort == 0)
-    if len(available) and not never.any():
-        # without never-treated units every untreated row is some lead: drop the farthest
-        earliest = np.nanmin(e[mask])
-        if available[-1] <= earliest:
-            available = available[:-1]
+    while len(available):
+        D = np.column_stack([(e == h) & mask for h in available]).astype(float)
+        Dr = model.fe.residualize(D)
+        R = np.column_stack([Dr, model.Xr])[mask]
+        Rs, _ = equilibrate(R)
+        if np.linalg.matrix_rank(Rs) == R.shape[1]:
+            break
+        # every pre-period of every cohort is a lead: their sum is the unit effects'
+        available = available[:-1]
     empty = {"pretrend_F": float("nan"), "pretrend_df": 0, "pretrend_p_value": float("nan")}
     if not len(available):
         return available, np.empty(0), np.empty((0, 0)), np.empty((len(e), 0)), empty
-    D = np.column_stack([(e == h) & mask for h in available]).astype(float)
-    Dr = model.fe.residualize(D)
-    R = np.column_stack([Dr, model.Xr])[mask]
     yr = model.fe.residualize(np.where(mask, panel.y, 0.0))[mask]
     gram = R.T @ R
     try:
