@@ -33,7 +33,7 @@ def panel(seed, n_units=60, n_periods=6, cohorts=(0, 3, 4, 5), drop=0, covariate
     return df
 
 
-def _hand(df, covs=()):
+def _hand(df, covs=(), cluster="id"):
     """Imputation by statsmodels OLS on the untreated rows; the Theorem-3 variance with the
     imputation weights from dense normal equations."""
     rhs = " + ".join(["C(id)", "C(t)", *covs])
@@ -56,7 +56,7 @@ def _hand(df, covs=()):
         v0 = -z0 @ np.linalg.pinv(z0.T @ z0) @ (z1.T @ w1)
         score = pd.concat([pd.Series(v0 * resid0.to_numpy(), index=untreated.index),
                            pd.Series(w1 * (tau - cell).to_numpy(), index=treated.index)])
-        per_unit = score.groupby(df.loc[score.index, "id"]).sum()
+        per_unit = score.groupby(df.loc[score.index, cluster]).sum()
         out[key] = (float(w1 @ tau), float(np.sqrt((per_unit ** 2).sum())))
     return out
 
@@ -158,9 +158,10 @@ def test_did2s_equals_pyfixest_on_castle(castle):
 
 def test_clustering_on_a_coarser_column():
     df = panel(3, n_units=130)
-    eff = imputation_did(df, "y", "id", "t", cohort="g", cluster="state")
+    eff = imputation_did(df, "y", "id", "t", cohort="g", cluster="state", covariates=["x"])
     assert eff.diagnostics["n_clusters"] == 13
-    # brute force: the hand scores summed by state instead of unit
+    ref = _hand(df, ("x",), cluster="state")
+    assert eff.std_error == pytest.approx(ref["overall"][1], rel=1e-8)
     two = did2s(df, "y", "id", "t", cohort="g", cluster="state")
     assert two.diagnostics["n_clusters"] == 13
     by_unit = did2s(df, "y", "id", "t", cohort="g")

@@ -18,11 +18,15 @@ Example
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Sequence
+
 import numpy as np
 
 from ..errors import EstimationError
 from ..linear import equilibrate, require_full_rank
 from ._fe import TwoWayFE
+from ._staggered import group_matrix
 
 
 class UntreatedModel:
@@ -40,6 +44,7 @@ class UntreatedModel:
         self.X = X
         if X.shape[1]:
             self.Xr = self.fe.residualize(X)
+            self._x_unit, self._x_time = self.fe.sums(X)
             Xs, scales = equilibrate(self.Xr[self.mask])
             require_full_rank(Xs, "the covariates after removing the unit and period effects "
                               "(on the untreated rows)", covariates or list(range(X.shape[1])))
@@ -55,21 +60,64 @@ class UntreatedModel:
             raise EstimationError("the untreated-outcome model gave non-finite imputations")
         self.resid = y - self.y0
 
-    def loadings(self, W: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """``Z0 (Z0'Z0)^{-1} Z'_rows W`` at the untreated rows (zero elsewhere), rows x k.
+    def loading_coefs(self, blocks: Sequence["Indicators"]
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Coefficients of ``Z0 (Z0'Z0)^{-1} Z'W`` for the columns ``W`` of ``blocks``.
 
-        ``Z`` is the design (unit and period dummies, covariates); ``W`` (rows x k)
-        is used on ``rows``.  ``-loadings(w, treated)`` are the imputation weights
-        of the untreated outcomes in ``sum(w * (y - y0))`` (Borusyak et al. 2024,
-        Theorem 1); ``loadings(X2, all)`` is the first-stage correction of the
-        two-stage (Gardner) covariance.
+        ``Z`` is the design (unit and period dummies, covariates).  The loading of
+        column j at an untreated row is ``alpha[unit, j] + lam[time, j] + Xr_row h[:, j]``
+        (:meth:`loading_cluster_sums` sums them).  ``-loading`` are the imputation
+        weights of the untreated outcomes in ``sum(w * (y - y0))`` (Borusyak et al.
+        2024, Theorem 1); the loadings of the second-stage regressors are the
+        first-stage correction of the two-stage (Gardner) covariance.
         """
-        W = np.asarray(W, dtype=float).reshape(len(rows), -1)
         fe = self.fe
-        q = fe.evaluate(*fe.effects(*fe.sums(W, rows)))
+        b = np.hstack([blk.group_sums(fe.unit, fe.n_units) for blk in blocks])
+        c = np.hstack([blk.group_sums(fe.time, fe.n_periods) for blk in blocks])
+        alpha, lam = fe.effects(b, c)
+        if not self.X.shape[1]:
+            return alpha, lam, np.zeros((0, alpha.shape[1]))
+        r_x = np.hstack([blk.moments(self.X) for blk in blocks])          # X'W, p x k
+        x0_q = self._x_unit.T @ alpha + self._x_time.T @ lam               # X0' q
+        return alpha, lam, self._gram_inv @ (r_x - x0_q)
+
+    def loading_cluster_sums(self, coefs: tuple[np.ndarray, np.ndarray, np.ndarray],
+                             resid: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """``sum over untreated rows r in cluster c of resid_r * loading_r`` (G x k)."""
+        alpha, lam, h_x = coefs
+        m = self.mask
+        G = int(codes.max()) + 1
+        out = (group_matrix(codes[m], resid[m], self.fe.unit[m], (G, self.fe.n_units)) @ alpha
+               + group_matrix(codes[m], resid[m], self.fe.time[m], (G, self.fe.n_periods))
+               @ lam)
         if self.X.shape[1]:
-            r_x = self.X[rows].T @ W[rows]
-            h_x = self._gram_inv @ (r_x - self.X[self.mask].T @ q[self.mask])
-            q = q + self.Xr @ h_x
-        q[~self.mask] = 0.0
-        return q
+            out = out + group_matrix(codes[m], shape=(G, int(m.sum()))) \
+                @ (self.Xr[m] * resid[m, None]) @ h_x
+        return out
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """``k`` columns with at most one nonzero per row: row r holds ``value[r]`` in column
+    ``code[r]`` (``-1``: none).  Event-time dummies and their averaging weights."""
+
+    code: np.ndarray
+    value: np.ndarray
+    k: int
+
+    def group_sums(self, groups: np.ndarray, n_groups: int,
+                   weights: np.ndarray | None = None) -> np.ndarray:
+        """``sum_r value_r * weights_r`` by (group of r, column of r): n_groups x k."""
+        on = self.code >= 0
+        v = self.value[on] if weights is None else self.value[on] * weights[on]
+        idx = groups[on].astype(np.int64) * self.k + self.code[on]
+        return np.bincount(idx, v, minlength=n_groups * self.k).reshape(n_groups, self.k)
+
+    def totals(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """Column sums of ``value * weights`` (length k)."""
+        return self.group_sums(np.zeros(len(self.code), np.int64), 1, weights)[0]
+
+    def moments(self, X: np.ndarray) -> np.ndarray:
+        """``X' W`` (p x k)."""
+        return np.column_stack([self.totals(X[:, j]) for j in range(X.shape[1])]).T \
+            if X.shape[1] else np.zeros((0, self.k))

@@ -20,7 +20,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -107,14 +107,25 @@ def staggered_panel(data: Any, outcome: str, unit: str, time: str,
         covariates=covs, treatment_name=name)
 
 
-def sum_by(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Sums of the rows of ``values`` (n x k) within the groups ``codes`` (0..G-1)."""
+def group_matrix(codes: np.ndarray, values: np.ndarray | None = None,
+                 columns: np.ndarray | None = None, shape: tuple[int, int] | None = None
+                 ) -> Any:
+    """Sparse G x m matrix with ``values`` (default 1) at (``codes[r]``, ``columns[r]``)
+    (default ``r``): its product with a matrix sums rows within groups."""
     from scipy import sparse
 
     n = len(codes)
-    indicator = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))),
-                                  shape=(int(codes.max()) + 1, n))
-    return np.asarray(indicator @ values.reshape(n, -1))
+    cols = np.arange(n) if columns is None else columns
+    vals = np.ones(n) if values is None else values
+    if shape is None:
+        shape = (int(codes.max()) + 1 if n else 0, n if columns is None else int(cols.max()) + 1)
+    return sparse.csr_matrix((vals, (codes, cols)), shape=shape)
+
+
+def sum_by(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sums of the rows of ``values`` (n x k) within the groups ``codes`` (0..G-1)."""
+    n = len(codes)
+    return np.asarray(group_matrix(codes) @ values.reshape(n, -1))
 
 
 def cluster_cov(scores: np.ndarray, clusters: np.ndarray, small_sample: bool = False
@@ -126,11 +137,18 @@ def cluster_cov(scores: np.ndarray, clusters: np.ndarray, small_sample: bool = F
     own ``G / (G - 1)``.
     """
     scores = np.asarray(scores, dtype=float).reshape(len(scores), -1)
+    return cluster_cov_from(lambda codes: sum_by(codes, scores), clusters, small_sample)
+
+
+def cluster_cov_from(cluster_sums: Callable[[np.ndarray], np.ndarray], clusters: np.ndarray,
+                     small_sample: bool = False) -> tuple[np.ndarray, int | tuple[int, int]]:
+    """As :func:`cluster_cov`, from a function giving the G x k score sums for cluster codes
+    0..G-1 (so that scores need never be formed row by row)."""
 
     def one(codes: np.ndarray) -> tuple[np.ndarray, int]:
         codes = pd.factorize(codes)[0]
-        s = sum_by(codes, scores)
-        G = s.shape[0]
+        s = np.asarray(cluster_sums(codes), dtype=float)
+        G = int(codes.max()) + 1
         return s.T @ s * (G / (G - 1) if small_sample and G > 1 else 1.0), G
 
     if clusters.ndim == 1:

@@ -43,8 +43,8 @@ from ..effect import Effect
 from ..errors import EstimationError
 from ..registry import register
 from ._eventtime import check_random_state, event_time_diagnostics
-from ._imputation import UntreatedModel
-from ._staggered import cluster_cov, staggered_panel
+from ._imputation import Indicators, UntreatedModel
+from ._staggered import cluster_cov_from, staggered_panel
 from .imputation_did import imputable_rows
 
 
@@ -81,20 +81,25 @@ def did2s(data: pd.DataFrame, outcome: str, unit: str, time: str,
     ever = panel.cohort > 0
     events = np.unique(e[rows & ever]).astype(int)
     events = events[events != -1]
-    X2 = np.column_stack([ok.astype(float)] +
-                         [(rows & ever & (e == h)).astype(float) for h in events])
-    counts = X2.sum(axis=0)                      # X2'X2 is diagonal within each regression
+    on = rows & ever & np.isin(e, events)
+    code = np.where(on, np.searchsorted(events, np.where(on, e, events[0])), -1)
+    blocks = [Indicators(np.where(ok, 0, -1), np.ones(len(ok)), 1),        # static: D_it
+              Indicators(code, np.ones(len(ok)), len(events))]             # event times
+    counts = np.concatenate([blk.totals() for blk in blocks])   # X2'X2 is diagonal per block
     if np.any(counts == 0):
         raise EstimationError("did2s: an event-time indicator has no rows")
-    beta = (X2.T @ y2) / counts
-    e2 = np.column_stack([y2 - X2[:, 0] * beta[0],                    # static regression
-                          y2 - X2[:, 1:] @ beta[1:]])                 # event-time regression
-    e2 = np.where(rows[:, None], e2, 0.0)
-    f = model.loadings(X2, rows)
+    beta = np.concatenate([blk.totals(y2) for blk in blocks]) / counts
+    e2 = [np.where(rows, y2 - np.where(ok, beta[0], 0.0), 0.0),
+          np.where(rows, y2 - np.where(on, beta[1:][np.maximum(code, 0)], 0.0), 0.0)]
+    coefs = model.loading_coefs(blocks)
     e1 = np.where(model.mask, model.resid, 0.0)
-    which = np.r_[0, np.ones(len(events), int)]
-    psi = (X2 * e2[:, which] - f * e1[:, None]) / counts
-    cov, G = cluster_cov(psi, panel.clusters)
+
+    def score_sums(codes: np.ndarray) -> np.ndarray:
+        G = int(codes.max()) + 1
+        second = np.hstack([blk.group_sums(codes, G, r) for blk, r in zip(blocks, e2)])
+        return (second - model.loading_cluster_sums(coefs, e1, codes)) / counts
+
+    cov, G = cluster_cov_from(score_sums, panel.clusters)
     se = float(np.sqrt(cov[0, 0]))
     ev = slice(1, None)
     diagnostics: dict[str, Any] = {

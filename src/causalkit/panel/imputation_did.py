@@ -43,7 +43,7 @@ Example
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -51,11 +51,10 @@ from scipy import stats
 
 from ..effect import Effect
 from ..errors import EmptyArmError, EstimationError, OptionError
-from ..linear import equilibrate
 from ..registry import register
 from ._eventtime import check_random_state, event_time_diagnostics
-from ._imputation import UntreatedModel
-from ._staggered import StaggeredPanel, cluster_cov, staggered_panel
+from ._imputation import Indicators, UntreatedModel
+from ._staggered import StaggeredPanel, cluster_cov_from, group_matrix, staggered_panel
 
 
 def imputable_rows(panel: StaggeredPanel, model: UntreatedModel, method: str) -> np.ndarray:
@@ -88,54 +87,75 @@ def imputable_rows(panel: StaggeredPanel, model: UntreatedModel, method: str) ->
 
 
 def _pretrend(panel: StaggeredPanel, model: UntreatedModel, leads: int | None
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-    """Test 1 of Borusyak et al.: lead coefficients on the untreated rows, their covariance,
-    per-row scores (scaled to carry the small-sample factor) and the F test."""
-    mask = model.mask
-    e = panel.event_time
-    available = np.unique(e[mask & np.isfinite(e)]).astype(int)
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                         Callable[[np.ndarray, int], np.ndarray], dict[str, Any]]:
+    """Test 1 of Borusyak et al. on the untreated rows: the lead coefficients, their
+    covariance, a function giving their score sums by cluster (codes of the untreated rows,
+    number of clusters; scaled to carry the small-sample factor) and the F test.
+
+    The leads are indicators, so the Frisch–Waugh steps are done on group sums, never
+    on rows x leads matrices.
+    """
+    m = model.mask
+    fe = model.fe
+    e = panel.event_time[m]
+    unit, time = fe.unit[m], fe.time[m]
+    available = np.unique(e[np.isfinite(e)]).astype(int)
     available = available[available < 0][::-1]          # -1, -2, ...
     if leads is not None:
         available = available[:int(leads)]
+    yr = model.fe.residualize(panel.y)[m]
+    Xr = model.Xr[m]
+    p = Xr.shape[1]
     while len(available):
-        D = np.column_stack([(e == h) & mask for h in available]).astype(float)
-        Dr = model.fe.residualize(D)
-        R = np.column_stack([Dr, model.Xr])[mask]
-        Rs, _ = equilibrate(R)
-        if np.linalg.matrix_rank(Rs) == R.shape[1]:
+        L = len(available)
+        on = np.isin(e, available)
+        code = np.where(on, L - 1 - np.searchsorted(available[::-1], np.where(on, e, -1)), -1)
+        D = Indicators(code, np.ones(len(e)), L)
+        alpha, lam = fe.effects(D.group_sums(unit, fe.n_units), D.group_sums(time, fe.n_periods))
+        dpd = (group_matrix(code[on], None, unit[on], (L, fe.n_units)) @ alpha
+               + group_matrix(code[on], None, time[on], (L, fe.n_periods)) @ lam)
+        dx = D.moments(Xr).T                              # D'Xr = Dr'Xr (Xr is residualised)
+        gram = np.block([[np.diag(D.totals()) - dpd, dx], [dx.T, Xr.T @ Xr]])
+        gram = (gram + gram.T) / 2
+        scale = np.sqrt(np.clip(np.diag(gram), 1e-300, None))
+        eig = np.linalg.eigvalsh(gram / np.outer(scale, scale))
+        if eig.min() > 1e-10 * max(eig.max(), 1.0):
             break
         # every pre-period of every cohort is a lead: their sum is the unit effects'
         available = available[:-1]
     empty = {"pretrend_F": float("nan"), "pretrend_df": 0, "pretrend_p_value": float("nan")}
     if not len(available):
-        return available, np.empty(0), np.empty((0, 0)), np.empty((len(e), 0)), empty
-    yr = model.fe.residualize(np.where(mask, panel.y, 0.0))[mask]
-    gram = R.T @ R
-    try:
-        coef = np.linalg.solve(gram, R.T @ yr)
-        bread = np.linalg.inv(gram)
-    except np.linalg.LinAlgError as err:
-        raise EstimationError("the pre-trend regression's lead indicators are collinear with "
-                              "the unit and period effects; set pretrend_leads lower") from err
-    u = yr - R @ coef
-    n0, k = int(mask.sum()), R.shape[1]
-    clusters = panel.clusters[mask]
-    nested = any(bool((pd.Series(c).groupby(panel.unit[mask]).nunique() == 1).all())
+        return available, np.empty(0), np.empty((0, 0)), \
+            (lambda codes, G: np.zeros((G, 0))), empty
+    bread = np.linalg.inv(gram)
+    coef = bread @ np.concatenate([D.totals(yr), Xr.T @ yr])
+    b_d, b_x = coef[:L], coef[L:]
+    u = yr - (np.where(on, b_d[np.maximum(code, 0)], 0.0) - (alpha @ b_d)[unit]
+              - (lam @ b_d)[time]) - Xr @ b_x
+
+    def sums(codes: np.ndarray, G: int) -> np.ndarray:
+        s_d = D.group_sums(codes, G, u) - (
+            group_matrix(codes, u, unit, (G, fe.n_units)) @ alpha
+            + group_matrix(codes, u, time, (G, fe.n_periods)) @ lam)
+        s_x = group_matrix(codes, shape=(G, len(codes))) @ (Xr * u[:, None])
+        return np.hstack([s_d, s_x]) @ bread
+
+    n0, k = len(e), L + p
+    clusters = panel.clusters[m]
+    nested = any(bool((pd.Series(c).groupby(unit).nunique() == 1).all())
                  for c in clusters.reshape(n0, -1).T)
     counted = k + panel.n_periods if nested else k + panel.n_units + panel.n_periods - 1
-    scores = (R * u[:, None]) @ bread
-    meat, G = cluster_cov(scores, clusters, small_sample=True)
+    meat, G = cluster_cov_from(lambda codes: sums(codes, int(codes.max()) + 1), clusters,
+                               small_sample=True)
     factor = (n0 - 1) / (n0 - counted)
-    L = len(available)
     V = meat[:L, :L] * factor
-    b = coef[:L]
     df = float(min(np.atleast_1d(G)) - 1)
-    F = float(b @ np.linalg.solve(V, b)) / L
-    full = np.zeros((len(e), L))
+    F = float(b_d @ np.linalg.solve(V, b_d)) / L
     Gmin = min(np.atleast_1d(G))
-    full[mask] = scores[:, :L] * np.sqrt(factor * Gmin / (Gmin - 1))
-    return available, b, V, full, {"pretrend_F": F, "pretrend_df": L,
-                                   "pretrend_p_value": float(stats.f.sf(F, L, df))}
+    scaled = np.sqrt(factor * Gmin / (Gmin - 1))
+    return available, b_d, V, (lambda codes, G: sums(codes, G)[:, :L] * scaled), {
+        "pretrend_F": F, "pretrend_df": L, "pretrend_p_value": float(stats.f.sf(F, L, df))}
 
 
 @register("imputation_did", estimand="ATT", roles=("outcome", "unit", "time"),
@@ -181,18 +201,28 @@ def imputation_did(data: pd.DataFrame, outcome: str, unit: str, time: str,
     h_all = np.unique(e[ok]).astype(int)
     h_vals = h_all if horizons is None else h_all[h_all <= horizons]
     n1 = int(ok.sum())
-    W = np.column_stack([(ok & (e == h)) / max(int((ok & (e == h)).sum()), 1)
-                         for h in h_vals] + [ok / n1])
-    est = W.T @ tau
-    v = W - model.loadings(W, ok)
+    in_h = ok & np.isin(e, h_vals)
+    code = np.where(in_h, np.searchsorted(h_vals, np.where(in_h, e, h_vals[0])), -1)
+    n_h = np.bincount(code[in_h], minlength=len(h_vals))
+    blocks = [Indicators(code, np.where(in_h, 1.0 / n_h[np.maximum(code, 0)], 0.0),
+                         len(h_vals)),
+              Indicators(np.where(ok, 0, -1), np.full(len(ok), 1.0 / n1), 1)]
+    est = np.concatenate([blk.totals(tau) for blk in blocks])
+    coefs = model.loading_coefs(blocks)
     # residuals: first step on untreated rows; tau minus its cohort x horizon mean on treated
     cell = pd.Series(tau[ok]).groupby([panel.cohort[ok], e[ok]]).transform("mean")
     resid = np.where(model.mask, model.resid, 0.0)
     resid[ok] = tau[ok] - cell.to_numpy()
-    scores = v * resid[:, None]
 
-    leads, b_pre, V_pre, pre_scores, pre_test = _pretrend(panel, model, pretrend_leads)
-    joint, G = cluster_cov(np.column_stack([pre_scores, scores]), panel.clusters)
+    leads, b_pre, V_pre, pre_sums, pre_test = _pretrend(panel, model, pretrend_leads)
+
+    def score_sums(codes: np.ndarray) -> np.ndarray:
+        G = int(codes.max()) + 1
+        imp = np.hstack([blk.group_sums(codes, G, resid) for blk in blocks]) \
+            - model.loading_cluster_sums(coefs, resid, codes)
+        return np.hstack([pre_sums(codes[model.mask], G), imp])
+
+    joint, G = cluster_cov_from(score_sums, panel.clusters)
     L = len(leads)
     joint[:L, :L] = V_pre
     cov_imp = joint[L:, L:]
