@@ -39,12 +39,7 @@ MPDTA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mpdta.csv"
 
 
 def best_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return timed(fn, repeat)[0]
 
 
 def timed(fn, repeat: int):

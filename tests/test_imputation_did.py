@@ -10,6 +10,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 import causalkit
+from staggered_data import castle_with_cohorts
 from causalkit.errors import DataError, EmptyArmError, OptionError, RoleError
 from causalkit.panel._panel import fit_twfe
 from causalkit.panel.did2s import did2s
@@ -120,11 +121,7 @@ def _pyfixest_did2s(data, y, i, t, g):
 
 @pytest.fixture(scope="module")
 def castle():
-    causaldata = pytest.importorskip("causaldata")
-    d = causaldata.castle.load_pandas().data
-    first = d[d.post > 0].groupby("sid").year.min()
-    return d.assign(g=d.sid.map(first).fillna(0).astype("int64"),
-                    year=d.year.astype("int64"), sid=d.sid.astype("int64"))
+    return castle_with_cohorts()
 
 
 def _check_did2s(eff, static, event):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import causalkit
+from staggered_data import castle_with_cohorts
 from causalkit.errors import DataError, EmptyArmError, RoleError
 from causalkit.panel._panel import fit_twfe
 from causalkit.panel._staggered import staggered_panel
@@ -28,11 +29,7 @@ def mpdta(shared_csv):
 
 @pytest.fixture(scope="module")
 def castle():
-    causaldata = pytest.importorskip("causaldata")
-    d = causaldata.castle.load_pandas().data
-    first = d[d.post > 0].groupby("sid").year.min()
-    return d.assign(g=d.sid.map(first).fillna(0).astype("int64"),
-                    year=d.year.astype("int64"), sid=d.sid.astype("int64"))
+    return castle_with_cohorts()
 
 
 def staggered(seed, n_units=300, n_periods=8, cohorts=(0, 3, 5), dynamic=0.5, noise=1.0):
@@ -98,11 +95,25 @@ def test_closed_form_on_cells_equals_panelols():
     assert np.allclose(beta, fit.params.to_numpy(), atol=1e-10)
     assert np.allclose(V, fit.cov.to_numpy(), rtol=1e-8, atol=1e-14)
     assert G == fit.n_clusters
-    # an unbalanced panel takes the PanelOLS path and still matches pyfixest
-    rough = df.drop(index=[3, 50, 51]).reset_index(drop=True)
+
+
+def test_unbalanced_panel_takes_the_panelols_path_and_matches_pyfixest():
+    rough = staggered(0, n_units=120, n_periods=6, cohorts=(0, 3, 4, 5))
+    rough = rough.drop(index=[3, 50, 51]).reset_index(drop=True)
     eff = sun_abraham(rough, "y", "id", "t", cohort="g")
-    if pytest.importorskip("pyfixest", reason="pyfixest not installed"):
-        _compare_to_pyfixest(eff, rough, "y", "id", "t", "g")
+    assert "PanelOLS" in eff.inference
+    _compare_to_pyfixest(eff, rough, "y", "id", "t", "g")
+
+
+def test_always_treated_units_are_dropped_with_a_warning():
+    df = staggered(5, n_units=100, cohorts=(0, 1, 3, 5))
+    n_always = int((df.drop_duplicates("id").g == 1).sum())
+    with pytest.warns(UserWarning, match=rf"{n_always} unit\(s\) treated from the first "
+                                         rf"period on \(cohort <= 1\).*{n_always * 8} rows"):
+        eff = sun_abraham(df, "y", "id", "t", cohort="g")
+    ref = sun_abraham(df[df.g != 1], "y", "id", "t", cohort="g")
+    assert eff.estimate == pytest.approx(ref.estimate, abs=1e-12)
+    assert eff.diagnostics["dropped_always_treated_units"] == n_always
 
 
 def test_treatment_column_equals_cohort_column():

@@ -21,15 +21,16 @@ Difference-in-Differences", The R Journal 14(3).
 Example
 -------
 >>> import numpy as np, pandas as pd, causalkit
->>> rng = np.random.default_rng(0)
->>> n = 200; unit = np.repeat(np.arange(n), 6); t = np.tile(np.arange(6), n)
->>> g = np.repeat(rng.choice([0, 3, 4], n), 6)
->>> y = rng.normal(size=n)[unit] + 0.2 * t + np.where((g > 0) & (t >= g), 1.0, 0.0)
->>> df = pd.DataFrame({"id": unit, "t": t, "g": g, "y": y + rng.normal(size=n * 6)})
->>> eff = causalkit.estimate(df, outcome="y", method="did2s", unit="id", time="t",
-...                          cohort="g")
->>> abs(eff.estimate - 1.0) < 0.3
-True
+>>> rng = np.random.default_rng(1)
+>>> n, T = 150, 5
+>>> first = rng.choice([0, 2, 3], n)                     # first treated period, 0: never
+>>> df = pd.DataFrame({"id": np.repeat(np.arange(n), T), "t": np.tile(np.arange(T), n)})
+>>> df["d"] = ((first[df.id] > 0) & (df.t >= first[df.id])).astype(int)
+>>> df["y"] = rng.normal(size=n)[df.id] + 0.5 * df.t + 2.0 * df.d + rng.normal(size=n * T)
+>>> two = causalkit.estimate(df, "d", "y", method="did2s", unit="id", time="t")
+>>> imp = causalkit.estimate(df, "d", "y", method="imputation_did", unit="id", time="t")
+>>> abs(two.estimate - 2.0) < 0.3, abs(two.estimate - imp.estimate) < 1e-12
+(True, True)
 """
 
 from __future__ import annotations

@@ -27,15 +27,19 @@ event studies with heterogeneous treatment effects", Journal of Econometrics
 Example
 -------
 >>> import numpy as np, pandas as pd, causalkit
->>> rng = np.random.default_rng(0)
->>> n = 200; unit = np.repeat(np.arange(n), 6); t = np.tile(np.arange(6), n)
->>> g = np.repeat(rng.choice([0, 3, 4], n), 6)
->>> y = rng.normal(size=n)[unit] + 0.2 * t + np.where((g > 0) & (t >= g), 1.0, 0.0)
->>> df = pd.DataFrame({"id": unit, "t": t, "g": g, "y": y + rng.normal(size=n * 6)})
+>>> rng = np.random.default_rng(2)
+>>> cohort = np.repeat(rng.choice([0, 4, 6], 240), 8)     # 240 units x 8 periods
+>>> df = pd.DataFrame({"id": np.repeat(np.arange(240), 8), "t": np.tile(np.arange(8), 240),
+...                    "g": cohort})
+>>> e = df.t - df.g
+>>> df["y"] = np.where((df.g > 0) & (e >= 0), 1.0 + 0.5 * e, 0.0) + rng.normal(size=len(df))
 >>> eff = causalkit.estimate(df, outcome="y", method="sun_abraham", unit="id", time="t",
 ...                          cohort="g")
->>> abs(eff.estimate - 1.0) < 0.3, len(eff.diagnostics["cohort_effects"])
-(True, 10)
+>>> iw = eff.diagnostics["event_study"].set_index("event_time")
+>>> bool(abs(iw.loc[1, "att"] - 1.5) < 4 * iw.loc[1, "std_error"])
+True
+>>> eff.diagnostics["cohort_effects"].groupby("event_time").weight.sum().round(9).unique()
+array([1.])
 """
 
 from __future__ import annotations
