@@ -57,11 +57,11 @@ def _panel(seed, n_units=150, n_periods=6):
 
 
 def test_band_covers_all_event_times_jointly():
-    # 250 panels; truth 1 + 0.5 e at e = 0..3.  The MC SE of a 95% coverage rate is 0.014,
-    # so [0.90, 0.99] is a band of about 3.5 SE; pointwise intervals jointly cover
+    # 200 panels; truth 1 + 0.5 e at e = 0..3.  The MC SE of a 95% coverage rate is 0.015,
+    # so [0.90, 0.99] is a band of about 3 SE; pointwise intervals jointly cover
     # clearly less often (4 correlated effects: about 0.85).
     band, pointwise, overall = [], [], []
-    for seed in range(250):
+    for seed in range(200):
         eff = imputation_did(_panel(seed), "y", "id", "t", cohort="g", pretrend_leads=0,
                              random_state=seed)
         tab = eff.diagnostics["event_study"].set_index("event_time").loc[[0, 1, 2, 3]]

@@ -53,8 +53,9 @@ def _hand(df, covs=(), cluster="id"):
     out = {}
     targets = {h: (e == h) / (e == h).sum() for h in np.unique(e)}
     targets["overall"] = np.full(len(tau), 1.0 / len(tau))
+    bread = np.linalg.pinv(z0.T @ z0)
     for key, w1 in targets.items():
-        v0 = -z0 @ np.linalg.pinv(z0.T @ z0) @ (z1.T @ w1)
+        v0 = -z0 @ bread @ (z1.T @ w1)
         score = pd.concat([pd.Series(v0 * resid0.to_numpy(), index=untreated.index),
                            pd.Series(w1 * (tau - cell).to_numpy(), index=treated.index)])
         per_unit = score.groupby(df.loc[score.index, cluster]).sum()
