@@ -79,10 +79,14 @@ def cohort_from_treatment(frame: pd.DataFrame, treatment: str, unit: str, time: 
         should = (times >= first).astype(int)
         bad = should != d
         if bad.any():
-            who = frame[unit].to_numpy()[bad][0]
+            units = frame[unit].to_numpy()
+            who = units[bad][0]
+            n_bad = len(pd.unique(units[bad]))
             raise DataError(
-                f"treatment column {treatment!r} switches off again for unit {who!r}; "
-                "this method needs staggered adoption (once treated, always treated)")
+                f"treatment column {treatment!r} switches off again for unit {who!r} "
+                f"({n_bad} of {len(pd.unique(units))} units, {int(bad.sum())} rows treated "
+                "0 after a 1); this method needs staggered adoption (once treated, always "
+                "treated); for treatments that switch on and off use dcdh")
     return np.where(np.isfinite(first), first, 0.0)
 
 

@@ -53,6 +53,7 @@ from ..inference import critical_value
 from ..registry import register
 from ..validation import as_column_list
 from ._drdid import METHODS, att_two_period
+from ._eventtime import event_time_diagnostics
 from ._panel import (check_panel, cluster_codes, cohort_column, covariate_columns,
                      require_treated_after_start)
 
@@ -228,6 +229,25 @@ def _std_errors(inf: np.ndarray, clusters: np.ndarray, n_bootstrap: int,
     return (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
 
 
+def _event_cov(inf: np.ndarray, clusters: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Covariance of the event-time effects: the clustered influence-function correlation
+    scaled by the standard errors ``se`` (analytic or bootstrap)."""
+    n = inf.shape[0]
+    if clusters.ndim == 2:
+        both = pd.factorize(pd.MultiIndex.from_arrays(clusters.T))[0]
+        parts = [(s, _cluster_sums(inf, c)) for s, c in
+                 ((1, clusters[:, 0]), (1, clusters[:, 1]), (-1, both))]
+        cov = sum(s * p.T @ p for s, p in parts) / n ** 2
+    else:
+        summed = _cluster_sums(inf, clusters)
+        cov = summed.T @ summed / n ** 2
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(np.outer(sd, sd) > 0, cov / np.outer(sd, sd), 0.0)
+    np.fill_diagonal(corr, 1.0)
+    return corr * np.outer(se, se)
+
+
 def _table(keys: np.ndarray, att: np.ndarray, se: np.ndarray, alpha: float,
            key_name: str) -> pd.DataFrame:
     crit = critical_value(alpha)
@@ -364,7 +384,8 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         "dropped_always_treated": int(always.sum()),
         "skipped_cells": [c for c in gt.info if "skipped" in c],
         "att_gt": att_gt,
-        "event_study": _table(e_vals, att_e, se_e, alpha, "event_time"),
+        **event_time_diagnostics(e_vals, att_e, _event_cov(inf_e, clusters, se_e), alpha,
+                                 random_state=0 if random_state is None else random_state),
         "group_effects": _table(g_vals, att_g, se_g, alpha, "group"),
     })
     idx = AGGREGATIONS.index(aggregation)

@@ -11,7 +11,8 @@ since unit, period and event-time effects are otherwise collinear.
 Reported: every coefficient with its CI (``diagnostics["event_study"]``), a joint
 Wald F test that all pre-treatment coefficients are zero (a test of parallel
 pre-trends), and as the estimate the average of the post-treatment
-coefficients (``e >= 0``).  :func:`plot_event_study` draws the coefficients.
+coefficients (``e >= 0``).  :func:`plot_event_study` draws the coefficients,
+their pointwise intervals and the uniform (sup-t) band.
 
 .. warning::
    Like ``twfe``, the TWFE event study mixes cohorts with possibly negative
@@ -44,8 +45,8 @@ from scipy import stats
 
 from ..effect import Effect
 from ..errors import EstimationError, OptionError
-from ..inference import critical_value
 from ..registry import register
+from ._eventtime import check_random_state, event_time_diagnostics, plot_event_study
 from ._panel import (check_panel, cluster_codes, cohort_column, cohort_from_treatment,
                      covariate_columns, fit_twfe, require_treated_after_start)
 from .twfe import treatment_path
@@ -81,7 +82,7 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
                 covariates: Sequence[str] | None = None,
                 cluster: str | Sequence[str] | None = None,
                 alpha: float = 0.05, leads: int | None = None, lags: int | None = None,
-                ) -> Effect:
+                random_state: int | np.random.Generator = 0) -> Effect:
     """TWFE event study with leads/lags, a joint pre-trend test, clustered by unit.
 
     Parameters
@@ -94,7 +95,14 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
         times beyond are binned into the end point.  ``None`` keeps them all.
     cluster
         Column to cluster on, or a list of two for two-way clustering; default ``unit``.
+    random_state
+        Seed of the simulation behind the uniform (sup-t) band.
+
+    ``diagnostics["event_study"]`` is the tidy event-time frame shared by the
+    family (pointwise intervals and the uniform band,
+    :mod:`causalkit.panel._eventtime`).
     """
+    check_random_state(random_state)
     for name, value in (("leads", leads), ("lags", lags)):
         if value is not None and (int(value) != value or value < (2 if name == "leads" else 0)):
             raise OptionError(f"{name} must be an integer >= {2 if name == 'leads' else 0} "
@@ -126,20 +134,14 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
     e_vals = np.array([int(c[1:]) for c in cols])
     b = fit.params[cols].to_numpy()
     V = fit.cov.loc[cols, cols].to_numpy()
-    se = np.sqrt(np.diag(V))
-    crit = critical_value(alpha, fit.df)
-    table = pd.DataFrame({"event_time": e_vals, "att": b, "std_error": se,
-                          "ci_low": b - crit * se, "ci_high": b + crit * se})
-    table = pd.concat([table, pd.DataFrame({"event_time": drop, "att": 0.0, "std_error": 0.0,
-                                            "ci_low": 0.0, "ci_high": 0.0})],
-                      ignore_index=True).sort_values("event_time", ignore_index=True)
     post = e_vals >= 0
     if not post.any():
         raise EstimationError("no post-treatment event time is left to estimate")
     w = post / post.sum()
     pre = e_vals < 0
     diagnostics: dict[str, Any] = {
-        "event_study": table, "reference_periods": drop,
+        **event_time_diagnostics(e_vals, b, V, alpha, fit.df, drop, random_state),
+        "reference_periods": drop,
         **wald_pretrend(b[pre], V[np.ix_(pre, pre)], fit.df),
         "cluster": cluster_used, "n_clusters": fit.n_clusters,
     }
@@ -153,41 +155,4 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
         diagnostics=diagnostics)
 
 
-def plot_event_study(effect: Effect | pd.DataFrame, ax: Any = None, title: str | None = None
-                     ) -> Any:
-    """Plot event-time coefficients with confidence intervals; returns the matplotlib Axes.
-
-    Accepts the Effect of ``event_study`` or ``callaway_santanna`` (their
-    ``diagnostics["event_study"]`` table) or such a table itself.
-
-    >>> import pandas as pd
-    >>> tab = pd.DataFrame({"event_time": [-2, -1, 0], "att": [0.1, 0.0, 1.0],
-    ...                     "std_error": [0.1, 0.0, 0.2], "ci_low": [-0.1, 0.0, 0.6],
-    ...                     "ci_high": [0.3, 0.0, 1.4]})
-    >>> ax = plot_event_study(tab)
-    >>> len(ax.lines) >= 2
-    True
-    """
-    import matplotlib.pyplot as plt
-
-    table = effect if isinstance(effect, pd.DataFrame) else effect.diagnostics.get("event_study")
-    if table is None:
-        raise OptionError("plot_event_study needs the Effect of event_study or "
-                          "callaway_santanna, or their event-study table")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    x = table["event_time"].to_numpy(dtype=float)
-    y = table["att"].to_numpy(dtype=float)
-    err = np.vstack([y - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - y])
-    colors = np.where(x < 0, "tab:gray", "tab:blue")
-    for c in ("tab:gray", "tab:blue"):
-        m = colors == c
-        ax.errorbar(x[m], y[m], yerr=err[:, m], fmt="o", color=c, capsize=3,
-                    label="pre-treatment" if c == "tab:gray" else "post-treatment")
-    ax.axhline(0.0, color="black", linewidth=0.8)
-    ax.axvline(-0.5, color="tab:red", linestyle="--", linewidth=0.8)
-    ax.set_xlabel("event time (periods since treatment)")
-    ax.set_ylabel("effect")
-    ax.set_title(title or "Event study")
-    ax.legend(loc="best")
-    return ax
+__all__ = ["event_study", "event_dummies", "plot_event_study", "wald_pretrend"]
