@@ -1,0 +1,147 @@
+"""Sampling weights (weights=): each weighted estimator against its reference library on the
+same weighted data, the shared validation of the weights column, and the refusal by
+methods that define no weighted version."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+import causalkit
+from causalkit import registry
+from causalkit.errors import (ColumnNotFoundError, MissingValueError, NonNumericColumnError,
+                              OptionError, RoleError, WeightsError)
+
+
+@pytest.fixture(scope="module")
+def df():
+    rng = np.random.default_rng(11)
+    n = 600
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    t = rng.binomial(1, 1 / (1 + np.exp(-0.8 * a + 0.4 * b)))
+    y = 1.0 + (1.0 + 0.5 * a) * t + a + 0.5 * b + rng.normal(size=n) * (1 + 0.5 * t)
+    return pd.DataFrame({"t": t, "y": y, "a": a, "b": b, "w": rng.uniform(0.2, 4.0, n),
+                         "g": rng.integers(0, 30, n)})
+
+
+def _roles(method):
+    spec = registry.get(method)
+    if "covariates" in spec.accepted_roles:
+        return {"covariates": ["a", "b"]}
+    return {}
+
+
+BACKDOOR = ["difference_in_means", "regression_adjustment", "ipw", "aipw",
+            "propensity_matching"]
+
+
+# ------------------------------------------------------------------ validation (the core)
+@pytest.mark.parametrize("method", BACKDOOR)
+@pytest.mark.parametrize("column, error, message", [
+    ("wt", ColumnNotFoundError, "did you mean 'w'"),
+    ("nan", MissingValueError, "weights column 'nan' has 1 missing"),
+    ("neg", WeightsError, "1 negative"),
+    ("zero", WeightsError, "no positive weight"),
+    ("text", NonNumericColumnError, "weights column 'text'"),
+])
+def test_bad_weights_are_a_specific_error_naming_the_column(df, method, column, error, message):
+    bad = df.assign(nan=df.w.where(df.index != 3), neg=df.w.where(df.index != 5, -1.0),
+                    zero=0.0, text="x")
+    with pytest.raises(error, match=message):
+        causalkit.estimate(bad, "t", "y", method=method, weights=column, **_roles(method))
+
+
+def test_every_weighted_method_validates_through_the_core(df):
+    for method in causalkit.weighted_methods():
+        spec = registry.get(method)
+        assert "weights" in spec.optional_roles, method
+
+
+@pytest.mark.parametrize("method", BACKDOOR)
+def test_zero_weight_rows_are_dropped_and_scale_does_not_matter(df, method):
+    """A unit of weight 0 stands for no one: the same answer as without the row; and only
+    the relative sizes of the weights matter."""
+    w0 = df.w.where(df.index % 7 != 0, 0.0)
+    full = causalkit.estimate(df.assign(w0=w0), "t", "y", method=method, weights="w0",
+                              **_roles(method))
+    dropped = causalkit.estimate(df.assign(w0=w0)[w0 > 0], "t", "y", method=method,
+                                 weights="w0", **_roles(method))
+    scaled = causalkit.estimate(df.assign(w0=w0 * 8.0), "t", "y", method=method, weights="w0",
+                                **_roles(method))
+    assert full.estimate == pytest.approx(dropped.estimate, rel=1e-10)
+    assert full.std_error == pytest.approx(dropped.std_error, rel=1e-10)
+    assert full.estimate == pytest.approx(scaled.estimate, rel=1e-8)
+    assert full.std_error == pytest.approx(scaled.std_error, rel=1e-8)
+
+
+def test_a_method_without_weights_refuses_them_with_an_option_error(df):
+    refusing = sorted(set(registry.names()) - set(causalkit.weighted_methods()))
+    assert refusing, "every method takes weights: this test no longer checks anything"
+    for method in refusing:
+        spec = registry.get(method)
+        with pytest.raises(OptionError, match="does not take sampling weights") as err:
+            spec.func(df, treatment="t", outcome="y", weights="w")   # refused before the call
+        assert isinstance(err.value, RoleError)          # issue 13's contract still holds
+        if set(spec.roles) <= {"treatment", "outcome", "covariates", "mediators"}:
+            roles = dict(_roles(method))
+            if "mediators" in spec.roles:
+                roles["mediators"] = "a"
+            with pytest.raises(OptionError, match="does not take sampling weights"):
+                causalkit.estimate(df, "t", "y", method=method, weights="w", **roles)
+
+
+# ------------------------------------------------------------------ WLS estimators
+def test_difference_in_means_is_statsmodels_wls_hc2(df):
+    X = sm.add_constant(df.t.astype(float))
+    ref = sm.WLS(df.y, X, weights=df.w).fit(cov_type="HC2", use_t=True)
+    eff = causalkit.estimate(df, "t", "y", method="difference_in_means", weights="w")
+    assert eff.estimate == pytest.approx(ref.params["t"], rel=1e-10)
+    assert eff.std_error == pytest.approx(ref.bse["t"], rel=1e-10)
+    assert eff.p_value == pytest.approx(ref.pvalues["t"], rel=1e-8)
+    ci = ref.conf_int().loc["t"]
+    assert (eff.ci_low, eff.ci_high) == pytest.approx((ci[0], ci[1]), rel=1e-9)
+    # weighted arm means, by hand
+    m1 = np.average(df.y[df.t == 1], weights=df.w[df.t == 1])
+    m0 = np.average(df.y[df.t == 0], weights=df.w[df.t == 0])
+    assert eff.estimate == pytest.approx(m1 - m0, rel=1e-10)
+
+
+def test_difference_in_means_clustered_is_statsmodels_wls_cluster(df):
+    X = sm.add_constant(df.t.astype(float))
+    ref = sm.WLS(df.y, X, weights=df.w).fit(cov_type="cluster", cov_kwds={"groups": df.g},
+                                            use_t=True)
+    eff = causalkit.estimate(df, "t", "y", method="difference_in_means", weights="w",
+                             cluster="g")
+    assert eff.estimate == pytest.approx(ref.params["t"], rel=1e-10)
+    assert eff.std_error == pytest.approx(ref.bse["t"], rel=1e-10)
+
+
+def _lin_design(df, estimand):
+    rows = {"ATT": df.t == 1, "ATC": df.t == 0}.get(estimand, df.t >= 0)
+    centre = [np.average(df.loc[rows, c], weights=df.w[rows]) for c in ("a", "b")]
+    Xc = df[["a", "b"]] - centre
+    X = pd.concat([df.t.astype(float), Xc, Xc.mul(df.t, axis=0).add_prefix("t_")], axis=1)
+    return sm.add_constant(X)
+
+
+@pytest.mark.parametrize("estimand", ["ATE", "ATT", "ATC"])
+@pytest.mark.parametrize("cov_type", ["HC2", "HC1", "HC3", "nonrobust", "cluster"])
+def test_regression_adjustment_is_statsmodels_wls(df, estimand, cov_type):
+    X = _lin_design(df, estimand)
+    kw = {"cov_type": cov_type} if cov_type != "cluster" else {
+        "cov_type": "cluster", "cov_kwds": {"groups": df.g}, "use_t": True}
+    ref = sm.WLS(df.y, X, weights=df.w).fit(**kw)
+    opts = {"cluster": "g"} if cov_type == "cluster" else {"cov_type": cov_type}
+    eff = causalkit.estimate(df, "t", "y", method="regression_adjustment",
+                             covariates=["a", "b"], weights="w", estimand=estimand, **opts)
+    assert eff.estimate == pytest.approx(ref.params["t"], rel=1e-9)
+    assert eff.std_error == pytest.approx(ref.bse["t"], rel=1e-9)
+
+
+def test_additive_regression_adjustment_is_statsmodels_wls(df):
+    ref = sm.WLS(df.y, sm.add_constant(df[["t", "a", "b"]].astype(float)),
+                 weights=df.w).fit(cov_type="HC2")
+    eff = causalkit.estimate(df, "t", "y", method="regression_adjustment",
+                             covariates=["a", "b"], weights="w", interacted=False)
+    assert eff.estimate == pytest.approx(ref.params["t"], rel=1e-9)
+    assert eff.std_error == pytest.approx(ref.bse["t"], rel=1e-9)
