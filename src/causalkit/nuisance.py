@@ -157,7 +157,7 @@ def fit_weighted(model: Any, X: np.ndarray, y: np.ndarray,
     >>> try:
     ...     fit_weighted(KNeighborsRegressor(2), X, y, np.ones(4), role="outcome_model")
     ... except OptionError as err:
-    ...     print(str(err)[:62])
+    ...     print(str(err)[:63])
     outcome_model KNeighborsRegressor takes no sample_weight in fit
     """
     from sklearn.pipeline import Pipeline

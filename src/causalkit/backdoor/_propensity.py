@@ -182,6 +182,8 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         features = model_features(X)
         try:
             fit_weighted(estimator, features, t, sample_weight, role="propensity_model")
+        except OptionError:
+            raise
         except (ValueError, np.linalg.LinAlgError) as err:
             raise EstimationError(f"the propensity model could not be fitted: {err}") from err
         raw = _predict_proba(estimator, features)
