@@ -349,3 +349,47 @@ def test_did_weighted_equals_pyfixest_and_statsmodels(castle):
     fx = pf.feols("l_homicide ~ g * p", data=two, weights="popwt", vcov="HC1")
     assert robust.estimate == pytest.approx(float(fx.coef()["g:p"]), rel=1e-8)
     assert robust.std_error == pytest.approx(float(fx.se()["g:p"]), rel=1e-8)
+
+
+# ------------------------------------------------------------------ RD (rdrobust weights=)
+def _rd_reference(out):
+    coef, se, bws = out.coef.to_numpy().ravel(), out.se.to_numpy().ravel(), out.bws.to_numpy()
+    ci = out.ci.to_numpy()
+    return {"estimate": coef[0], "estimate_bc": coef[1], "se_cl": se[0], "se_rb": se[2],
+            "ci_low": ci[2, 0], "ci_high": ci[2, 1], "h_l": bws[0, 0], "h_r": bws[0, 1],
+            "b_l": bws[1, 0], "b_r": bws[1, 1]}
+
+
+@pytest.fixture(scope="module")
+def senate():
+    pytest.importorskip("rdrobust")
+    from rdrobust.datasets import rdrobust_RDsenate
+
+    data = rdrobust_RDsenate().dropna(subset=["margin", "vote"]).reset_index(drop=True)
+    rng = np.random.default_rng(3)
+    return data.assign(w=rng.uniform(0.2, 3.0, len(data)))
+
+
+@pytest.mark.parametrize("opts", [{}, {"bwselect": "msetwo"}, {"vce": "hc2"},
+                                  {"cluster": "state"}, {"p": 2, "kernel": "epanechnikov"}])
+def test_rdd_weights_equal_rdrobust(senate, opts):
+    from rdrobust import rdrobust
+
+    eff = causalkit.estimate(senate, outcome="vote", method="rdd", running="margin", cutoff=0,
+                             weights="w", **opts)
+    kw = {k: v for k, v in opts.items() if k != "cluster"}
+    if "kernel" in kw:
+        kw["kernel"] = "epa"
+    if "cluster" in opts:
+        kw["cluster"] = senate[opts["cluster"]]
+    ref = _rd_reference(rdrobust(senate["vote"], senate["margin"], weights=senate["w"], **kw))
+    d = eff.diagnostics
+    ours = {"estimate": eff.estimate, "estimate_bc": d["estimate_bias_corrected"],
+            "se_cl": d["se_conventional"], "se_rb": eff.std_error, "ci_low": eff.ci_low,
+            "ci_high": eff.ci_high, "h_l": d["h_left"], "h_r": d["h_right"],
+            "b_l": d["b_left"], "b_r": d["b_right"]}
+    for key, value in ref.items():
+        assert ours[key] == pytest.approx(value, rel=1e-6, abs=1e-8), key
+    unweighted = causalkit.estimate(senate, outcome="vote", method="rdd", running="margin",
+                                    cutoff=0, **opts)
+    assert abs(unweighted.estimate - eff.estimate) > 1e-3          # the weights matter
