@@ -441,3 +441,63 @@ def test_iv_anderson_rubin_set_is_the_weighted_reduced_form_test(card):
     for b in (lo, hi):
         fit = sm.WLS(card.lwage - b * card.educ, X, weights=card.weight).fit(cov_type="HC0")
         assert fit.tvalues["nearc4"] ** 2 == pytest.approx(stats.chi2.isf(0.05, 1), rel=1e-6)
+
+
+# ------------------------------------------------------------------ matching (brute force)
+def _brute_matching(df, estimand):
+    """Weighted nearest-neighbour matching on the weighted-GLM logit score by brute force:
+    k = 1, no caliper, J = 2 within-arm neighbours for sigma^2 (continuous data: no ties)."""
+    Z = sm.add_constant(df[["a", "b"]])
+    s = sm.GLM(df.t, Z, family=sm.families.Binomial(), freq_weights=df.w).fit().predict(
+        Z, which="linear").to_numpy()
+    t, y, w = df.t.to_numpy(), df.y.to_numpy(), df.w.to_numpy()
+    n = len(t)
+    K, Q = np.zeros(n), np.zeros(n)
+    d, dw = [], []
+    for arm in ([1] if estimand == "ATT" else [1, 0]):
+        others = np.flatnonzero(t != arm)
+        for i in np.flatnonzero(t == arm):
+            j = others[np.argmin(np.abs(s[others] - s[i]))]
+            d.append((y[i] - y[j]) * (1 if arm == 1 else -1))
+            dw.append(w[i])
+            K[j] += w[i]
+            Q[j] += w[i] ** 2
+    d, dw = np.array(d), np.array(dw)
+    tau = dw @ d / dw.sum()
+    sigma2 = np.empty(n)
+    for i in range(n):
+        same = np.flatnonzero((t == t[i]) & (np.arange(n) != i))
+        near = same[np.argsort(np.abs(s[same] - s[i]))[:2]]
+        sigma2[i] = 2 / 3 * (y[i] - y[near].mean()) ** 2
+    extra = K * K - Q if estimand == "ATT" else K * K + 2 * w * K - Q
+    var = (np.sum(dw ** 2 * (d - tau) ** 2) + extra @ sigma2) / dw.sum() ** 2
+    return tau, np.sqrt(var)
+
+
+@pytest.mark.parametrize("estimand", ["ATT", "ATE"])
+def test_matching_weighted_equals_brute_force(df, estimand):
+    small = df.iloc[:300]
+    eff = causalkit.estimate(small, "t", "y", method="propensity_matching",
+                             covariates=["a", "b"], weights="w", estimand=estimand,
+                             caliper=None)
+    tau, se = _brute_matching(small, estimand)
+    assert eff.estimate == pytest.approx(tau, rel=1e-9)
+    assert eff.std_error == pytest.approx(se, rel=1e-9)
+    assert "sampling-weighted Abadie-Imbens (2006)" in eff.inference
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_matching_equal_weights_are_the_unweighted_known_score_answer(df, replace):
+    plain = causalkit.estimate(df, "t", "y", method="propensity_matching",
+                               covariates=["a", "b"], replace=replace, variance="ai2006"
+                               if replace else None)
+    equal = causalkit.estimate(df.assign(w3=3.0), "t", "y", method="propensity_matching",
+                               covariates=["a", "b"], replace=replace, weights="w3")
+    assert equal.estimate == pytest.approx(plain.estimate, rel=1e-9)
+    assert equal.std_error == pytest.approx(plain.std_error, rel=1e-9)
+
+
+def test_matching_ai2016_with_weights_is_refused(df):
+    with pytest.raises(OptionError, match="not derived for sampling weights"):
+        causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["a", "b"],
+                           weights="w", variance="ai2016")
