@@ -501,3 +501,80 @@ def test_matching_ai2016_with_weights_is_refused(df):
     with pytest.raises(OptionError, match="not derived for sampling weights"):
         causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["a", "b"],
                            weights="w", variance="ai2016")
+
+
+# ------------------------------------------------------------------ learners (econml)
+def _linear_models():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    return LinearRegression(), LogisticRegression()
+
+
+def test_dr_learner_weighted_is_econml_with_sample_weight(df):
+    from econml.dr import DRLearner
+
+    mu, g = _linear_models()
+    eff = causalkit.estimate(df, "t", "y", method="dr_learner", covariates=["a", "b"],
+                             weights="w", outcome_model=mu, propensity_model=g,
+                             final_model=mu, random_state=0)
+    X, w = df[["a", "b"]].to_numpy(), df.w.to_numpy()
+    ref = DRLearner(model_propensity=g, model_regression=mu, model_final=mu, cv=5,
+                    min_propensity=0.01, random_state=0)
+    ref.fit(df.y.to_numpy(), df.t.to_numpy(), X=X, sample_weight=w, cache_values=True)
+    np.testing.assert_allclose(eff.cate, np.ravel(ref.effect(X)), rtol=1e-9, atol=1e-12)
+    nu = np.asarray(ref._cached_values.nuisances[0]).reshape(len(df), -1)
+    phi = nu[:, 1] - nu[:, 0]
+    ate = np.average(phi, weights=w)
+    n = len(phi)
+    assert eff.estimate == pytest.approx(ate, rel=1e-10)
+    assert eff.std_error == pytest.approx(
+        np.sqrt(n / (n - 1) * np.sum(w ** 2 * (phi - ate) ** 2)) / w.sum(), rel=1e-10)
+    assert "passed to econml's fit as sample_weight" in eff.inference
+
+
+def test_causal_forest_weighted_is_econml_with_sample_weight(df):
+    from econml.dml import CausalForestDML
+
+    mu, g = _linear_models()
+    eff = causalkit.estimate(df, "t", "y", method="causal_forest", covariates=["a", "b"],
+                             weights="w", outcome_model=mu, propensity_model=g,
+                             n_estimators=40, random_state=0)
+    X, w = df[["a", "b"]].to_numpy(), df.w.to_numpy()
+    ref = CausalForestDML(model_y=mu, model_t=g, discrete_treatment=True, cv=5,
+                          n_estimators=40, min_samples_leaf=10, random_state=0, n_jobs=1)
+    ref.fit(df.y.to_numpy(), df.t.to_numpy(), X=X, sample_weight=w)
+    np.testing.assert_allclose(eff.cate, np.ravel(ref.effect(X)), rtol=1e-9, atol=1e-12)
+    scores = np.asarray(ref.rlearner_model_final_._oob_preds).reshape(-1)
+    ok = np.isfinite(scores)
+    assert eff.estimate == pytest.approx(np.average(scores[ok], weights=w[ok]), rel=1e-10)
+
+
+def test_r_learner_weighted_is_econml_with_sample_weight(df):
+    from econml.dml import NonParamDML
+
+    mu, g = _linear_models()
+    eff = causalkit.estimate(df, "t", "y", method="r_learner", covariates=["a", "b"],
+                             weights="w", outcome_model=mu, propensity_model=g,
+                             final_model=mu, n_bootstrap=0, random_state=0)
+    X, w = df[["a", "b"]].to_numpy(), df.w.to_numpy()
+    ref = NonParamDML(model_y=mu, model_t=g, model_final=mu, discrete_treatment=True, cv=5,
+                      random_state=0)
+    ref.fit(df.y.to_numpy(), df.t.to_numpy(), X=X, sample_weight=w)
+    cate = np.ravel(ref.effect(X))
+    np.testing.assert_allclose(eff.cate, cate, rtol=1e-9, atol=1e-12)
+    assert eff.estimate == pytest.approx(np.average(cate, weights=w), rel=1e-10)
+
+
+@pytest.mark.parametrize("method", ["s_learner", "t_learner", "x_learner"])
+def test_meta_learners_weight_the_average_and_say_the_fit_is_unweighted(df, method):
+    mu, g = _linear_models()
+    opts = {"model": mu} if method != "x_learner" else {
+        "outcome_model": mu, "cate_model": mu, "propensity_model": g}
+    plain = causalkit.estimate(df, "t", "y", method=method, covariates=["a", "b"],
+                               n_bootstrap=0, **opts)
+    eff = causalkit.estimate(df, "t", "y", method=method, covariates=["a", "b"],
+                             weights="w", n_bootstrap=4, **opts)
+    np.testing.assert_allclose(eff.cate, plain.cate, rtol=1e-12)
+    assert eff.estimate == pytest.approx(np.average(plain.cate, weights=df.w), rel=1e-12)
+    assert "fitted unweighted and only the average over units is weighted" in eff.inference
+    assert np.isfinite(eff.std_error)
