@@ -578,3 +578,40 @@ def test_meta_learners_weight_the_average_and_say_the_fit_is_unweighted(df, meth
     assert eff.estimate == pytest.approx(np.average(plain.cate, weights=df.w), rel=1e-12)
     assert "fitted unweighted and only the average over units is weighted" in eff.inference
     assert np.isfinite(eff.std_error)
+
+
+# ------------------------------------------------------------------ CLI and benchmark
+def test_cli_estimate_weights_flag(df, tmp_path, capsys):
+    from causalkit.cli import main
+
+    path = tmp_path / "df.csv"
+    df.to_csv(path, index=False)
+    assert main(["estimate", "--data", str(path), "--treatment", "t", "--outcome", "y",
+                 "--covariates", "a", "b", "--method", "regression_adjustment",
+                 "--weights", "w"]) == 0
+    out = capsys.readouterr().out
+    ref = causalkit.estimate(pd.read_csv(path), "t", "y", method="regression_adjustment",
+                             covariates=["a", "b"], weights="w")
+    assert f"{ref.estimate:.4f}" in out, out
+    assert "sampling_weights                    w" in out
+    assert main(["estimate", "--data", str(path), "--treatment", "t", "--outcome", "y",
+                 "--method", "frontdoor", "--role", "mediators=a", "--weights", "w"]) != 0
+    assert "does not take sampling weights" in capsys.readouterr().err
+
+
+def test_benchmark_fits_weighted_methods_weighted_and_skips_the_others(df):
+    from causalkit.benchmark import run
+    from causalkit.datasets._base import CausalDataset
+
+    ds = CausalDataset(name="weighted", data=df,
+                       roles={"treatment": "t", "outcome": "y", "covariates": ["a", "b"],
+                              "weights": "w"},
+                       adjustment=("a", "b"), truth={"ATE": 1.0})
+    res = run(methods=["regression_adjustment", "frontdoor"], datasets=[ds], reps=1,
+              progress=False)
+    row = res.results.set_index("method").loc["regression_adjustment"]
+    ref = causalkit.estimate(df, "t", "y", method="regression_adjustment",
+                             covariates=["a", "b"], weights="w")
+    assert row["estimate"] == pytest.approx(ref.estimate, rel=1e-12)
+    skipped = res.skipped.set_index("method")
+    assert "takes no weights=" in skipped.loc["frontdoor", "reason"]

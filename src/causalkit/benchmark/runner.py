@@ -303,7 +303,11 @@ def _skipped(specs: Sequence[registry.EstimatorSpec], sources: Sequence[_Source]
             continue
         for spec in specs:
             if not compatible(spec, ds):
-                rows.append({"dataset": src.name, "method": spec.name,
-                             "reason": f"{spec.name} needs roles {list(spec.roles)}; "
-                                       f"{src.name} is a {ds.design} design"})
+                weighted = ds.roles.get("weights") is not None
+                reason = (f"{src.name} has sampling weights ({ds.roles['weights']!r}) and "
+                          f"{spec.name} takes no weights="
+                          if weighted and "weights" not in spec.accepted_roles else
+                          f"{spec.name} needs roles {list(spec.roles)}; "
+                          f"{src.name} is a {ds.design} design")
+                rows.append({"dataset": src.name, "method": spec.name, "reason": reason})
     return pd.DataFrame(rows, columns=["dataset", "method", "reason"])
