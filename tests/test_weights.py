@@ -615,3 +615,53 @@ def test_benchmark_fits_weighted_methods_weighted_and_skips_the_others(df):
     assert row["estimate"] == pytest.approx(ref.estimate, rel=1e-12)
     skipped = res.skipped.set_index("method")
     assert "takes no weights=" in skipped.loc["frontdoor", "reason"]
+
+
+# ------------------------------------------------------------------ Callaway-Sant'Anna (csdid)
+@pytest.fixture(scope="module")
+def mpdta_weighted(shared_csv):
+    data = shared_csv("mpdta.csv")
+    rng = np.random.default_rng(0)
+    units = data.countyreal.unique()
+    return data.assign(w=data.countyreal.map(dict(zip(units, rng.uniform(0.5, 2, len(units))))))
+
+
+@pytest.mark.parametrize("covariates", [None, ["lpop"]])
+def test_callaway_santanna_weighted_equals_csdid(mpdta_weighted, covariates):
+    """csdid's ATTgt(weights_name=) (the R did package's weightsname), analytic SEs."""
+    import contextlib
+    import io
+    import warnings
+
+    csdid = pytest.importorskip("csdid.att_gt")
+    data = mpdta_weighted
+    eff = causalkit.estimate(data, outcome="lemp", method="callaway_santanna",
+                             unit="countyreal", time="year", cohort="first.treat",
+                             weights="w", covariates=covariates)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        ref = csdid.ATTgt(yname="lemp", gname="first.treat", idname="countyreal",
+                          tname="year", data=data, control_group="nevertreated",
+                          weights_name="w",
+                          xformla="lemp~lpop" if covariates else None).fit(
+            est_method="dr", bstrap=False)
+        overall = {}
+        for kind in ("simple", "group", "dynamic"):
+            ref.aggte(typec=kind, bstrap=False)
+            overall[kind] = (ref.atte["overall_att"], ref.atte["overall_se"])
+    cells = eff.diagnostics["att_gt"]
+    np.testing.assert_allclose(cells.att, np.asarray(ref.results["att"], float), rtol=1e-7)
+    np.testing.assert_allclose(cells.std_error, np.asarray(ref.results["se"], float),
+                               rtol=1e-6)
+    for kind, (att, se) in overall.items():
+        assert eff.diagnostics[f"{kind}_att"] == pytest.approx(att, rel=1e-7), kind
+        assert eff.diagnostics[f"{kind}_se"] == pytest.approx(se, rel=1e-6), kind
+
+
+def test_callaway_santanna_weights_must_be_constant_within_units(mpdta_weighted):
+    from causalkit.errors import DataError
+
+    bad = mpdta_weighted.assign(w=np.arange(len(mpdta_weighted)) + 1.0)
+    with pytest.raises(DataError, match="varies within unit"):
+        causalkit.estimate(bad, outcome="lemp", method="callaway_santanna",
+                           unit="countyreal", time="year", cohort="first.treat", weights="w")
