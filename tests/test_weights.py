@@ -665,3 +665,38 @@ def test_callaway_santanna_weights_must_be_constant_within_units(mpdta_weighted)
     with pytest.raises(DataError, match="varies within unit"):
         causalkit.estimate(bad, outcome="lemp", method="callaway_santanna",
                            unit="countyreal", time="year", cohort="first.treat", weights="w")
+
+
+# ------------------------------------------------------------------ front-door and mediation
+@pytest.fixture(scope="module")
+def mediated():
+    rng = np.random.default_rng(8)
+    n = 400
+    c = rng.normal(size=n)
+    a = rng.binomial(1, 1 / (1 + np.exp(-0.5 * c)))
+    mb = rng.binomial(1, 1 / (1 + np.exp(-(a - 0.5 + 0.3 * c))))
+    mc = 0.8 * a + 0.3 * c + rng.normal(size=n)
+    y = 1.0 * mb + 0.5 * mc + 0.4 * a + c + rng.normal(size=n)
+    return pd.DataFrame({"a": a, "y": y, "c": c, "mb": mb, "mc": mc,
+                         "w": rng.integers(1, 4, n).astype(float)})
+
+
+@pytest.mark.parametrize("method, mediator", [("frontdoor", "mb"), ("frontdoor", "mc"),
+                                              ("mediation", "mb"), ("mediation", "mc")])
+def test_mediator_estimators_with_integer_weights_equal_duplicated_rows(mediated, method,
+                                                                        mediator):
+    """Weighted maximum likelihood / least squares on the rows equals the unweighted fits on
+    the rows repeated w times (full-sample nuisances), so the point estimates must agree
+    (brute force).  The SE is the survey (linearization) one, which differs from the
+    duplicated data's; at weights of one it is the unweighted SE."""
+    kw = dict(treatment="a", outcome="y", method=method, mediators=mediator, covariates=["c"],
+              cross_fitting=False)
+    eff = causalkit.estimate(mediated, weights="w", **kw)
+    copies = mediated.loc[mediated.index.repeat(mediated.w.astype(int))]
+    dup = causalkit.estimate(copies, **kw)
+    assert eff.estimate == pytest.approx(dup.estimate, rel=1e-7, abs=1e-9)
+    assert np.isfinite(eff.std_error) and eff.std_error > 0
+    ones = causalkit.estimate(mediated.assign(w=1.0), weights="w", **kw)
+    plain = causalkit.estimate(mediated, **kw)
+    assert ones.estimate == pytest.approx(plain.estimate, rel=1e-10)
+    assert ones.std_error == pytest.approx(plain.std_error, rel=1e-10)

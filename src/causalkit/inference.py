@@ -181,3 +181,25 @@ def welch_dfs(v1: np.ndarray, n1: np.ndarray | int, v0: np.ndarray,
     num = (v1 + v0) ** 2
     den = v1 ** 2 / (np.asarray(n1, float) - 1) + v0 ** 2 / (np.asarray(n0, float) - 1)
     return np.divide(num, den, out=np.full(np.shape(num), np.inf), where=den > 0)
+
+
+def weighted_score_mean(scores: np.ndarray, weights: np.ndarray | None = None
+                        ) -> tuple[float, np.ndarray]:
+    """Mean of per-unit scores and the centred influence function, with sampling weights.
+
+    Returns ``(tau, influence)`` with ``tau = sum w s / sum w`` and ``influence =
+    w (s - tau) / mean(w)``, so that the standard error is
+    ``sqrt(influence @ influence) / n`` (the linearization variance of a weighted
+    mean; ``weights=None`` is the plain mean and ``s - tau``).
+
+    >>> tau, inf = weighted_score_mean(np.array([1.0, 3.0]), np.array([1.0, 3.0]))
+    >>> tau, inf.tolist()
+    (2.5, [-0.75, 0.75])
+    """
+    s = np.asarray(scores, dtype=float)
+    if weights is None:
+        tau = float(s.mean())
+        return tau, s - tau
+    w = np.asarray(weights, dtype=float)
+    tau = float(w @ s / w.sum())
+    return tau, w * (s - tau) / w.mean()
