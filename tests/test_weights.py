@@ -700,3 +700,20 @@ def test_mediator_estimators_with_integer_weights_equal_duplicated_rows(mediated
     plain = causalkit.estimate(mediated, **kw)
     assert ones.estimate == pytest.approx(plain.estimate, rel=1e-10)
     assert ones.std_error == pytest.approx(plain.std_error, rel=1e-10)
+
+
+def test_sensitivity_analyses_derived_for_unweighted_data_refuse_weighted_effects(df):
+    from causalkit.errors import SensitivityNotApplicableError
+    from causalkit.sensitivity import ovb, ovb_dml, rosenbaum
+
+    ra = causalkit.estimate(df, "t", "y", method="regression_adjustment",
+                            covariates=["a", "b"], weights="w")
+    with pytest.raises(SensitivityNotApplicableError, match="not derived for sampling weights"):
+        ovb(ra, "a", data=df)
+    dr = causalkit.estimate(df, "t", "y", method="aipw", covariates=["a", "b"], weights="w")
+    with pytest.raises(SensitivityNotApplicableError, match="not derived for sampling weights"):
+        ovb_dml(dr, data=df)
+    pm = causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["a", "b"],
+                            weights="w", replace=False)
+    with pytest.raises(SensitivityNotApplicableError, match="not derived for sampling weights"):
+        rosenbaum(pm, data=df)
