@@ -234,8 +234,9 @@ def fit_logistic(design: Design, t: np.ndarray, tol: float = 1e-9,
         sub_w = None if sw is None else sw[every]
         sub_beta, sub_info, ok = _newton(design.rows(every), tf[every], np.zeros(q),
                                          None, 1e-6, max_iter, sub_w)
-        if ok and float(np.max(np.abs(sub_beta))) < DIVERGENT_COEFFICIENT:
-            ratio = (len(tf) / len(tf[every]) if sw is None
+        if (ok and sub_info is not None
+                and float(np.max(np.abs(sub_beta))) < DIVERGENT_COEFFICIENT):
+            ratio = (len(tf) / len(tf[every]) if sw is None or sub_w is None
                      else float(sw.sum()) / max(float(sub_w.sum()), 1e-300))
             beta, info = sub_beta, sub_info * ratio
     beta, _, ok = _newton(design, tf, beta, info, tol, max_iter, sw)

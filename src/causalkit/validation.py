@@ -282,7 +282,7 @@ def cluster_groups(data: pd.DataFrame, cluster: Any, max_columns: int = 2,
 
 
 def sample_weights(data: pd.DataFrame, weights: Any) -> np.ndarray | None:
-    """The sampling (survey) weights in column ``weights`` as floats, validated; ``None`` without.
+    """The sampling (survey) weights in column ``weights`` as floats, validated (or ``None``).
 
     The one check every weighted estimator calls: the column must exist
     (:class:`ColumnNotFoundError`, with a suggestion), be numeric
@@ -320,7 +320,7 @@ def sample_weights(data: pd.DataFrame, weights: Any) -> np.ndarray | None:
 
 
 def weighted_rows(data: Any, weights: Any) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """``(frame, w)``: the rows with a positive weight and their weights (:func:`sample_weights`).
+    """``(frame, w)``: the rows of positive weight and their weights (:func:`sample_weights`).
 
     A unit of zero weight stands for no one in the population: it is dropped
     before any other check (as Stata and pyfixest do), so arms, cells and

@@ -106,7 +106,8 @@ def _fit_split(d: PreparedData, splits: Any, estimand: str, propensity_model: An
 @register("aipw", estimand=("ATE", "ATT"), roles=("treatment", "outcome", "covariates"),
           optional_roles=("weights",))
 def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[str],
-         weights: str | None = None, alpha: float = 0.05, estimand: str = "ATE", propensity_model: Any = None,
+         weights: str | None = None, alpha: float = 0.05, estimand: str = "ATE",
+         propensity_model: Any = None,
          outcome_model: Any = None, n_folds: int = 5, n_rep: int = 1,
          cross_fitting: bool = True, trim: float | None = None, clip: float | None = 0.01,
          random_state: int | None = 0) -> Effect:

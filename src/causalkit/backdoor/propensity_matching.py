@@ -329,6 +329,7 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
         raise EstimationError(f"no unit found a match within the caliper ({width:.4g} on the "
                               "logit scale); widen caliper= or check overlap")
     n_used = len(diff)
+    dw: Any
     if sample_weight is None:
         tau = float(diff.mean())
         dw, total = 1.0, float(n_used)
@@ -489,8 +490,8 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
                     int(variance_neighbours), design=design,
                     X=d.X if keep.all() else d.X[keep],
                     sample_weight=None if d.w is None else d.w[keep])
-    weights = np.zeros(d.n)
-    weights[keep] = res["weights"]
+    unit_weights = np.zeros(d.n)
+    unit_weights[keep] = res["weights"]
     diagnostics = dict(fit.diagnostics)
     diagnostics.update(
         n_neighbors=int(n_neighbors), replace=bool(replace),
@@ -499,10 +500,12 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         n_dropped_caliper=res["n_dropped"],
         n_distinct_matches_used=res["n_distinct_matches"],
         **res["ties"],
-        weights=weights,
-        balance=balance_table(d.X, d.t, d.covariates, weights=weights, estimand=estimand),
+        weights=unit_weights,
+        balance=balance_table(d.X, d.t, d.covariates, weights=unit_weights, estimand=estimand),
         propensity=propensity_frame(fit.raw_scores, d.t, d.frame.index))
     ties = res["ties"]
+    if weights is not None:
+        diagnostics["sampling_weights"] = weights
     ai2006 = (f"Abadie-Imbens (2006) matching variance for the population {estimand} "
               f"(each match set holds every unit tied at the k-th distance, k = "
               f"{int(n_neighbors)}; {ties.get('n_match_sets_enlarged_by_ties', 0)} sets "

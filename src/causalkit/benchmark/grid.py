@@ -6,8 +6,8 @@ design (``instrument`` for IV, ``running`` for RD, ``post`` for a 2x2 DiD,
 ``unit`` and ``time`` for panels), and, if it needs a binary treatment, the
 treatment is binary.  A dataset with sampling weights (a ``weights`` role) is
 fitted weighted by the estimators that take ``weights=`` and skipped by the
-others (an unweighted fit would estimate another population's effect).  Backdoor estimators (those whose covariates are an
-adjustment set, ``spec.uses_adjustment_set``) on backdoor designs get the
+others (an unweighted fit would estimate another population's effect).  Backdoor
+estimators (those whose covariates are an adjustment set, ``spec.uses_adjustment_set``) on backdoor designs get the
 adjustment set the dataset's DAG identifies; design-based estimators get the
 design roles (and the covariates) from ``dataset.roles``.
 

@@ -152,8 +152,8 @@ class LearnerPlan:
 
     ``build`` returns a fresh, unfitted econml estimator; ``fit_kwargs`` are
     passed to its ``fit``; ``analytic_ate`` (optional) maps the fitted estimator and
-    the sampling weights (or ``None``) to its ATE with econml's inference; when it is ``None`` the ATE is the mean
-    CATE and its standard error is bootstrapped. ``extra_diagnostics`` maps the
+    the sampling weights (or ``None``) to its ATE with econml's inference; when it is
+    ``None`` the ATE is the mean CATE and its standard error is bootstrapped. ``extra_diagnostics`` maps the
     fitted estimator to more diagnostics. ``has_cate_intervals`` says whether
     ``effect_interval`` gives per-row intervals; ``takes_sample_weight`` whether the
     estimator's ``fit`` takes ``sample_weight``.

@@ -57,7 +57,8 @@ COV_TYPES = ("robust", "unadjusted", "clustered")
           optional_roles=("covariates", "cluster", "weights"), needs_binary_treatment=False)
 def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | Sequence[str],
             covariates: Sequence[str] | None = None, cluster: str | Sequence[str] | None = None,
-            weights: str | None = None, alpha: float = 0.05, cov_type: str = "robust", liml: bool = False,
+            weights: str | None = None, alpha: float = 0.05, cov_type: str = "robust",
+            liml: bool = False,
             weak_threshold: float = 10.0, small_sample: bool = False) -> Effect:
     """Instrumental-variables estimate (2SLS, or LIML with ``liml=True``) of a LATE.
 

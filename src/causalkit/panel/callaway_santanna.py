@@ -259,7 +259,7 @@ def _pretrend_test(gt: GroupTime, se_source: np.ndarray) -> dict[str, float]:
 
 
 def _unit_weights(frame: pd.DataFrame, row_w: np.ndarray, unit: Any, units: np.ndarray,
-                  weights: str) -> np.ndarray:
+                  weights: Any) -> np.ndarray:
     """Per-unit sampling weights (in the order of ``units``); they must not vary within a
     unit (a :class:`DataError` naming the column)."""
     by_unit = pd.Series(row_w).groupby(frame[unit].to_numpy())
@@ -295,7 +295,8 @@ def _unit_clusters(frame: pd.DataFrame, cluster: Any, unit: Any, units: np.ndarr
 def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
                       covariates: Sequence[str] | None = None,
                       cluster: str | Sequence[str] | None = None,
-                      weights: str | None = None, alpha: float = 0.05, control_group: str = "never_treated",
+                      weights: str | None = None, alpha: float = 0.05,
+                      control_group: str = "never_treated",
                       est_method: str = "dr", aggregation: str = "simple",
                       base_period: str = "varying", n_bootstrap: int = 0,
                       random_state: int | np.random.Generator | None = None,

@@ -128,8 +128,8 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
     right = split_sides(x, c, running)
     t = frame[treatment].to_numpy(dtype=float) if treatment is not None else None
     Z = frame[covs].to_numpy(dtype=float) if covs else None
-    kw = dict(p=p, q=q, kernel=kernel, vce=vce, nnmatch=nnmatch, alpha=alpha, running=running,
-              sample_weight=sw)
+    kw: dict[str, Any] = dict(p=p, q=q, kernel=kernel, vce=vce, nnmatch=nnmatch, alpha=alpha,
+                              running=running, sample_weight=sw)
     res = rd_estimate(x, y, c, t=t, Z=Z, cluster=groups, bwselect=bwselect, h=h, b=b, **kw)
     bw = res.bandwidths
 
