@@ -15,7 +15,7 @@ True
 from .api import dose_response, estimate
 from .effect import Effect, effects_to_frame
 from .errors import CausalKitError
-from .registry import available, get, register
+from .registry import available, get, register, weighted_methods
 from .sensitivity import refute
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "get",
     "refute",
     "register",
+    "weighted_methods",
 ]
 
 __version__ = "0.1.0"

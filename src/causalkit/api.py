@@ -85,9 +85,7 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
                         f"pass them as keyword arguments, e.g. {missing[0]}='column'")
     extra = [r for r in given if r not in spec.accepted_roles and not
              (r == "covariates" and not given[r])]
-    if extra:
-        raise RoleError(f"method {spec.name!r} does not use the role(s) {', '.join(extra)}; "
-                        f"it accepts {', '.join(spec.accepted_roles)}")
+    spec.refuse_roles(extra)
     options = spec.checked_options(options)
     kwargs = {k: v for k, v in given.items() if k in spec.accepted_roles}
     kwargs.update(options)

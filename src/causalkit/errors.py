@@ -70,8 +70,16 @@ class RoleError(CausalKitError, ValueError):
     """A role (treatment, outcome, instrument, ...) is missing or not accepted by the method."""
 
 
+class WeightsError(DataError):
+    """A sampling-weights column has negative values or no positive weight."""
+
+
 class OptionError(CausalKitError, ValueError):
     """An option has an invalid value (alpha outside (0, 1), unknown estimand, ...)."""
+
+
+class WeightsNotSupportedError(OptionError, RoleError):
+    """``weights=`` was given to a method that does not define sampling weights."""
 
 
 class UnknownMethodError(CausalKitError, KeyError):

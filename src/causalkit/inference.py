@@ -205,3 +205,23 @@ def max_t_critical_value(cov: np.ndarray, contrasts: np.ndarray, alpha: float = 
     draws = np.random.default_rng(random_state).standard_normal((int(n_draws), len(values)))
     t = np.abs(draws @ (contrasts @ root).T) / se
     return float(np.quantile(t.max(axis=1), 1.0 - check_alpha(alpha)))
+def weighted_score_mean(scores: np.ndarray, weights: np.ndarray | None = None
+                        ) -> tuple[float, np.ndarray]:
+    """Mean of per-unit scores and the centred influence function, with sampling weights.
+
+    Returns ``(tau, influence)`` with ``tau = sum w s / sum w`` and ``influence =
+    w (s - tau) / mean(w)``, so that the standard error is
+    ``sqrt(influence @ influence) / n`` (the linearization variance of a weighted
+    mean; ``weights=None`` is the plain mean and ``s - tau``).
+
+    >>> tau, inf = weighted_score_mean(np.array([1.0, 3.0]), np.array([1.0, 3.0]))
+    >>> tau, inf.tolist()
+    (2.5, [-0.75, 0.75])
+    """
+    s = np.asarray(scores, dtype=float)
+    if weights is None:
+        tau = float(s.mean())
+        return tau, s - tau
+    w = np.asarray(weights, dtype=float)
+    tau = float(w @ s / w.sum())
+    return tau, w * (s - tau) / w.mean()

@@ -189,7 +189,8 @@ def as_design(Z: Design | np.ndarray) -> Design:
 
 
 def logistic_newton(Z: Design | np.ndarray, t: np.ndarray, tol: float = 1e-9,
-                    max_iter: int = 50, raise_on_failure: bool = True) -> np.ndarray:
+                    max_iter: int = 50, raise_on_failure: bool = True,
+                    sample_weight: np.ndarray | None = None) -> np.ndarray:
     """Unpenalized logistic-regression MLE by Newton–Raphson (IRLS), started at zero.
 
     ``Z`` is the full design (a :class:`Design` or a matrix that includes the
@@ -202,14 +203,17 @@ def logistic_newton(Z: Design | np.ndarray, t: np.ndarray, tol: float = 1e-9,
     fresh information matrix is formed whenever a step does not at least halve.
     It stops after a step whose largest coefficient change is below ``tol`` and
     raises :class:`EstimationError` if it does not converge (with
-    ``raise_on_failure=False`` it returns the last iterate instead).
+    ``raise_on_failure=False`` it returns the last iterate instead).  With
+    ``sample_weight`` it maximizes the weighted (pseudo-)likelihood
+    ``sum w_i log p_i``, as ``statsmodels.GLM(..., freq_weights=w)`` and scikit-learn's
+    ``fit(..., sample_weight=w)`` do.
 
     >>> Z = np.column_stack([np.ones(6), [-2., -1., 0., 1., 2., 0.5]])
     >>> beta = logistic_newton(Z, np.array([0, 1, 0, 1, 1, 0]))
     >>> bool(np.allclose(Z.T @ (np.array([0, 1, 0, 1, 1, 0]) - expit(Z @ beta)), 0, atol=1e-9))
     True
     """
-    beta, ok = fit_logistic(as_design(Z), t, tol, max_iter)
+    beta, ok = fit_logistic(as_design(Z), t, tol, max_iter, sample_weight)
     if not ok and raise_on_failure:
         raise EstimationError(f"the logistic propensity model did not converge in {max_iter} "
                               "Newton steps (near-separation?); pass propensity_model=")
@@ -217,43 +221,53 @@ def logistic_newton(Z: Design | np.ndarray, t: np.ndarray, tol: float = 1e-9,
 
 
 def fit_logistic(design: Design, t: np.ndarray, tol: float = 1e-9,
-                 max_iter: int = 50) -> tuple[np.ndarray, bool]:
+                 max_iter: int = 50, sample_weight: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, bool]:
     """:func:`logistic_newton` on a design: the last iterate and whether it converged."""
     tf = np.asarray(t, dtype=float)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     q = design.shape[1]
     beta, info = np.zeros(q), None
     stride = len(tf) // WARM_START_ROWS
     if stride >= 4:
         every = slice(None, None, stride)
+        sub_w = None if sw is None else sw[every]
         sub_beta, sub_info, ok = _newton(design.rows(every), tf[every], np.zeros(q),
-                                         None, 1e-6, max_iter)
-        if ok and float(np.max(np.abs(sub_beta))) < DIVERGENT_COEFFICIENT:
-            beta, info = sub_beta, sub_info * (len(tf) / len(tf[every]))
-    beta, _, ok = _newton(design, tf, beta, info, tol, max_iter)
+                                         None, 1e-6, max_iter, sub_w)
+        if (ok and sub_info is not None
+                and float(np.max(np.abs(sub_beta))) < DIVERGENT_COEFFICIENT):
+            ratio = (len(tf) / len(tf[every]) if sw is None or sub_w is None
+                     else float(sw.sum()) / max(float(sub_w.sum()), 1e-300))
+            beta, info = sub_beta, sub_info * ratio
+    beta, _, ok = _newton(design, tf, beta, info, tol, max_iter, sw)
     return beta, ok
 
 
 def _newton(design: Design, tf: np.ndarray, beta: np.ndarray, info: np.ndarray | None,
-            tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray | None, bool]:
-    """Newton / chord iterations from ``beta``; ``info`` a starting information matrix.
+            tol: float, max_iter: int, sw: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Newton / chord iterations from ``beta``; ``info`` a starting information matrix;
+    ``sw`` optional sample weights of the log-likelihood terms.
 
     Returns ``(beta, last information matrix, converged)``.
     """
     eta = design.dot(beta)
 
     def loglik(eta: np.ndarray) -> float:
-        # sum t * eta - log(1 + exp(eta)), stably
-        return float(tf @ eta - np.logaddexp(0.0, eta).sum())
+        # sum w (t * eta - log(1 + exp(eta))), stably
+        terms = tf * eta - np.logaddexp(0.0, eta)
+        return float(terms.sum() if sw is None else sw @ terms)
 
     current: float | None = None
     previous = np.inf
     fresh = False
     for _ in range(max_iter):
         e = expit(eta)
-        grad = design.tdot(tf - e)
+        grad = design.tdot(tf - e if sw is None else sw * (tf - e))
         for _attempt in range(2):
             if info is None:
-                info, fresh = design.gram(e * (1.0 - e)), True
+                curvature = e * (1.0 - e)
+                info, fresh = design.gram(curvature if sw is None else sw * curvature), True
             try:
                 step = np.linalg.solve(info, grad)
             except np.linalg.LinAlgError as err:
@@ -286,9 +300,12 @@ def _newton(design: Design, tf: np.ndarray, beta: np.ndarray, info: np.ndarray |
     return beta, info, False
 
 
-def mean_score(design: Design, t: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Mean logistic score ``Z' (t - e) / n``: zero at the maximum-likelihood fit."""
-    return design.tdot(t - scores) / len(t)
+def mean_score(design: Design, t: np.ndarray, scores: np.ndarray,
+               sample_weight: np.ndarray | None = None) -> np.ndarray:
+    """Mean logistic score ``Z' w (t - e) / sum(w)``: zero at the maximum-likelihood fit."""
+    if sample_weight is None:
+        return design.tdot(t - scores) / len(t)
+    return design.tdot(sample_weight * (t - scores)) / float(np.sum(sample_weight))
 
 
 __all__ = ["DIVERGENT_COEFFICIENT", "Design", "MatrixDesign", "StandardizedDesign", "WARM_START_ROWS",

@@ -156,20 +156,24 @@ def splits_or_full(n: int, cross_fitting: bool, n_folds: int, random_state: Any
 
 
 def fit_predict_proba(model: Any, X_train: np.ndarray, y_train: np.ndarray,
-                      X_test: np.ndarray) -> np.ndarray:
+                      X_test: np.ndarray, sample_weight: np.ndarray | None = None
+                      ) -> np.ndarray:
     """P(y = 1 | x) on ``X_test`` from ``model`` (a classifier) fitted on the training rows."""
-    return fit_predict_proba_many(model, X_train, y_train, [X_test])[0]
+    return fit_predict_proba_many(model, X_train, y_train, [X_test], sample_weight)[0]
 
 
 def fit_predict_proba_many(model: Any, X_train: np.ndarray, y_train: np.ndarray,
-                           X_tests: list[np.ndarray]) -> list[np.ndarray]:
-    """:func:`fit_predict_proba` for several test matrices from one fit."""
+                           X_tests: list[np.ndarray], sample_weight: np.ndarray | None = None
+                           ) -> list[np.ndarray]:
+    """:func:`fit_predict_proba` for several test matrices from one fit (weighted by
+    ``sample_weight`` when given, :func:`fit_weighted`)."""
     y_train = np.asarray(y_train)
     if y_train.min() == y_train.max():
         raise EstimationError("a nuisance classifier was given one class only in a training "
                               "fold; use fewer folds or more data")
     if X_train.shape[1] == 0:
-        return [np.full(len(x), float(np.mean(y_train))) for x in X_tests]
+        return [np.full(len(x), float(np.average(y_train, weights=sample_weight)))
+                for x in X_tests]
     if model is None:
         mean, sd = X_train.mean(axis=0), X_train.std(axis=0)
         sd[sd == 0] = 1.0
@@ -177,10 +181,10 @@ def fit_predict_proba_many(model: Any, X_train: np.ndarray, y_train: np.ndarray,
         def design(x: np.ndarray) -> np.ndarray:
             return np.column_stack([np.ones(len(x)), (x - mean) / sd])
 
-        beta = logistic_newton(design(X_train), y_train.astype(float))
+        beta = logistic_newton(design(X_train), y_train.astype(float),
+                               sample_weight=sample_weight)
         return [expit(design(x) @ beta) for x in X_tests]
-    m = clone(model)
-    m.fit(X_train, y_train)
+    m = fit_weighted(clone(model), X_train, y_train, sample_weight, role="classifier")
     if not hasattr(m, "predict_proba"):
         raise OptionError(f"{type(m).__name__} has no predict_proba; pass a classifier")
     classes = list(getattr(m, "classes_", [0, 1]))
@@ -189,16 +193,20 @@ def fit_predict_proba_many(model: Any, X_train: np.ndarray, y_train: np.ndarray,
 
 
 def fit_predict(model: Any, X_train: np.ndarray, y_train: np.ndarray,
-                X_tests: list[np.ndarray]) -> list[np.ndarray]:
-    """Predictions of ``model`` (a regressor) fitted on the training rows, for each test matrix."""
+                X_tests: list[np.ndarray], sample_weight: np.ndarray | None = None
+                ) -> list[np.ndarray]:
+    """Predictions of ``model`` (a regressor) fitted on the training rows, for each test
+    matrix (weighted least squares / ``sample_weight`` when given)."""
     if X_train.shape[1] == 0:
-        return [np.full(len(x), float(np.mean(y_train))) for x in X_tests]
+        return [np.full(len(x), float(np.average(y_train, weights=sample_weight)))
+                for x in X_tests]
     if model is None:
         design = np.column_stack([np.ones(len(X_train)), X_train])
-        beta = np.linalg.lstsq(design, y_train, rcond=None)[0]
+        root = 1.0 if sample_weight is None else np.sqrt(sample_weight)
+        beta = np.linalg.lstsq(design * np.reshape(root, (-1, 1)), y_train * root,
+                               rcond=None)[0]
         return [np.column_stack([np.ones(len(x)), x]) @ beta for x in X_tests]
-    m = clone(model)
-    m.fit(X_train, y_train)
+    m = fit_weighted(clone(model), X_train, y_train, sample_weight, role="regressor")
     return [np.asarray(m.predict(x), dtype=float).ravel() for x in X_tests]
 
 
@@ -426,3 +434,39 @@ def cross_predict(model: Any, X: np.ndarray, targets: list[np.ndarray],
             else:
                 out[test] = fit_predict(model, X[train], target[train], [X[test]])[0]
     return outs
+def fit_weighted(model: Any, X: np.ndarray, y: np.ndarray,
+                 sample_weight: np.ndarray | None = None, role: str = "model") -> Any:
+    """``model.fit(X, y)``, with ``sample_weight`` passed where the model takes it; returns it.
+
+    A :class:`~sklearn.pipeline.Pipeline` gets the weights in its final step
+    (``<step>__sample_weight``; the preprocessing steps are fitted unweighted).  A
+    model whose ``fit`` has no ``sample_weight`` cannot honour sampling weights:
+    that is an :class:`~causalkit.errors.OptionError` naming it (``role``), never an
+    unweighted fit.
+
+    >>> from sklearn.neighbors import KNeighborsRegressor
+    >>> X, y = np.arange(4.0)[:, None], np.arange(4.0)
+    >>> try:
+    ...     fit_weighted(KNeighborsRegressor(2), X, y, np.ones(4), role="outcome_model")
+    ... except OptionError as err:
+    ...     print(str(err)[:63])
+    outcome_model KNeighborsRegressor takes no sample_weight in fit
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import has_fit_parameter
+
+    if sample_weight is None:
+        return model.fit(X, y)
+    if isinstance(model, Pipeline):
+        name, final = model.steps[-1]
+        if final is not None and final != "passthrough" and has_fit_parameter(final,
+                                                                              "sample_weight"):
+            return model.fit(X, y, **{f"{name}__sample_weight": sample_weight})
+        what = type(final).__name__
+    elif has_fit_parameter(model, "sample_weight"):
+        return model.fit(X, y, sample_weight=sample_weight)
+    else:
+        what = type(model).__name__
+    raise OptionError(f"{role} {what} takes no sample_weight in fit, so it cannot be fitted "
+                      "with weights=; pass a model that does (e.g. LogisticRegression, "
+                      "LinearRegression, a random forest or gradient boosting)")

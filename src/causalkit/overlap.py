@@ -167,7 +167,8 @@ def _name_separation(err: OverlapError, beta: np.ndarray, names: Sequence[str] |
                         f"loads on {separating_covariates(beta, names)}")
 
 
-def converged_logistic(design: Design, t: np.ndarray, names: Sequence[str] | None = None
+def converged_logistic(design: Design, t: np.ndarray, names: Sequence[str] | None = None,
+                       sample_weight: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
     """The logistic MLE on ``design`` by :func:`~causalkit.logistic.fit_logistic` and its
     linear index ``Z @ beta``; a fit that diverges because the arms separate is an
@@ -178,12 +179,12 @@ def converged_logistic(design: Design, t: np.ndarray, names: Sequence[str] | Non
     >>> bool(np.allclose(index, StandardizedDesign(X).dot(beta)))
     True
     """
-    beta, converged = fit_logistic(design, t)
+    beta, converged = fit_logistic(design, t, sample_weight=sample_weight)
     index = design.dot(beta)
     scores = expit(index)
     # a fit that stalled short of the tolerance is still accepted at a zero mean score,
     # unless its coefficients run off (separation drives the mean score to zero too)
-    stalled_at_optimum = (np.all(np.abs(mean_score(design, t, scores)) < 1e-6)
+    stalled_at_optimum = (np.all(np.abs(mean_score(design, t, scores, sample_weight)) < 1e-6)
                           and float(np.max(np.abs(beta))) < DIVERGENT_COEFFICIENT)
     if not converged and not stalled_at_optimum:
         try:                                # diverging under separation: name it "no overlap"

@@ -32,7 +32,8 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from .errors import OptionError, RegistryError, RoleError, UnknownMethodError
+from .errors import (OptionError, RegistryError, RoleError, UnknownMethodError,
+                     WeightsNotSupportedError)
 from .options import OptionSpec, check_options, option_specs, takes_arbitrary_options
 from .validation import suggest_column
 
@@ -73,17 +74,27 @@ class EstimatorSpec:
     def check_call(self, kwargs: dict[str, Any]) -> None:
         """Refuse a role or option this estimator does not take (RoleError / OptionError)."""
         roles = [k for k in kwargs if k in ROLE_NAMES and k not in self.option_names]
-        refused = [r for r in roles if r not in self.accepted_roles]
-        if refused:
-            what = ("sampling weights (weights=) are not supported by this method yet"
-                    if refused == ["weights"] else
-                    f"it does not use the role(s) {', '.join(refused)}")
-            raise RoleError(f"method {self.name!r}: {what}; it accepts "
-                            f"{', '.join(self.accepted_roles)}")
+        self.refuse_roles([r for r in roles if r not in self.accepted_roles])
         if self.options or not takes_arbitrary_options(self.func):
             rest = {k: v for k, v in kwargs.items() if k not in ROLE_NAMES
                     and k not in ("data", "alpha")}
             check_options(self.name, self.options, rest, roles=self.accepted_roles)
+
+    def refuse_roles(self, refused: Iterable[str]) -> None:
+        """Raise for roles the method does not take: weights alone are a
+        :class:`~causalkit.errors.WeightsNotSupportedError` (an ``OptionError`` and a
+        ``RoleError``), other roles a :class:`RoleError`; nothing when ``refused`` is empty.
+        """
+        refused = list(refused)
+        if refused == ["weights"]:
+            raise WeightsNotSupportedError(
+                f"method {self.name!r} does not take sampling weights (weights=): it defines "
+                "no weighted version, and ignoring them would give the unweighted answer; "
+                "causalkit.weighted_methods() lists the methods that take them")
+        if refused:
+            raise RoleError(f"method {self.name!r} does not use the role(s) "
+                            f"{', '.join(map(str, refused))}; it accepts "
+                            f"{', '.join(self.accepted_roles)}")
 
     def checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """The options to call the estimator with, checked as :func:`causalkit.estimate` does.
@@ -344,6 +355,16 @@ def names() -> list[str]:
     """Sorted names of every registered estimator."""
     _load_builtins()
     return sorted(_REGISTRY)
+
+
+def weighted_methods() -> list[str]:
+    """Sorted names of the registered estimators that take sampling weights (``weights=``).
+
+    >>> "regression_adjustment" in weighted_methods()
+    True
+    """
+    _load_builtins()
+    return sorted(n for n, s in _REGISTRY.items() if "weights" in s.accepted_roles)
 
 
 def available() -> pd.DataFrame:

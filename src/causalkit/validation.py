@@ -36,6 +36,7 @@ from .errors import (
     TooFewRowsError,
     TreatmentNotBinaryError,
     TreatmentNotContinuousError,
+    WeightsError,
 )
 
 
@@ -376,6 +377,65 @@ def cluster_groups(data: pd.DataFrame, cluster: Any, max_columns: int = 2,
     return (codes[:, 0] if len(names) == 1 else codes), names
 
 
+def sample_weights(data: pd.DataFrame, weights: Any) -> np.ndarray | None:
+    """The sampling (survey) weights in column ``weights`` as floats, validated (or ``None``).
+
+    The one check every weighted estimator calls: the column must exist
+    (:class:`ColumnNotFoundError`, with a suggestion), be numeric
+    (:class:`NonNumericColumnError`), hold no NaN or infinite value
+    (:class:`MissingValueError`), no negative value and at least one positive
+    one (:class:`~causalkit.errors.WeightsError`).  Only the relative sizes of the
+    weights matter to every estimator (they are survey weights: a unit with weight
+    2 stands for twice as many population units as one with weight 1).
+
+    >>> import pandas as pd
+    >>> sample_weights(pd.DataFrame({"w": [1, 2.5]}), "w").tolist()
+    [1.0, 2.5]
+    >>> try:
+    ...     sample_weights(pd.DataFrame({"w": [1.0, -2.0]}), "w")
+    ... except WeightsError as err:
+    ...     print(err)
+    weights column 'w' has 1 negative value(s) (smallest -2); sampling weights must be >= 0
+    """
+    if weights is None:
+        return None
+    if not _is_label(weights):
+        raise RoleError(f"weights= must name one column of sampling weights, got {weights!r}")
+    require_columns(data, [weights], role="weights")
+    require_numeric(data, [weights], role="weights")
+    require_finite(data, [weights], role="weights")
+    w = data[weights].to_numpy(dtype=float)
+    negative = w < 0
+    if negative.any():
+        raise WeightsError(f"weights column {weights!r} has {int(negative.sum())} negative "
+                           f"value(s) (smallest {w.min():g}); sampling weights must be >= 0")
+    if not (w > 0).any():
+        raise WeightsError(f"weights column {weights!r} has no positive weight"
+                           + (" (all are zero)" if len(w) else " (the data is empty)"))
+    return w
+
+
+def weighted_rows(data: Any, weights: Any) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """``(frame, w)``: the rows of positive weight and their weights (:func:`sample_weights`).
+
+    A unit of zero weight stands for no one in the population: it is dropped
+    before any other check (as Stata and pyfixest do), so arms, cells and
+    panels are checked on the units that count.  Without ``weights`` the frame
+    is returned whole with ``w = None``.
+
+    >>> import pandas as pd
+    >>> frame, w = weighted_rows(pd.DataFrame({"y": [1, 2, 3], "w": [0, 1, 2]}), "w")
+    >>> frame["y"].tolist(), w.tolist()
+    ([2, 3], [1.0, 2.0])
+    """
+    frame = as_dataframe(data)
+    w = sample_weights(frame, weights)
+    if w is None or (w > 0).all():
+        return frame, w
+    positive = w > 0
+    return frame.loc[positive], w[positive]
+
+
 def _singular(role: str) -> str:
     return {"covariates": "covariate", "instruments": "instrument"}.get(role, role)
 
@@ -386,18 +446,21 @@ class PreparedData:
     Attributes: ``frame`` (the DataFrame), ``t`` (0/1 ints), ``y`` (floats),
     ``X`` (2-D float covariate matrix, possibly with 0 columns), ``covariates``
     (names), ``n_treated``, ``n_control``, ``cluster`` (integer cluster codes,
-    (n,) or (n, 2) for two-way clustering, or ``None``).
+    (n,) or (n, 2) for two-way clustering, or ``None``), ``w`` (positive sampling
+    weights, or ``None``; rows of zero weight are not in ``frame``).
     """
 
     __slots__ = ("frame", "t", "y", "X", "covariates", "n_treated", "n_control", "cluster",
-                 "treatment", "outcome")
+                 "treatment", "outcome", "w")
 
     def __init__(self, frame: pd.DataFrame, treatment: str, outcome: str, t: np.ndarray,
                  y: np.ndarray, X: np.ndarray, covariates: list[str], n_treated: int,
-                 n_control: int, cluster: np.ndarray | None) -> None:
+                 n_control: int, cluster: np.ndarray | None,
+                 w: np.ndarray | None = None) -> None:
         self.frame, self.treatment, self.outcome = frame, treatment, outcome
         self.t, self.y, self.X, self.covariates = t, y, X, covariates
         self.n_treated, self.n_control, self.cluster = n_treated, n_control, cluster
+        self.w = w
 
     @property
     def n(self) -> int:
@@ -408,12 +471,14 @@ class PreparedData:
 def prepare(data: Any, treatment: Any, outcome: Any,
             covariates: Any = None, *, cluster: Any = None,
             min_per_arm: int = 2, min_rows: int | None = None,
-            check_constant_covariates: bool = True) -> PreparedData:
+            check_constant_covariates: bool = True, weights: Any = None) -> PreparedData:
     """Validate the roles of a binary-treatment estimator and return numpy arrays.
 
     Checks: columns exist (with a suggestion), are numeric, hold no NaN/inf;
     the treatment is binary; each arm has at least ``min_per_arm`` units; there
-    are enough rows for the covariates; no covariate is constant.
+    are enough rows for the covariates; no covariate is constant.  With
+    ``weights`` (a column of sampling weights, :func:`weighted_rows`) the rows of
+    zero weight are dropped first and ``w`` holds the positive weights.
 
     >>> import pandas as pd
     >>> p = prepare(pd.DataFrame({"t": [0, 1, 0, 1], "y": [1., 2., 3., 4.]}), "t", "y")
@@ -421,7 +486,10 @@ def prepare(data: Any, treatment: Any, outcome: Any,
     (2, 2, (4, 0))
     """
     covs = as_column_list(covariates)
-    frame = as_dataframe(data)
+    frame, w = weighted_rows(data, weights)
+    if weights is not None and weights in (treatment, outcome, *covs):
+        raise RoleError(f"weights column {weights!r} cannot also be the treatment, the "
+                        "outcome or a covariate")
     require_columns(frame, treatment, role="treatment")
     require_finite(frame, [treatment], role="treatment")
     t = binary_treatment(frame, treatment)
@@ -438,7 +506,8 @@ def prepare(data: Any, treatment: Any, outcome: Any,
         require_varies(frame, covs)
     y = frame[outcome].to_numpy(dtype=float)
     X = frame[covs].to_numpy(dtype=float) if covs else np.empty((len(frame), 0))
-    return PreparedData(frame, treatment, outcome, t, y, X, covs, n_treated, n_control, groups)
+    return PreparedData(frame, treatment, outcome, t, y, X, covs, n_treated, n_control, groups,
+                        w)
 
 
 # ------------------------------------------------------------------ continuous treatments

@@ -21,7 +21,8 @@ neighbours are formed.  Compiled functions are cached on disk (``cache=True``).
 ([1, 2, 1], [10.0, 60.0, 30.0])
 >>> imputed, n_matched = np.empty(2), np.empty(2, dtype=np.intp)
 >>> K, Q = np.zeros(4), np.zeros(4)
->>> match_sorted(np.array([0.9, 3.2]), *runs, np.arange(4), 1, np.inf, imputed, n_matched, K, Q)
+>>> match_sorted(np.array([0.9, 3.2]), *runs, np.arange(4), 1, np.inf, imputed, n_matched, K, Q,
+...              np.ones(2))
 >>> imputed.tolist(), n_matched.tolist(), K.tolist()  # 0.9: both units at 1.0, each 1/2
 ([30.0, 30.0], [2, 1], [0.0, 0.5, 0.5, 1.0])
 """
@@ -269,7 +270,7 @@ def _grow(run_value: np.ndarray, run_count: np.ndarray, run_ysum: np.ndarray, v:
 def match_sorted(source: np.ndarray, run_value: np.ndarray, run_count: np.ndarray,
                  run_ysum: np.ndarray, run_of: np.ndarray, target_ids: np.ndarray, k: int,
                  width: float, imputed: np.ndarray, n_matched: np.ndarray, K: np.ndarray,
-                 Q: np.ndarray) -> None:
+                 Q: np.ndarray, source_weight: np.ndarray) -> None:
     """Match each source unit to its ``k`` nearest targets and every target tied with
     the ``k``-th, within ``width``, with replacement.
 
@@ -278,9 +279,10 @@ def match_sorted(source: np.ndarray, run_value: np.ndarray, run_count: np.ndarra
     one merge pass.  The match set of source ``i`` is every target at a distance ``<=``
     both the ``k``-th smallest distance and ``width`` (fewer than ``k`` when the caliper
     binds; none: no match).  ``imputed[i]`` is the mean outcome over the set and
-    ``n_matched[i]`` its size ``#J(i)``; each member ``p`` adds ``1 / #J(i)`` to
+    ``n_matched[i]`` its size ``#J(i)``; each member ``p`` adds ``v_i / #J(i)`` to
     ``K[target_ids[p]]`` and its square to ``Q[target_ids[p]]`` (Abadie–Imbens ``K_M``
-    and ``K'_M``), accumulated per run and handed to the members at the end.
+    and ``K'_M``; ``v = source_weight``, all ones without sampling weights),
+    accumulated per run and handed to the members at the end.
     """
     n = source.shape[0]
     n_runs = run_value.shape[0]
@@ -298,7 +300,7 @@ def match_sorted(source: np.ndarray, run_value: np.ndarray, run_count: np.ndarra
             imputed[i] = np.nan
             continue
         imputed[i] = total / count
-        w = 1.0 / count
+        w = source_weight[i] / count
         for r in range(left + 1, right):
             K_run[r] += w
             Q_run[r] += w * w
@@ -383,22 +385,24 @@ def arm_covariance_weights(scores: np.ndarray, in_arm: np.ndarray, run_value: np
 
 @njit(cache=True, nogil=True, inline="always")
 def _record(i: int, chosen: np.ndarray, count: int, target_ids: np.ndarray, y: np.ndarray,
-            imputed: np.ndarray, n_matched: np.ndarray, K: np.ndarray, Q: np.ndarray) -> None:
+            imputed: np.ndarray, n_matched: np.ndarray, K: np.ndarray, Q: np.ndarray,
+            source_weight: np.ndarray) -> None:
     """Source unit ``i`` matched to targets ``chosen[:count]`` (positions among the
     targets): its imputed outcome and match count, and each target's ``K_M`` (weight
-    ``1 / count``) and squared weight.  ``imputed[i]`` is NaN without a match."""
+    ``v_i / count``, ``v = source_weight``) and squared weight.  ``imputed[i]`` is NaN
+    without a match."""
     n_matched[i] = count
     if count == 0:
         imputed[i] = np.nan
         return
-    w = 1.0 / count
+    w = source_weight[i] / count
     total = 0.0
     for step in range(count):
         unit = target_ids[chosen[step]]
         total += y[unit]
         K[unit] += w
         Q[unit] += w * w
-    imputed[i] = total * w
+    imputed[i] = total / count
 
 
 @njit(cache=True, nogil=True)
@@ -416,7 +420,8 @@ def _find(parent: np.ndarray, i: int) -> int:
 @njit(cache=True, nogil=True)
 def match_greedy(source: np.ndarray, targets: np.ndarray, target_ids: np.ndarray,
                  y: np.ndarray, k: int, width: float, imputed: np.ndarray,
-                 n_matched: np.ndarray, K: np.ndarray, Q: np.ndarray) -> int:
+                 n_matched: np.ndarray, K: np.ndarray, Q: np.ndarray,
+                 source_weight: np.ndarray) -> int:
     """Greedy nearest-neighbour matching without replacement; the outputs of
     :func:`_record` (each target is used at most once, so ``K`` is 0 or ``1/count``).
 
@@ -480,7 +485,7 @@ def match_greedy(source: np.ndarray, targets: np.ndarray, target_ids: np.ndarray
             still += 1
         n_active = still
     for i in range(n):
-        _record(i, chosen[i], count[i], target_ids, y, imputed, n_matched, K, Q)
+        _record(i, chosen[i], count[i], target_ids, y, imputed, n_matched, K, Q, source_weight)
     return settled
 
 

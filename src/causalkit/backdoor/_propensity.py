@@ -32,7 +32,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import EstimationError, OptionError, OverlapError
-from ..nuisance import folds, median_aggregate, repeated_folds  # noqa: F401  (shared)
+from ..nuisance import fit_weighted, folds, median_aggregate, repeated_folds  # noqa: F401
 from ..validation import PreparedData, prepare
 from ..logistic import Design, StandardizedDesign, logistic_newton
 from ..overlap import POSITIVITY_BOUND, check_separation, converged_logistic, positivity
@@ -77,7 +77,8 @@ class PropensityFit:
     coefficients (0 where it was clipped); ``design`` is ``[1, standardized X]``
     (a :class:`~causalkit.logistic.StandardizedDesign`) for the logistic
     score equations and ``linear_index`` the fitted logit ``Z @ beta`` (both only for
-    the default logistic model).
+    the default logistic model); ``sample_weight`` the sampling weights the model was
+    fitted with (``None``: unweighted).
     """
 
     scores: np.ndarray
@@ -88,12 +89,13 @@ class PropensityFit:
     design: Design | None
     diagnostics: dict[str, Any] = field(default_factory=dict)
     linear_index: np.ndarray | None = None
+    sample_weight: np.ndarray | None = None
 
 
 def prepare_observational(data: Any, treatment: str, outcome: str,
-                          covariates: Sequence[str]) -> PreparedData:
+                          covariates: Sequence[str], weights: Any = None) -> PreparedData:
     """:func:`causalkit.validation.prepare` with the settings the propensity estimators share."""
-    return prepare(data, treatment, outcome, covariates, min_per_arm=2)
+    return prepare(data, treatment, outcome, covariates, min_per_arm=2, weights=weights)
 
 
 def _check_bound(name: str, value: float | None) -> float | None:
@@ -126,17 +128,20 @@ def _predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
 
 
 def default_logistic_scores(X_train: np.ndarray, t_train: np.ndarray,
-                            X_new: np.ndarray) -> np.ndarray:
+                            X_new: np.ndarray, sample_weight: np.ndarray | None = None
+                            ) -> np.ndarray:
     """The default model (unpenalized logistic, standardized covariates) fitted by Newton
-    on the training rows, its scores on new rows (for cross-fitting)."""
+    on the training rows (weighted by ``sample_weight``), its scores on new rows (for
+    cross-fitting)."""
     train = StandardizedDesign(X_train)
-    beta, _ = converged_logistic(train, t_train)
+    beta, _ = converged_logistic(train, t_train, sample_weight=sample_weight)
     return expit(StandardizedDesign(X_new, train.mean, train.scale).dot(beta))
 
 
 def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
                    model: Any = None, *, trim: float | None = None,
-                   clip: float | None = None, warn: bool = True) -> PropensityFit:
+                   clip: float | None = None, warn: bool = True,
+                   sample_weight: np.ndarray | None = None) -> PropensityFit:
     """Fit the propensity model on all rows and apply the positivity options.
 
     Parameters
@@ -150,6 +155,9 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         (Crump et al. 2009 use 0.1).
     clip
         Clip scores into ``[clip, 1 - clip]``.
+    sample_weight
+        Sampling weights: the weighted (pseudo-)likelihood is maximized
+        (:func:`~causalkit.nuisance.fit_weighted` for a user model).
     """
     trim, clip = _check_bound("trim", trim), _check_bound("clip", clip)
     is_default = model is None
@@ -160,7 +168,7 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         # check (a full pass over X) only runs then, to name the covariate
         design = StandardizedDesign(X)
         try:
-            _, index = converged_logistic(design, t, names)
+            _, index = converged_logistic(design, t, names, sample_weight)
             raw = expit(index)
             if raw.min() < 1e-6 or raw.max() > 1 - 1e-6:     # the symptom of separation
                 check_separation(X, t, names)
@@ -173,12 +181,15 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         estimator = clone(model)
         features = model_features(X)
         try:
-            estimator.fit(features, t)
+            fit_weighted(estimator, features, t, sample_weight, role="propensity_model")
+        except OptionError:
+            raise
         except (ValueError, np.linalg.LinAlgError) as err:
             raise EstimationError(f"the propensity model could not be fitted: {err}") from err
         raw = _predict_proba(estimator, features)
         fit = finish_scores(raw, t, trim=trim, clip=clip, warn=warn)
     fit.is_default_logistic = is_default
+    fit.sample_weight = sample_weight
     fit.design = design
     fit.linear_index = index
     fit.diagnostics["propensity_model"] = ("logistic regression (unpenalized, standardized "
@@ -226,14 +237,17 @@ def fitted_logit(fit: PropensityFit) -> np.ndarray:
 
 # ------------------------------------------------------------------ cross-fitting
 def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]] | None,
-              propensity_model: Any = None, outcome_model: Any = None
+              propensity_model: Any = None, outcome_model: Any = None,
+              sample_weight: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold propensity ``e`` and per-arm outcome predictions ``mu1``, ``mu0``.
 
     With ``splits=None`` every model is fitted on all rows (no cross-fitting).
     The outcome model is fitted separately on treated and control rows of each
-    training fold.
+    training fold.  With ``sample_weight`` every model is fitted weighted
+    (:func:`~causalkit.nuisance.fit_weighted`).
     """
+    sw = sample_weight
     n = len(t)
     e, mu1, mu0 = np.empty(n), np.empty(n), np.empty(n)
     features = model_features(X)
@@ -245,19 +259,21 @@ def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tupl
                                   "use fewer folds")
         if propensity_model is None:
             try:
-                e[test] = default_logistic_scores(X[train], tt, X[test])
+                e[test] = default_logistic_scores(X[train], tt, X[test],
+                                                  None if sw is None else sw[train])
             except (EstimationError, OverlapError) as err:     # same kind, with the fold named
                 raise type(err)(
                     f"in a cross-fitting training fold of {len(train)} rows: {err}; use fewer "
                     "folds, more data or cross_fitting=False") from err
         else:
-            ps = clone(propensity_model)
-            ps.fit(features[train], tt)
+            ps = fit_weighted(clone(propensity_model), features[train], tt,
+                              None if sw is None else sw[train], role="propensity_model")
             e[test] = _predict_proba(ps, features[test])
         for arm, target in ((1, mu1), (0, mu0)):
             rows = train[tt == arm]
             om = default_outcome_model() if outcome_model is None else clone(outcome_model)
-            om.fit(features[rows], y[rows])
+            fit_weighted(om, features[rows], y[rows], None if sw is None else sw[rows],
+                         role="outcome_model")
             target[test] = np.asarray(om.predict(features[test]), dtype=float).ravel()
     return e, mu1, mu0
 
@@ -289,11 +305,15 @@ def sandwich_variance(psi: np.ndarray, jacobian: np.ndarray, gradient: np.ndarra
 def logistic_jacobian(fit: PropensityFit) -> np.ndarray:
     """Mean derivative of the logistic score equations ``Z (t - e)``: ``-mean(e(1-e) Z Z')``.
 
-    Uses the raw (unclipped) scores: the model is the maximum-likelihood fit.
+    Uses the raw (unclipped) scores: the model is the maximum-likelihood fit; with
+    sampling weights the equations are ``Z w (t - e)`` and the curvature ``w e (1 - e)``.
     """
     Z, e = fit.design, fit.raw_scores
     assert Z is not None
-    return -Z.gram(e * (1.0 - e)) / len(e)
+    curvature = e * (1.0 - e)
+    if fit.sample_weight is not None:
+        curvature = curvature * fit.sample_weight
+    return -Z.gram(curvature) / len(e)
 
 
 def score_derivative(fit: PropensityFit) -> np.ndarray:

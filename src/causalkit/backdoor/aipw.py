@@ -50,23 +50,33 @@ from .ipw import ipw_weights
 
 
 def aipw_scores(t: np.ndarray, y: np.ndarray, e: np.ndarray, mu1: np.ndarray,
-                mu0: np.ndarray, estimand: str = "ATE") -> tuple[float, np.ndarray]:
+                mu0: np.ndarray, estimand: str = "ATE",
+                sample_weight: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Point estimate and per-unit influence function of the AIPW estimator.
+
+    With ``sample_weight`` (survey weights ``w``) the estimate is the weighted mean
+    of the per-unit scores, ``sum w phi / sum w`` (ATT: over the weighted treated),
+    and the influence function is ``w (phi - tau) / mean(w)``, as DoubleML's
+    ``DoubleMLIRM(weights=w)`` with weights of mean one.
 
     >>> t = np.array([1, 0]); y = np.array([3.0, 1.0]); e = np.array([0.5, 0.5])
     >>> tau, phi = aipw_scores(t, y, e, np.array([3.0, 3.0]), np.array([1.0, 1.0]))
     >>> tau
     2.0
     """
+    sw = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, float)
     if estimand == "ATT":
-        p = t.mean()
+        p = float((sw * t).mean())
         resid0 = y - mu0
         num = t * resid0 - (1 - t) * e / (1 - e) * resid0
-        tau = float(num.sum() / t.sum())
-        return tau, (num - t * tau) / p
+        tau = float(sw @ num / (sw @ t))
+        return tau, sw * (num - t * tau) / p
     phi = mu1 - mu0 + t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e)
-    tau = float(phi.mean())
-    return tau, phi - tau
+    if sample_weight is None:
+        tau = float(phi.mean())
+        return tau, phi - tau
+    tau = float(sw @ phi / sw.sum())
+    return tau, sw * (phi - tau) / sw.mean()
 
 
 @dataclass
@@ -83,18 +93,21 @@ class _Split:
 def _fit_split(d: PreparedData, splits: Any, estimand: str, propensity_model: Any,
                outcome_model: Any, trim: float | None, clip: float | None,
                warn: bool) -> _Split:
-    e_raw, mu1, mu0 = cross_fit(d.X, d.t, d.y, splits, propensity_model, outcome_model)
+    e_raw, mu1, mu0 = cross_fit(d.X, d.t, d.y, splits, propensity_model, outcome_model,
+                                sample_weight=d.w)
     fit = finish_scores(e_raw, d.t, trim=trim, clip=clip, warn=warn)
     keep = fit.keep
     tau, influence = aipw_scores(d.t[keep], d.y[keep], fit.scores[keep], mu1[keep],
-                                 mu0[keep], estimand)
+                                 mu0[keep], estimand, None if d.w is None else d.w[keep])
     n = int(keep.sum())
     return _Split(tau, float(np.sqrt(influence @ influence / n / n)), fit, mu1, mu0)
 
 
-@register("aipw", estimand=("ATE", "ATT"), roles=("treatment", "outcome", "covariates"))
+@register("aipw", estimand=("ATE", "ATT"), roles=("treatment", "outcome", "covariates"),
+          optional_roles=("weights",))
 def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[str],
-         alpha: float = 0.05, estimand: str = "ATE", propensity_model: Any = None,
+         weights: str | None = None, alpha: float = 0.05, estimand: str = "ATE",
+         propensity_model: Any = None,
          outcome_model: Any = None, n_folds: int = 5, n_rep: int = 1,
          cross_fitting: bool = True, trim: float | None = None, clip: float | None = 0.01,
          random_state: int | None = 0) -> Effect:
@@ -102,6 +115,11 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
 
     Parameters
     ----------
+    weights
+        Column of sampling (survey) weights: every nuisance model is fitted
+        weighted (``sample_weight``; a model that takes none is an error), the
+        estimate is the weighted mean of the AIPW scores and the influence
+        function is weighted (as DoubleML's ``DoubleMLIRM(weights=)``).
     estimand
         ``"ATE"`` (default) or ``"ATT"``.
     propensity_model, outcome_model
@@ -144,7 +162,7 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
     if not cross_fitting and n_rep != 1:
         raise OptionError(f"n_rep={n_rep!r} repeats the cross-fitting split, but "
                           "cross_fitting=False draws none")
-    d = prepare_observational(data, treatment, outcome, covariates)
+    d = prepare_observational(data, treatment, outcome, covariates, weights=weights)
     # the full-sample diagnosis first: separation is named before any fold is fitted;
     # the warning about weak overlap comes from the cross-fitted scores below
     check_overlap(d.X, d.t, d.covariates, warn=False)
@@ -164,7 +182,7 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
                                                 for r in results])
     else:
         tau, se = first.estimate, first.std_error
-    w = ipw_weights(d.t, fit.scores, estimand) * keep
+    w = ipw_weights(d.t, fit.scores, estimand, sample_weight=d.w) * keep
     ps_text = (repr(propensity_model) if propensity_model is not None
                else "logistic regression (unpenalized, standardized covariates)")
     diagnostics["overlap"] = dict(fit.diagnostics["overlap"], model=(
@@ -183,7 +201,9 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
         method="aipw", estimand=estimand, estimate=tau, std_error=se, alpha=alpha,
         treatment=treatment, outcome=outcome, n_treated=int((d.t[keep] == 1).sum()),
         n_control=int((d.t[keep] == 0).sum()), covariates=tuple(d.covariates),
-        inference=_inference_text(results, n_folds, cross_fitting, clip, trim),
+        inference=_inference_text(results, n_folds, cross_fitting, clip, trim)
+        + (f"; sampling weights {weights!r} (weighted nuisance fits and scores)"
+           if weights is not None else ""),
         diagnostics=diagnostics, cate=None)
 
 

@@ -35,28 +35,31 @@ from ._propensity import (fit_propensity, logistic_jacobian, prepare_observation
                           sandwich_variance, score_derivative)
 
 
-def ipw_weights(t: np.ndarray, e: np.ndarray, estimand: str, stabilized: bool = False
-                ) -> np.ndarray:
+def ipw_weights(t: np.ndarray, e: np.ndarray, estimand: str, stabilized: bool = False,
+                sample_weight: np.ndarray | None = None) -> np.ndarray:
     """Unit weights for the ATE or ATT; stabilized ones are multiplied by the arm share.
+
+    With ``sample_weight`` (survey weights) the weights are their product with the
+    inverse-propensity weights, and the arm shares are weighted.
 
     >>> ipw_weights(np.array([1, 0]), np.array([0.5, 0.5]), "ATE")
     array([2., 2.])
     """
+    sw = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, float)
+    p = float(sw @ t / sw.sum())
     if estimand == "ATT":
         w = np.where(t == 1, 1.0, e / (1 - e))
         if stabilized:
-            p = t.mean()
             w = np.where(t == 1, 1.0, w * (1 - p) / p)
-        return w
+        return w * sw
     w = np.where(t == 1, 1 / e, 1 / (1 - e))
     if stabilized:
-        p = t.mean()
         w = w * np.where(t == 1, p, 1 - p)
-    return w
+    return w * sw
 
 
 def _moments(t: np.ndarray, y: np.ndarray, e: np.ndarray, g: np.ndarray, keep: np.ndarray,
-             estimand: str, normalized: bool
+             estimand: str, normalized: bool, sample_weight: np.ndarray | None = None
              ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Point estimate, IPW moments, their derivative in the propensity index and Jacobian block.
 
@@ -64,9 +67,12 @@ def _moments(t: np.ndarray, y: np.ndarray, e: np.ndarray, g: np.ndarray, keep: n
     moments, ``dpsi_deta`` n x q derivatives with respect to the linear index
     (multiply by the design to get the derivative in the logistic
     coefficients), ``jac_own`` the q x q mean derivative in the own parameters,
-    ``grad`` the gradient of the estimand in those parameters.
+    ``grad`` the gradient of the estimand in those parameters.  Sampling weights
+    multiply every unit's moments (and so its part in the sums).
     """
     k = keep.astype(float)
+    if sample_weight is not None:
+        k = k * sample_weight
     t1, t0 = t * k, (1 - t) * k
     if estimand == "ATE":
         a1, a0 = t1 / e, t0 / (1 - e)              # weights
@@ -96,10 +102,13 @@ def ipw_estimate(t: np.ndarray, y: np.ndarray, fit: Any, estimand: str = "ATE",
     """IPW point estimate and sandwich standard error from a :class:`PropensityFit`.
 
     With the default logistic model the logistic score equations are stacked
-    with the IPW moments; otherwise the scores are treated as known.
+    with the IPW moments; otherwise the scores are treated as known.  The
+    sampling weights of ``fit`` (if any) weight both sets of equations: the
+    sandwich is then the linearization variance of the survey-weighted estimator.
     """
     e, g = fit.scores, score_derivative(fit)
-    tau, psi, dpsi, jac, grad = _moments(t, y, e, g, fit.keep, estimand, normalized)
+    sw = fit.sample_weight
+    tau, psi, dpsi, jac, grad = _moments(t, y, e, g, fit.keep, estimand, normalized, sw)
     if not fit.is_default_logistic:
         return tau, float(np.sqrt(sandwich_variance(psi, jac, grad)))
     # stacked M-estimator: theta = (logistic coefficients, IPW parameters); the
@@ -117,12 +126,15 @@ def ipw_estimate(t: np.ndarray, y: np.ndarray, fit: Any, estimand: str = "ATE",
     except np.linalg.LinAlgError as err:
         raise EstimationError("the stacked M-estimation Jacobian is singular (collinear "
                               "covariates?)") from err
-    influence = (t - fit.raw_scores) * Z.dot(v[:p]) + psi @ v[p:]
+    score = t - fit.raw_scores if sw is None else sw * (t - fit.raw_scores)
+    influence = score * Z.dot(v[:p]) + psi @ v[p:]
     return tau, float(np.sqrt(influence @ influence) / n)
 
 
-@register("ipw", estimand=("ATE", "ATT"), roles=("treatment", "outcome", "covariates"))
+@register("ipw", estimand=("ATE", "ATT"), roles=("treatment", "outcome", "covariates"),
+          optional_roles=("weights",))
 def ipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[str],
+        weights: str | None = None,
         alpha: float = 0.05, estimand: str = "ATE", normalized: bool = True,
         stabilized: bool = True, propensity_model: Any = None, trim: float | None = None,
         clip: float | None = None) -> Effect:
@@ -130,6 +142,11 @@ def ipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[s
 
     Parameters
     ----------
+    weights
+        Column of sampling (survey) weights: the propensity model is fitted by
+        weighted likelihood, each unit's weight is its survey weight times its
+        inverse-propensity weight, and the sandwich weights every estimating
+        equation (the linearization variance for the weighted population).
     estimand
         ``"ATE"`` (default) or ``"ATT"``.
     normalized
@@ -148,10 +165,11 @@ def ipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[s
     """
     if estimand not in ("ATE", "ATT"):
         raise OptionError(f"ipw estimates ATE or ATT, not {estimand!r}")
-    d = prepare_observational(data, treatment, outcome, covariates)
-    fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim, clip=clip)
+    d = prepare_observational(data, treatment, outcome, covariates, weights=weights)
+    fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim, clip=clip,
+                         sample_weight=d.w)
     tau, se = ipw_estimate(d.t, d.y, fit, estimand, normalized)
-    w = ipw_weights(d.t, fit.scores, estimand, stabilized) * fit.keep
+    w = ipw_weights(d.t, fit.scores, estimand, stabilized, d.w) * fit.keep
     kept = fit.keep
     diagnostics = dict(fit.diagnostics)
     diagnostics.update(
@@ -167,6 +185,9 @@ def ipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[s
            if fit.is_default_logistic else
            "M-estimation sandwich of the IPW moments with the propensity scores treated "
            "as known (user propensity_model)")
+    if weights is not None:
+        how += f"; survey weights {weights!r} times inverse-propensity weights"
+        diagnostics["sampling_weights"] = weights
     return Effect.from_estimate(
         method="ipw", estimand=estimand, estimate=tau, std_error=se, alpha=alpha,
         treatment=treatment, outcome=outcome, n_treated=int((d.t[kept] == 1).sum()),

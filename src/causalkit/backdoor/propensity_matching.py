@@ -273,8 +273,17 @@ def estimated_score_adjustment(y: np.ndarray, t: np.ndarray, score: np.ndarray,
 def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k: int,
               width: float, replace: bool, n_var: int,
               design: Design | np.ndarray | None = None,
-              X: np.ndarray | None = None) -> dict[str, Any]:
+              X: np.ndarray | None = None,
+              sample_weight: np.ndarray | None = None) -> dict[str, Any]:
     """Matching estimate and standard error.
+
+    With ``sample_weight`` (sampling weights ``v``, original order) the estimate is the
+    ``v``-weighted average of the matched differences over the units matched, the
+    match counts ``K_M`` / ``K'_M`` accumulate ``v_i / #J(i)`` and its square, and the
+    Abadie–Imbens (2006) variance becomes ``(sum v_i^2 (d_i - tau)^2 + sum_j (K_j^2 -
+    K'_j) sigma^2_j) / (sum v_i)^2`` (ATE: ``K_j^2 + 2 v_j K_j - K'_j``), which is the
+    unweighted formula at ``v = 1``; without replacement the weighted paired variance
+    ``n / (n - 1) sum v_i^2 (d_i - tau)^2 / (sum v_i)^2``.
 
     With replacement the match sets include their ties and the variance is
     Abadie–Imbens (2006); given ``design`` (the logistic model's design, ``score``
@@ -291,7 +300,8 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
     sources = {"ATT": [1], "ATC": [0], "ATE": [1, 0]}[estimand]
     used = np.zeros(n, dtype=bool)                 # in score order, as K and Q
     K, Q = np.zeros(n), np.zeros(n)
-    diffs = []
+    v = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)[units.order]
+    diffs, diff_weights = [], []
     dropped = enlarged = largest = settled = 0
     for arm in sources:
         source, target = units.positions[arm], units.positions[1 - arm]
@@ -299,33 +309,42 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
         if replace:
             runs = units.runs[1 - arm]
             match_sorted(units.arm_score[arm], runs.value, runs.count, runs.ysum, runs.of,
-                         target, int(k), float(width), imputed, n_matched, K, Q)
+                         target, int(k), float(width), imputed, n_matched, K, Q, v[source])
             enlarged += int((n_matched > k).sum())
             largest = max(largest, int(n_matched.max(initial=0)))
         else:
             settled += match_greedy(units.arm_score[arm], units.arm_score[1 - arm], target,
-                                    units.y, int(k), float(width), imputed, n_matched, K, Q)
+                                    units.y, int(k), float(width), imputed, n_matched, K, Q,
+                                    v[source])
         matched = n_matched > 0
         own = units.arm_y[arm] - imputed
         if not matched.all():
             own = own[matched]
         diffs.append(own if arm == 1 else -own)
+        diff_weights.append(v[source[matched]])
         used[source[matched]] = True
         dropped += len(source) - int(matched.sum())
     diff = np.concatenate(diffs)
     if not len(diff):
         raise EstimationError(f"no unit found a match within the caliper ({width:.4g} on the "
                               "logit scale); widen caliper= or check overlap")
-    tau = float(diff.mean())
     n_used = len(diff)
+    dw: Any
+    if sample_weight is None:
+        tau = float(diff.mean())
+        dw, total = 1.0, float(n_used)
+    else:
+        dw = np.concatenate(diff_weights)
+        total = float(dw.sum())
+        tau = float(dw @ diff / total)
     ties: dict[str, int] = {}
     if replace:
         sigma2, ties["n_variance_sets_enlarged_by_ties"] = _sorted_conditional_variance(units,
                                                                                         n_var)
         ties["n_match_sets_enlarged_by_ties"] = enlarged
         ties["largest_match_set"] = largest
-        extra = K * K - Q if estimand != "ATE" else K * K + 2 * K - Q
-        var = (float(((diff - tau) ** 2).sum()) + float(extra @ sigma2)) / n_used**2
+        extra = K * K - Q if estimand != "ATE" else K * K + 2 * v * K - Q
+        var = (float((dw * dw * (diff - tau) ** 2).sum()) + float(extra @ sigma2)) / total**2
         var_known = var
         if design is not None:
             adj = estimated_score_adjustment(y, t, score, design, estimand, k,
@@ -337,9 +356,13 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
         ties["n_ties_settled_by_rule"] = settled
         if n_used < 2:
             raise EstimationError("fewer than two matched pairs: no paired variance")
-        var = var_known = float(diff.var(ddof=1)) / n_used
+        if sample_weight is None:
+            var = var_known = float(diff.var(ddof=1)) / n_used
+        else:
+            var = var_known = (float((dw * dw * (diff - tau) ** 2).sum()) / total**2
+                               * n_used / (n_used - 1))
     weights = np.empty(n)
-    weights[units.order] = used + K                # the only per-unit output in original order
+    weights[units.order] = used * v + K            # the only per-unit output in original order
     t_sorted = units.t
     return {"estimate": tau, "std_error": float(np.sqrt(var)),
             "std_error_known_score": float(np.sqrt(var_known)), "n_dropped": dropped,
@@ -350,9 +373,10 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
 
 
 @register("propensity_matching", estimand=("ATT", "ATC", "ATE"),
-          roles=("treatment", "outcome", "covariates"))
+          roles=("treatment", "outcome", "covariates"), optional_roles=("weights",))
 def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
-                        covariates: Sequence[str], alpha: float = 0.05, estimand: str = "ATT",
+                        covariates: Sequence[str], weights: str | None = None,
+                        alpha: float = 0.05, estimand: str = "ATT",
                         n_neighbors: int = 1, replace: bool = True,
                         caliper: float | None = 0.2, variance_neighbours: int = 2,
                         propensity_model: Any = None, trim: float | None = None,
@@ -361,6 +385,16 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
 
     Parameters
     ----------
+    weights
+        Column of sampling (survey) weights.  The propensity model is fitted by
+        weighted likelihood, the matches are found as without weights, and the
+        estimate is the weighted average of the matched differences (each unit's
+        difference counts by its own weight).  The variance is the weighted
+        Abadie–Imbens (2006) one (the weighted match counts ``K_M``, ``K'_M``
+        accumulate ``w_i / #J(i)``; see ``_estimate``), treating the score as
+        known: the Abadie–Imbens (2016) adjustment is not derived for weights, so
+        ``variance="ai2016"`` with weights is an error.  Without replacement: the
+        weighted paired variance.
     estimand
         ``"ATT"`` (default), ``"ATC"`` or ``"ATE"`` (ATE needs ``replace=True``).
     n_neighbors
@@ -430,26 +464,34 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     if variance == "ai2016" and propensity_model is not None:
         raise OptionError("variance='ai2016' needs the built-in logistic propensity model "
                           "(its information matrix enters the adjustment); use 'ai2006'")
-    d = prepare_observational(data, treatment, outcome, covariates)
+    if variance == "ai2016" and weights is not None:
+        raise OptionError("variance='ai2016' (the Abadie-Imbens 2016 estimated-score "
+                          "adjustment) is not derived for sampling weights; with weights= "
+                          "the variance is the weighted Abadie-Imbens (2006) one: omit "
+                          "variance= or pass variance='ai2006'")
+    d = prepare_observational(data, treatment, outcome, covariates, weights=weights)
     if not d.covariates:
         raise RoleError("propensity_matching needs at least one covariate: with none every "
                         "unit has the same score and the matches would be arbitrary; when no "
                         "adjustment is needed use difference_in_means")
-    fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim)
+    fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim,
+                         sample_weight=d.w)
     keep = fit.keep
     t, y = d.t[keep], d.y[keep]
     lscore = fitted_logit(fit)[keep]
     sd = float(lscore.std(ddof=1))
     width = np.inf if caliper is None else float(caliper) * sd
-    adjust = bool(replace) and fit.is_default_logistic and variance != "ai2006"
+    adjust = (bool(replace) and fit.is_default_logistic and variance != "ai2006"
+              and d.w is None)
     design = None
     if adjust:
         design = fit.design if keep.all() else fit.design.rows(keep)
     res = _estimate(y, t, lscore, estimand, int(n_neighbors), width, bool(replace),
                     int(variance_neighbours), design=design,
-                    X=d.X if keep.all() else d.X[keep])
-    weights = np.zeros(d.n)
-    weights[keep] = res["weights"]
+                    X=d.X if keep.all() else d.X[keep],
+                    sample_weight=None if d.w is None else d.w[keep])
+    unit_weights = np.zeros(d.n)
+    unit_weights[keep] = res["weights"]
     diagnostics = dict(fit.diagnostics)
     diagnostics.update(
         n_neighbors=int(n_neighbors), replace=bool(replace),
@@ -458,10 +500,12 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         n_dropped_caliper=res["n_dropped"],
         n_distinct_matches_used=res["n_distinct_matches"],
         **res["ties"],
-        weights=weights,
-        balance=balance_table(d.X, d.t, d.covariates, weights=weights, estimand=estimand),
+        weights=unit_weights,
+        balance=balance_table(d.X, d.t, d.covariates, weights=unit_weights, estimand=estimand),
         propensity=propensity_frame(fit.raw_scores, d.t, d.frame.index))
     ties = res["ties"]
+    if weights is not None:
+        diagnostics["sampling_weights"] = weights
     ai2006 = (f"Abadie-Imbens (2006) matching variance for the population {estimand} "
               f"(each match set holds every unit tied at the k-th distance, k = "
               f"{int(n_neighbors)}; {ties.get('n_match_sets_enlarged_by_ties', 0)} sets "
@@ -473,6 +517,9 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
                "Austin & Small 2014; greedy, ties settled by the higher score at equal "
                "distance, then a row-content hash among equal scores: "
                f"{ties['n_ties_settled_by_rule']} matches had a tied alternative)")
+        if d.w is not None:
+            how = (f"sampling-weighted (weights {weights!r}) " + how
+                   + "; weighted average of matched differences")
     elif adjust and not res["ai2016_variance"] > 0:
         message = (f"the Abadie-Imbens (2016) estimated-score variance is not positive "
                    f"({res['ai2016_variance']:.3g}; its adjustment outweighs the matching "
@@ -490,6 +537,11 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
                + ("; the adjustment is derived for matching every unit, so with units "
                   "dropped by the caliper it is approximate" if res["n_dropped"] else ""))
         diagnostics["std_error_known_score"] = res["std_error_known_score"]
+    elif d.w is not None:
+        how = ("sampling-weighted " + ai2006 + "; weighted average of matched differences "
+               f"(sampling weights {weights!r}, weighted K_M, K'_M); the propensity score "
+               "is treated as known (the Abadie-Imbens 2016 adjustment is not derived for "
+               "weights)")
     else:
         how = (ai2006 + "; the propensity score is treated as known (" +
                ("variance='ai2006'" if fit.is_default_logistic else "user propensity_model")

@@ -38,21 +38,18 @@ from ..validation import prepare
 
 
 def design_matrix(t: np.ndarray, X: np.ndarray, interacted: bool,
-                  estimand: str = "ATE") -> np.ndarray:
+                  estimand: str = "ATE", weights: np.ndarray | None = None) -> np.ndarray:
     """Columns ``[1, t, Xc, t * Xc]`` (Lin) or ``[1, t, X]`` (plain).
 
     For the interacted form the covariates are centred at the mean of the
     population the estimand refers to (all units for ATE, the treated for ATT,
-    the controls for ATC), so the treatment coefficient is that estimand.
+    the controls for ATC; weighted means with sampling ``weights``), so the
+    treatment coefficient is that estimand.
     """
     if not interacted:
         return np.column_stack([np.ones(len(t)), t, X])
-    if estimand == "ATT":
-        centre = X[t == 1].mean(axis=0)
-    elif estimand == "ATC":
-        centre = X[t == 0].mean(axis=0)
-    else:
-        centre = X.mean(axis=0)
+    rows = {"ATT": t == 1, "ATC": t == 0}.get(estimand, np.ones(len(t), dtype=bool))
+    centre = np.average(X[rows], axis=0, weights=None if weights is None else weights[rows])
     Xc = X - centre
     return np.column_stack([np.ones(len(t)), t, Xc, Xc * t[:, None]])
 
@@ -68,16 +65,21 @@ def design_names(treatment: Any, covariates: Sequence[Any], interacted: bool) ->
 
 
 @register("regression_adjustment", estimand=("ATE", "ATT", "ATC"),
-          roles=("treatment", "outcome"), optional_roles=("covariates", "cluster"))
+          roles=("treatment", "outcome"), optional_roles=("covariates", "cluster", "weights"))
 def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
                           covariates: Sequence[str] | None = None,
                           cluster: str | Sequence[str] | None = None,
+                          weights: str | None = None,
                           alpha: float = 0.05, interacted: bool = True, cov_type: str = "HC2",
                           estimand: str = "ATE") -> Effect:
     """OLS regression adjustment (Lin 2013 interacted form by default) with HC2 robust SE.
 
     Parameters
     ----------
+    weights
+        Column of sampling (survey) weights: weighted least squares (covariates
+        centred at their weighted means), with the robust or clustered
+        covariance of statsmodels' ``WLS``.
     interacted
         ``True`` (default) for Lin's fully interacted regression on centred
         covariates; ``False`` for the plain additive regression ``y ~ t + X``.
@@ -101,17 +103,19 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
     if estimand not in ("ATE", "ATT", "ATC"):
         raise OptionError(f"estimand must be ATE, ATT or ATC, got {estimand!r}")
     d = prepare(data, treatment, outcome, covariates, cluster=cluster, min_per_arm=2,
-                min_rows=(2 if interacted else 1) * len(covariates or ()) + 3)
+                min_rows=(2 if interacted else 1) * len(covariates or ()) + 3, weights=weights)
     overlap = check_overlap(d.X, d.t, d.covariates)
-    X = design_matrix(d.t.astype(float), d.X, interacted and d.X.shape[1] > 0, estimand)
-    coef = fit_coefficient(d.y, X, index=1, cov_type=cov_type, groups=d.cluster,
+    X = design_matrix(d.t.astype(float), d.X, interacted and d.X.shape[1] > 0, estimand, d.w)
+    coef = fit_coefficient(d.y, X, index=1, cov_type=cov_type, groups=d.cluster, weights=d.w,
                            names=design_names(treatment, d.covariates,
                                               interacted and d.X.shape[1] > 0))
     form = "Lin (2013) interacted" if interacted and d.covariates else "additive"
+    fitted = "OLS" if d.w is None else f"weighted least squares (sampling weights {weights!r})"
     return Effect.from_estimate(
         method="regression_adjustment", estimand=estimand, estimate=coef.estimate,
         std_error=coef.std_error, alpha=alpha, df=coef.df, treatment=treatment,
         outcome=outcome, n_treated=d.n_treated, n_control=d.n_control,
-        covariates=tuple(d.covariates), inference=f"{coef.inference}; {form} OLS",
+        covariates=tuple(d.covariates), inference=f"{coef.inference}; {form} {fitted}",
         diagnostics={"r_squared": float(coef.results.rsquared), "form": form,
+                     "sampling_weights": weights,
                      "overlap": overlap})

@@ -5,8 +5,10 @@ estimator requires, the estimator accepts the roles that define the dataset's
 design (``instrument`` for IV, ``running`` for RD, ``post`` for a 2x2 DiD,
 ``unit`` and ``time`` for panels), and, if it needs a binary treatment, the
 treatment is binary (a non-binary one needs "continuous" among its
-``treatment_types``).  Backdoor estimators (those whose covariates are an
-adjustment set, ``spec.uses_adjustment_set``) on backdoor designs get the
+``treatment_types``).  A dataset with sampling weights (a ``weights`` role) is
+fitted weighted by the estimators that take ``weights=`` and skipped by the
+others (an unweighted fit would estimate another population's effect).  Backdoor
+estimators (those whose covariates are an adjustment set, ``spec.uses_adjustment_set``) on backdoor designs get the
 adjustment set the dataset's DAG identifies; design-based estimators get the
 design roles (and the covariates) from ``dataset.roles``.
 
@@ -34,6 +36,8 @@ def compatible(spec: EstimatorSpec, dataset: CausalDataset) -> bool:
     if not set(spec.roles) <= present:
         return False
     if not set(DESIGN_KEY_ROLES[dataset.design]) <= set(spec.accepted_roles):
+        return False
+    if "weights" in present and "weights" not in spec.accepted_roles:
         return False
     if spec.needs_binary_treatment and "treatment" in spec.accepted_roles \
             and dataset.treatment is not None and not dataset.binary_treatment:

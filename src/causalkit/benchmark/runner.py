@@ -430,8 +430,12 @@ def _pairs(specs: Sequence[registry.EstimatorSpec], sources: Sequence[_Source], 
             if compatible(spec, ds):
                 pairs.append((src, spec))
             else:
-                rows.append({"dataset": src.name, "method": spec.name,
-                             "reason": f"{spec.name} needs roles {list(spec.roles)}; "
-                                       f"{src.name} is a {ds.design} design"})
+                weighted = ds.roles.get("weights") is not None
+                reason = (f"{src.name} has sampling weights ({ds.roles['weights']!r}) and "
+                          f"{spec.name} takes no weights="
+                          if weighted and "weights" not in spec.accepted_roles else
+                          f"{spec.name} needs roles {list(spec.roles)}; "
+                          f"{src.name} is a {ds.design} design")
+                rows.append({"dataset": src.name, "method": spec.name, "reason": reason})
     pairs.sort(key=lambda p: (sources.index(p[0]), specs.index(p[1])))
     return pd.DataFrame(rows, columns=["dataset", "method", "reason"]), pairs

@@ -16,6 +16,14 @@ ATE inference comes from one of two places, stated in ``Effect.inference``:
   (stratified by arm, drawn from ``numpy.random.default_rng(random_state)``) and
   the standard error is the standard deviation of the resampled mean CATE.
 
+With sampling weights (``weights=``) the learners whose econml ``fit`` takes
+``sample_weight`` (DR-learner, R-learner, causal forest) get it, so every nuisance
+and final model is fitted weighted; the S-, T- and X-learners' ``fit`` takes none,
+so their models are fitted unweighted and only the averaging is weighted (said in
+``Effect.inference``).  The ATE is then the weighted mean, ``sum w s / sum w``, of
+the doubly robust scores (SE ``sqrt(n/(n-1) sum w^2 (s - ate)^2) / sum w``) or of
+the CATE (bootstrap SE of the weighted mean, weights resampled with their rows).
+
 Example
 -------
 >>> default_regressor().max_iter
@@ -98,47 +106,69 @@ class LearnerPlan:
     """What a learner module tells :func:`fit_learner`.
 
     ``build`` returns a fresh, unfitted econml estimator; ``fit_kwargs`` are
-    passed to its ``fit``; ``analytic_ate`` (optional) maps the fitted estimator
-    to its ATE with econml's inference; when it is ``None`` the ATE is the mean
-    CATE and its standard error is bootstrapped. ``extra_diagnostics`` maps the
+    passed to its ``fit``; ``analytic_ate`` (optional) maps the fitted estimator and
+    the sampling weights (or ``None``) to its ATE with econml's inference; when it is
+    ``None`` the ATE is the mean CATE and its standard error is bootstrapped. ``extra_diagnostics`` maps the
     fitted estimator to more diagnostics. ``has_cate_intervals`` says whether
-    ``effect_interval`` gives per-row intervals.
+    ``effect_interval`` gives per-row intervals; ``takes_sample_weight`` whether the
+    estimator's ``fit`` takes ``sample_weight``.
     """
 
     method: str
     build: Callable[[], Any]
     description: str
     fit_kwargs: dict[str, Any] | None = None
-    analytic_ate: Callable[[Any], AteResult] | None = None
+    analytic_ate: Callable[[Any, np.ndarray | None], AteResult] | None = None
     extra_diagnostics: Callable[[Any], dict[str, Any]] | None = None
     has_cate_intervals: bool = False
+    takes_sample_weight: bool = False
 
 
-def dr_score_ate(scores: np.ndarray, source: str) -> AteResult:
+def dr_score_ate(scores: np.ndarray, source: str,
+                 weights: np.ndarray | None = None) -> AteResult:
     """Mean of doubly robust scores with the influence-function standard error.
+
+    With sampling ``weights`` the weighted mean ``sum w s / sum w`` and the SE
+    ``sqrt(n / (n - 1) sum w^2 (s - mean)^2) / sum w`` (``sd / sqrt(n)`` when all
+    weights are equal).  Non-finite scores are left out.
 
     >>> r = dr_score_ate(np.array([0.0, 2.0, 1.0, 1.0]), "x")
     >>> r.estimate, round(r.std_error, 4)
     (1.0, 0.4082)
+    >>> r = dr_score_ate(np.array([0.0, 2.0, 1.0, 1.0]), "x", np.full(4, 3.0))
+    >>> r.estimate, round(r.std_error, 4)
+    (1.0, 0.4082)
     """
-    scores = np.asarray(scores, dtype=float)
-    scores = scores[np.isfinite(scores)]
+    scores = np.asarray(scores, dtype=float).reshape(-1)
+    finite = np.isfinite(scores)
+    scores = scores[finite]
     if scores.size < 2:
         raise EstimationError("too few finite doubly robust scores to estimate the ATE")
-    se = float(np.std(scores, ddof=1) / math.sqrt(scores.size))
-    return AteResult(float(scores.mean()), se,
-                     f"doubly robust: mean of {source} with influence-function SE "
-                     f"(sd / sqrt(n), n = {scores.size})")
+    if weights is None:
+        se = float(np.std(scores, ddof=1) / math.sqrt(scores.size))
+        return AteResult(float(scores.mean()), se,
+                         f"doubly robust: mean of {source} with influence-function SE "
+                         f"(sd / sqrt(n), n = {scores.size})")
+    w = np.asarray(weights, dtype=float)[finite]
+    n = scores.size
+    ate = float(w @ scores / w.sum())
+    se = float(np.sqrt(n / (n - 1) * np.sum(w * w * (scores - ate) ** 2)) / w.sum())
+    return AteResult(ate, se, f"doubly robust: sampling-weighted mean of {source} with "
+                     f"influence-function SE (n = {n})")
 
 
 def bootstrap_ate(build: Callable[[], Any], y: np.ndarray, t: np.ndarray, X: np.ndarray,
                   n_bootstrap: int, random_state: int | None,
-                  fit_kwargs: dict[str, Any] | None = None) -> tuple[float, np.ndarray]:
+                  fit_kwargs: dict[str, Any] | None = None,
+                  weights: np.ndarray | None = None,
+                  fit_weighted: bool = False) -> tuple[float, np.ndarray]:
     """Bootstrap standard error of the mean CATE: refit the learner on resamples.
 
     Resampling is stratified by arm (each arm keeps its size, so every resample
     can be fitted) with ``numpy.random.default_rng(random_state)``. Returns the
-    standard error and the resampled ATEs.
+    standard error and the resampled ATEs.  With sampling ``weights`` each
+    resample's ATE is the weighted mean CATE (weights drawn with their rows) and,
+    when ``fit_weighted``, each refit gets them as ``sample_weight``.
 
     >>> from econml.metalearners import TLearner
     >>> from sklearn.linear_model import LinearRegression
@@ -156,8 +186,12 @@ def bootstrap_ate(build: Callable[[], Any], y: np.ndarray, t: np.ndarray, X: np.
         idx = np.concatenate([rng.choice(treated, treated.size),
                               rng.choice(control, control.size)])
         est = build()
-        est.fit(y[idx], t[idx], X=X[idx], **(fit_kwargs or {}))
-        draws[b] = float(np.mean(est.effect(X[idx])))
+        kwargs = dict(fit_kwargs or {})
+        if weights is not None and fit_weighted:
+            kwargs["sample_weight"] = weights[idx]
+        est.fit(y[idx], t[idx], X=X[idx], **kwargs)
+        draws[b] = float(np.average(np.ravel(est.effect(X[idx])),
+                                    weights=None if weights is None else weights[idx]))
     return float(np.std(draws, ddof=1)), draws
 
 
@@ -206,7 +240,7 @@ def _check_options(n_bootstrap: Any, random_state: Any) -> int:
 def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
                 covariates: Sequence[str] | None, alpha: float, n_bootstrap: int,
                 random_state: int | None, estimand: str = "ATE",
-                min_per_arm: int = 10) -> Effect:
+                min_per_arm: int = 10, weights: str | None = None) -> Effect:
     """Validate, fit ``plan.build()`` on the data and return the :class:`Effect`.
 
     ``estimand="ATE"`` (default) or ``"CATE"`` only changes the label: the
@@ -218,6 +252,7 @@ def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
     arm's region and returns a confident number; covariates that separate the
     arms are an :class:`~causalkit.errors.OverlapError`, scores outside
     ``[0.01, 0.99]`` a warning, the diagnosis is in ``diagnostics["overlap"]``.
+    ``weights``: a column of sampling weights (see the module docstring).
     """
     if estimand not in ("ATE", "CATE"):
         raise OptionError(f"{plan.method} estimates ATE or CATE, not {estimand!r}")
@@ -226,11 +261,13 @@ def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
         raise RoleError(f"{plan.method} needs covariates: the CATE is a function of them "
                         "(pass covariates=[...])")
     d = prepare(data, treatment, outcome, covariates, min_per_arm=min_per_arm,
-                min_rows=2 * min_per_arm)
-    y, t, X = d.y, d.t, d.X
+                min_rows=2 * min_per_arm, weights=weights)
+    y, t, X, w = d.y, d.t, d.X, d.w
     overlap = check_overlap(X, t, d.covariates)
     est = plan.build()
     kwargs = dict(plan.fit_kwargs or {})
+    if w is not None and plan.takes_sample_weight:
+        kwargs["sample_weight"] = w
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module="econml")
         try:
@@ -239,17 +276,20 @@ def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
             diagnostics: dict[str, Any] = {}
             if plan.extra_diagnostics is not None:
                 diagnostics.update(plan.extra_diagnostics(est))
+            mean_cate = float(np.average(cate, weights=w))
             if plan.analytic_ate is not None:
-                ate = plan.analytic_ate(est)
+                ate = plan.analytic_ate(est, w)
             elif n_bootstrap:
+                base = {k: v for k, v in kwargs.items() if k != "sample_weight"}
                 se, draws = bootstrap_ate(plan.build, y, t, X, n_bootstrap, random_state,
-                                          kwargs)
-                ate = AteResult(float(cate.mean()), se,
-                                f"bootstrap: SE of the mean CATE over {n_bootstrap} refits on "
-                                f"arm-stratified resamples (random_state={random_state})")
+                                          base, w, plan.takes_sample_weight)
+                ate = AteResult(mean_cate, se,
+                                f"bootstrap: SE of the {'weighted ' if w is not None else ''}"
+                                f"mean CATE over {n_bootstrap} refits on arm-stratified "
+                                f"resamples (random_state={random_state})")
                 diagnostics["bootstrap_ates"] = draws
             else:
-                ate = AteResult(float(cate.mean()), math.nan,
+                ate = AteResult(mean_cate, math.nan,
                                 "none: n_bootstrap=0, so no standard error was computed")
             if plan.has_cate_intervals:
                 lo, hi = est.effect_interval(X, alpha=alpha)
@@ -266,11 +306,19 @@ def fit_learner(plan: LearnerPlan, data: Any, treatment: str, outcome: str,
         "model": est,
         "overlap": overlap,
     })
+    inference = ate.inference
+    if w is not None:
+        diagnostics["sampling_weights"] = weights
+        inference += (f"; sampling weights {weights!r}: "
+                      + ("passed to econml's fit as sample_weight (nuisance and final "
+                         "models) and used in the average" if plan.takes_sample_weight else
+                         "econml's fit takes no sample_weight, so the models are fitted "
+                         "unweighted and only the average over units is weighted"))
     return Effect.from_estimate(
         method=plan.method, estimand=estimand, estimate=ate.estimate,
         std_error=ate.std_error, alpha=alpha, treatment=treatment, outcome=outcome,
         n_treated=d.n_treated, n_control=d.n_control, covariates=tuple(d.covariates),
-        inference=ate.inference, diagnostics=diagnostics, cate=cate,
+        inference=inference, diagnostics=diagnostics, cate=cate,
         cate_predictor=make_predictor(est, d.covariates))
 
 

@@ -32,20 +32,25 @@ from ..effect import Effect
 from ..errors import OptionError
 from ..registry import register
 from ._metalearners import (
-    AteResult, LearnerPlan, cross_fit_models, fit_learner,
+    AteResult, LearnerPlan, cross_fit_models, dr_score_ate, fit_learner,
 )
 
 
-def _ate(est: CausalForestDML) -> AteResult:
+def _ate(est: CausalForestDML, weights: np.ndarray | None = None) -> AteResult:
+    if weights is not None:      # econml's own ate_ is the unweighted mean of these scores
+        scores = np.asarray(est.rlearner_model_final_._oob_preds, dtype=float).reshape(-1)
+        return dr_score_ate(scores, "econml CausalForestDML's out-of-bag DR scores", weights)
     return AteResult(float(np.ravel(est.ate_)[0]), float(np.ravel(est.ate_stderr_)[0]),
                      "doubly robust: econml CausalForestDML ate_ / ate_stderr_ (mean of "
                      "out-of-bag DR scores, SE sd / sqrt(n))")
 
 
 @register("causal_forest", estimand=("ATE", "CATE"),
-          roles=("treatment", "outcome", "covariates"), tags=("cate",))
+          roles=("treatment", "outcome", "covariates"),
+          optional_roles=("weights",), tags=("cate",))
 def causal_forest(data: pd.DataFrame, treatment: str, outcome: str,
-                  covariates: Sequence[str] | None = None, alpha: float = 0.05,
+                  covariates: Sequence[str] | None = None, weights: str | None = None,
+              alpha: float = 0.05,
                   outcome_model: Any = None, propensity_model: Any = None,
                   n_estimators: int = 100, min_samples_leaf: int = 10, cv: int = 5,
                   random_state: int | None = 0, n_jobs: int | None = 1,
@@ -54,6 +59,10 @@ def causal_forest(data: pd.DataFrame, treatment: str, outcome: str,
 
     Parameters
     ----------
+    weights
+        Column of sampling weights: passed to econml's ``fit`` as ``sample_weight``
+        (every nuisance and final model is fitted weighted) and the ATE is the
+        weighted average (see :mod:`causalkit.cate._metalearners`).
     outcome_model, propensity_model
         Nuisance models for ``E[Y | X]`` and ``P(T = 1 | X)``.
     n_estimators
@@ -81,6 +90,7 @@ def causal_forest(data: pd.DataFrame, treatment: str, outcome: str,
     plan = LearnerPlan("causal_forest", build,
                        f"econml CausalForestDML({type(m).__name__}, propensity "
                        f"{type(g).__name__}, {n_estimators} trees)",
-                       analytic_ate=_ate, has_cate_intervals=True)
+                       analytic_ate=_ate, takes_sample_weight=True,
+                       has_cate_intervals=True)
     return fit_learner(plan, data, treatment, outcome, covariates, alpha, 0, random_state,
-                       estimand)
+                       estimand, weights=weights)

@@ -50,14 +50,16 @@ def pseudo_outcomes(est: DRLearner) -> np.ndarray:
     return y_pred[:, 1] - y_pred[:, 0]
 
 
-def _ate(est: DRLearner) -> AteResult:
-    return dr_score_ate(pseudo_outcomes(est), "econml's cross-fitted DR pseudo-outcomes")
+def _ate(est: DRLearner, weights: np.ndarray | None = None) -> AteResult:
+    return dr_score_ate(pseudo_outcomes(est), "econml's cross-fitted DR pseudo-outcomes",
+                        weights)
 
 
 @register("dr_learner", estimand=("ATE", "CATE"), roles=("treatment", "outcome", "covariates"),
-          tags=("cate",))
+          optional_roles=("weights",), tags=("cate",))
 def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
-               covariates: Sequence[str] | None = None, alpha: float = 0.05,
+               covariates: Sequence[str] | None = None, weights: str | None = None,
+              alpha: float = 0.05,
                outcome_model: Any = None, propensity_model: Any = None, final_model: Any = None,
                cv: int = 5, min_propensity: float = 0.01, random_state: int | None = 0,
                estimand: str = "ATE") -> Effect:
@@ -65,6 +67,10 @@ def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
 
     Parameters
     ----------
+    weights
+        Column of sampling weights: passed to econml's ``fit`` as ``sample_weight``
+        (every nuisance and final model is fitted weighted) and the ATE is the
+        weighted average (see :mod:`causalkit.cate._metalearners`).
     outcome_model
         Regressor for ``E[Y | X, T]`` (fitted on covariates plus treatment).
     propensity_model
@@ -94,6 +100,7 @@ def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
                        f"econml DRLearner({type(mu).__name__}, propensity {type(g).__name__}, "
                        f"final {type(final).__name__}, cv={cv})",
                        fit_kwargs={"cache_values": True}, analytic_ate=_ate,
+                       takes_sample_weight=True,
                        extra_diagnostics=lambda est: {"dr_pseudo_outcome": pseudo_outcomes(est)})
     return fit_learner(plan, data, treatment, outcome, covariates, alpha, 0, random_state,
-                       estimand)
+                       estimand, weights=weights)

@@ -37,9 +37,10 @@ from ._metalearners import (
 
 
 @register("r_learner", estimand=("ATE", "CATE"), roles=("treatment", "outcome", "covariates"),
-          tags=("cate",))
+          optional_roles=("weights",), tags=("cate",))
 def r_learner(data: pd.DataFrame, treatment: str, outcome: str,
-              covariates: Sequence[str] | None = None, alpha: float = 0.05,
+              covariates: Sequence[str] | None = None, weights: str | None = None,
+              alpha: float = 0.05,
               outcome_model: Any = None, propensity_model: Any = None, final_model: Any = None,
               cv: int = 5, n_bootstrap: int = DEFAULT_BOOTSTRAP, random_state: int | None = 0,
               estimand: str = "ATE") -> Effect:
@@ -47,6 +48,10 @@ def r_learner(data: pd.DataFrame, treatment: str, outcome: str,
 
     Parameters
     ----------
+    weights
+        Column of sampling weights: passed to econml's ``fit`` as ``sample_weight``
+        (every nuisance and final model is fitted weighted) and the ATE is the
+        weighted average (see :mod:`causalkit.cate._metalearners`).
     outcome_model
         Regressor for ``E[Y | X]``.
     propensity_model
@@ -71,6 +76,6 @@ def r_learner(data: pd.DataFrame, treatment: str, outcome: str,
 
     plan = LearnerPlan("r_learner", build,
                        f"econml NonParamDML({type(m).__name__}, propensity {type(g).__name__}, "
-                       f"final {type(final).__name__}, cv={cv})")
+                       f"final {type(final).__name__}, cv={cv})", takes_sample_weight=True)
     return fit_learner(plan, data, treatment, outcome, covariates, alpha, n_bootstrap,
-                       random_state, estimand)
+                       random_state, estimand, weights=weights)

@@ -38,15 +38,21 @@ from ._metalearners import (
 
 
 @register("s_learner", estimand=("ATE", "CATE"), roles=("treatment", "outcome", "covariates"),
-          tags=("cate",))
+          optional_roles=("weights",), tags=("cate",))
 def s_learner(data: pd.DataFrame, treatment: str, outcome: str,
-              covariates: Sequence[str] | None = None, alpha: float = 0.05, model: Any = None,
+              covariates: Sequence[str] | None = None, weights: str | None = None,
+              alpha: float = 0.05, model: Any = None,
               n_bootstrap: int = DEFAULT_BOOTSTRAP, random_state: int | None = 0,
               estimand: str = "ATE") -> Effect:
     """S-learner (one model with the treatment as a feature), wrapping econml's SLearner.
 
     Parameters
     ----------
+    weights
+        Column of sampling weights: econml's ``fit`` takes no ``sample_weight``
+        here, so the models are fitted unweighted and the ATE is the weighted
+        average of the CATE (bootstrap SE of the weighted mean); said in
+        ``Effect.inference``.
     model
         Any scikit-learn regressor for ``E[Y | X, T]``; default fast histogram
         gradient boosting.
@@ -60,4 +66,4 @@ def s_learner(data: pd.DataFrame, treatment: str, outcome: str,
     plan = LearnerPlan("s_learner", lambda: SLearner(overall_model=base),
                        f"econml SLearner({type(base).__name__})")
     return fit_learner(plan, data, treatment, outcome, covariates, alpha, n_bootstrap,
-                       random_state, estimand)
+                       random_state, estimand, weights=weights)

@@ -33,15 +33,21 @@ from ._metalearners import (
 
 
 @register("t_learner", estimand=("ATE", "CATE"), roles=("treatment", "outcome", "covariates"),
-          tags=("cate",))
+          optional_roles=("weights",), tags=("cate",))
 def t_learner(data: pd.DataFrame, treatment: str, outcome: str,
-              covariates: Sequence[str] | None = None, alpha: float = 0.05, model: Any = None,
+              covariates: Sequence[str] | None = None, weights: str | None = None,
+              alpha: float = 0.05, model: Any = None,
               n_bootstrap: int = DEFAULT_BOOTSTRAP, random_state: int | None = 0,
               estimand: str = "ATE") -> Effect:
     """T-learner (one outcome model per arm), wrapping econml's TLearner.
 
     Parameters
     ----------
+    weights
+        Column of sampling weights: econml's ``fit`` takes no ``sample_weight``
+        here, so the models are fitted unweighted and the ATE is the weighted
+        average of the CATE (bootstrap SE of the weighted mean); said in
+        ``Effect.inference``.
     model
         Any scikit-learn regressor, fitted once per arm; default fast histogram
         gradient boosting.
@@ -55,4 +61,4 @@ def t_learner(data: pd.DataFrame, treatment: str, outcome: str,
     plan = LearnerPlan("t_learner", lambda: TLearner(models=base),
                        f"econml TLearner({type(base).__name__})")
     return fit_learner(plan, data, treatment, outcome, covariates, alpha, n_bootstrap,
-                       random_state, estimand)
+                       random_state, estimand, weights=weights)

@@ -48,9 +48,10 @@ from ._metalearners import (
 
 
 @register("x_learner", estimand=("ATE", "CATE"), roles=("treatment", "outcome", "covariates"),
-          tags=("cate",))
+          optional_roles=("weights",), tags=("cate",))
 def x_learner(data: pd.DataFrame, treatment: str, outcome: str,
-              covariates: Sequence[str] | None = None, alpha: float = 0.05,
+              covariates: Sequence[str] | None = None, weights: str | None = None,
+              alpha: float = 0.05,
               outcome_model: Any = None, cate_model: Any = None, propensity_model: Any = None,
               n_bootstrap: int = DEFAULT_BOOTSTRAP, random_state: int | None = 0,
               estimand: str = "ATE") -> Effect:
@@ -58,6 +59,11 @@ def x_learner(data: pd.DataFrame, treatment: str, outcome: str,
 
     Parameters
     ----------
+    weights
+        Column of sampling weights: econml's ``fit`` takes no ``sample_weight``
+        here, so the models are fitted unweighted and the ATE is the weighted
+        average of the CATE (bootstrap SE of the weighted mean); said in
+        ``Effect.inference``.
     outcome_model
         Regressor for the per-arm outcome models (stage 1).
     cate_model
@@ -80,4 +86,4 @@ def x_learner(data: pd.DataFrame, treatment: str, outcome: str,
                        f"econml XLearner({type(mu).__name__}, cate {type(tau).__name__}, "
                        f"propensity {type(g).__name__})")
     return fit_learner(plan, data, treatment, outcome, covariates, alpha, n_bootstrap,
-                       random_state, estimand)
+                       random_state, estimand, weights=weights)

@@ -43,6 +43,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--method", default="difference_in_means", help="registered estimator")
     p.add_argument("--covariates", nargs="+", default=None, metavar="COLUMN",
                    help="adjustment columns (at least one)")
+    p.add_argument("--weights", default=None, metavar="COLUMN",
+                   help="sampling (survey) weights column, for the methods that take "
+                        "weights= (`causalkit methods NAME` shows whether one does)")
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--estimand", default=None, help="ATE, ATT, ... where the method offers several")
     p.add_argument("--dag", default=None, help="DAG in DAGitty syntax (adjusts for its set)")
@@ -70,7 +73,7 @@ def _roles(spec: registry.EstimatorSpec, args: argparse.Namespace,
                               + (f"; did you mean {hint!r}?" if hint else "")
                               + f" Roles: {', '.join(registry.ROLE_NAMES)}")
         roles[key] = guess(column) if key == "cutoff" else column
-    for key in ("treatment", "outcome", "covariates"):
+    for key in ("treatment", "outcome", "covariates", "weights"):
         flag = getattr(args, key)
         if flag is not None and key in roles:
             raise OptionError(f"the {key} is given twice: with --{key} and with --role {key}=")

@@ -58,7 +58,8 @@ class CausalDataset:
     roles
         Role name -> column name(s): ``treatment``, ``outcome``, ``covariates``
         (all observed pre-treatment columns, a list), ``instrument``,
-        ``running``, ``cutoff`` (a number), ``post``, ``unit``, ``time``, ``cohort``.
+        ``running``, ``cutoff`` (a number), ``post``, ``unit``, ``time``, ``cohort``,
+        ``weights`` (sampling weights: the benchmark fits the methods that take them).
     design
         One of ``backdoor``, ``iv``, ``rd``, ``did``, ``panel``.
     truth

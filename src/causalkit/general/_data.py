@@ -11,15 +11,17 @@ from ..validation import PreparedData, as_column_list, check_frame, prepare
 
 
 def prepare_mediated(data: Any, treatment: str, outcome: str, mediators: Any,
-                     covariates: Sequence[str] | None) -> tuple[PreparedData, np.ndarray, list]:
-    """Prepared treatment/outcome/covariates and the mediator matrix (named in errors)."""
+                     covariates: Sequence[str] | None, weights: Any = None
+                     ) -> tuple[PreparedData, np.ndarray, list]:
+    """Prepared treatment/outcome/covariates (and sampling weights, ``d.w``) and the
+    mediator matrix (named in errors)."""
     meds = as_column_list(mediators)
     if not meds:
         raise RoleError("mediators= names no column; give the mediator column(s)")
     covs = as_column_list(covariates)
-    d = prepare(data, treatment, outcome, covs)
+    d = prepare(data, treatment, outcome, covs, weights=weights)
     check_frame(d.frame, roles={"mediators": meds})
-    clash = set(meds) & ({treatment, outcome} | set(covs))
+    clash = set(meds) & ({treatment, outcome, weights} | set(covs))
     if clash:
         raise RoleError(f"{sorted(clash)} cannot be both a mediator and the treatment, outcome "
                         "or a covariate")

@@ -65,8 +65,10 @@ def mediator_nuisances(a: np.ndarray, m: np.ndarray, y: np.ndarray, c: np.ndarra
                        propensity_model: Any = None, mediator_model: Any = None,
                        outcome_model: Any = None, pseudo_outcome_model: Any = None,
                        cross_fitting: bool = True, n_folds: int = 5,
-                       random_state: Any = 0) -> MediatorNuisances:
-    """Fit every nuisance over the folds (see the module docstring)."""
+                       random_state: Any = 0,
+                       sample_weight: np.ndarray | None = None) -> MediatorNuisances:
+    """Fit every nuisance over the folds (see the module docstring); with sampling
+    weights every model is fitted weighted (``sample_weight``)."""
     n = len(a)
     binary = is_binary_mediator(m)
     pi1 = np.empty(n)
@@ -76,19 +78,20 @@ def mediator_nuisances(a: np.ndarray, m: np.ndarray, y: np.ndarray, c: np.ndarra
     ones, zeros = np.ones((n, 1)), np.zeros((n, 1))
     for train, test in splits_or_full(n, cross_fitting, n_folds, random_state):
         at, ct, mt, yt = a[train], c[train], m[train], y[train]
-        pi1[test] = fit_predict_proba(propensity_model, ct, at, c[test])
+        wt = None if sample_weight is None else sample_weight[train]
+        pi1[test] = fit_predict_proba(propensity_model, ct, at, c[test], wt)
         feats = np.column_stack([mt, at, ct])
         pred = fit_predict(outcome_model, feats, yt, [
             np.column_stack([m[test], arm[test], c[test]]) for arm in (zeros, ones)]
             + [np.column_stack([mt, arm[train], ct]) for arm in (zeros, ones)]
             + ([np.column_stack([np.full((len(test), 1), v), arm[test], c[test]])
-                for v in (0.0, 1.0) for arm in (zeros, ones)] if binary else []))
+                for v in (0.0, 1.0) for arm in (zeros, ones)] if binary else []), wt)
         mu[0][test], mu[1][test] = pred[0], pred[1]
         mu_train = {0: pred[2], 1: pred[3]}
         if binary:
             p_m = dict(zip((0, 1), fit_predict_proba_many(
                 mediator_model, np.column_stack([at, ct]), mt[:, 0],
-                [np.column_stack([arm[test], c[test]]) for arm in (zeros, ones)])))
+                [np.column_stack([arm[test], c[test]]) for arm in (zeros, ones)], wt)))
             for b in (0, 1):
                 dens[b][test] = np.where(m[test, 0] == 1, p_m[b], 1.0 - p_m[b])
             mu_at = {(v, x): pred[4 + 2 * k + x] for k, v in enumerate((0.0, 1.0)) for x in (0, 1)}
@@ -97,7 +100,7 @@ def mediator_nuisances(a: np.ndarray, m: np.ndarray, y: np.ndarray, c: np.ndarra
                     eta[x][b][test] = mu_at[(1.0, x)] * p_m[b] + mu_at[(0.0, x)] * (1 - p_m[b])
         else:
             rho = fit_predict_proba(mediator_model, np.column_stack([mt, ct]), at,
-                                    np.column_stack([m[test], c[test]]))
+                                    np.column_stack([m[test], c[test]]), wt)
             rho = np.clip(rho, BOUND, 1 - BOUND)
             p1 = np.clip(pi1[test], BOUND, 1 - BOUND)
             dens[1][test], dens[0][test] = rho / p1, (1 - rho) / (1 - p1)
@@ -105,7 +108,8 @@ def mediator_nuisances(a: np.ndarray, m: np.ndarray, y: np.ndarray, c: np.ndarra
                 for b in (0, 1):
                     rows = at == b
                     eta[x][b][test] = fit_predict(pseudo_outcome_model, ct[rows],
-                                                  mu_train[x][rows], [c[test]])[0]
+                                                  mu_train[x][rows], [c[test]],
+                                                  None if wt is None else wt[rows])[0]
     if pi1.min() <= BOUND or pi1.max() >= 1 - BOUND:
         raise OverlapError(f"estimated propensity scores reach {pi1.min():.2g} / "
                            f"{pi1.max():.2g}: the treatment arms do not overlap")
@@ -113,8 +117,9 @@ def mediator_nuisances(a: np.ndarray, m: np.ndarray, y: np.ndarray, c: np.ndarra
 
 
 def fit_nuisances(a: np.ndarray, m: np.ndarray, y: np.ndarray, c: np.ndarray,
-                  options: dict) -> MediatorNuisances:
+                  options: dict, sample_weight: np.ndarray | None = None) -> MediatorNuisances:
     """:func:`mediator_nuisances` with the estimators' keyword options (model names, folds)."""
     keys = ("propensity_model", "mediator_model", "outcome_model", "pseudo_outcome_model",
             "cross_fitting", "n_folds", "random_state")
-    return mediator_nuisances(a, m, y, c, **{k: options[k] for k in keys})
+    return mediator_nuisances(a, m, y, c, **{k: options[k] for k in keys},
+                              sample_weight=sample_weight)

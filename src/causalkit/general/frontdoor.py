@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..effect import Effect
 from ..errors import OptionError
+from ..inference import weighted_score_mean
 from ..registry import register
 from ._data import prepare_mediated
 from ._mediators import fit_nuisances
@@ -44,23 +45,25 @@ from ._mediators import fit_nuisances
 ESTIMATORS = ("one_step", "plugin")
 
 
-def frontdoor_scores(a: np.ndarray, y: np.ndarray, nu: Any, arm: int
-                     ) -> tuple[float, float, np.ndarray]:
-    """(plug-in, one-step, centred influence function) for ψ(arm)."""
+def frontdoor_scores(a: np.ndarray, y: np.ndarray, nu: Any, arm: int,
+                     weights: np.ndarray | None = None) -> tuple[float, float, np.ndarray]:
+    """(plug-in, one-step, centred influence function) for ψ(arm); sampling ``weights``
+    make both means weighted (:func:`~causalkit.inference.weighted_score_mean`)."""
     pi1 = nu.pi1
     mu_obs = np.where(a == 1, nu.mu[1], nu.mu[0])
     xi = nu.mu[1] * pi1 + nu.mu[0] * (1 - pi1)
     h = nu.eta[1][arm] * pi1 + nu.eta[0][arm] * (1 - pi1)
     eta_obs = np.where(a == 1, nu.eta[1][arm], nu.eta[0][arm])
     score = (nu.ratio(a, arm) * (y - mu_obs) + (a == arm) / nu.pi(arm) * (xi - h) + eta_obs)
-    one_step = float(score.mean())
-    return float(h.mean()), one_step, score - one_step
+    one_step, influence = weighted_score_mean(score, weights)
+    return float(np.average(h, weights=weights)), one_step, influence
 
 
 @register("frontdoor", estimand="ATE", roles=("treatment", "outcome", "mediators"),
-          optional_roles=("covariates",), uses_adjustment_set=False)
+          optional_roles=("covariates", "weights"), uses_adjustment_set=False)
 def frontdoor(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
-              covariates: Sequence[str] | None = None, alpha: float = 0.05,
+              covariates: Sequence[str] | None = None, weights: str | None = None,
+              alpha: float = 0.05,
               estimator: str = "one_step", propensity_model: Any = None,
               mediator_model: Any = None, outcome_model: Any = None,
               pseudo_outcome_model: Any = None, cross_fitting: bool = True, n_folds: int = 5,
@@ -73,6 +76,9 @@ def frontdoor(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
         The front-door set (binary or continuous; several columns allowed).
     covariates
         Pre-treatment covariates C of the generalized front-door criterion.
+    weights
+        Column of sampling weights: every nuisance model is fitted weighted and
+        the scores are averaged with the weights (weighted influence function).
     estimator
         ``"one_step"`` (default; Fulcher et al.'s doubly robust estimator) or ``"plugin"``.
     propensity_model, mediator_model, outcome_model, pseudo_outcome_model
@@ -85,10 +91,10 @@ def frontdoor(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
     """
     if estimator not in ESTIMATORS:
         raise OptionError(f"estimator={estimator!r}; use one of {', '.join(ESTIMATORS)}")
-    d, m, meds = prepare_mediated(data, treatment, outcome, mediators, covariates)
-    nu = fit_nuisances(d.t, m, d.y, d.X, locals())
-    plug1, os1, if1 = frontdoor_scores(d.t, d.y, nu, 1)
-    plug0, os0, if0 = frontdoor_scores(d.t, d.y, nu, 0)
+    d, m, meds = prepare_mediated(data, treatment, outcome, mediators, covariates, weights)
+    nu = fit_nuisances(d.t, m, d.y, d.X, locals(), d.w)
+    plug1, os1, if1 = frontdoor_scores(d.t, d.y, nu, 1, d.w)
+    plug0, os0, if0 = frontdoor_scores(d.t, d.y, nu, 0, d.w)
     influence = if1 - if0
     tau = (os1 - os0) if estimator == "one_step" else (plug1 - plug0)
     se = float(np.sqrt(influence @ influence) / d.n)
@@ -98,7 +104,8 @@ def frontdoor(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
         treatment=treatment, outcome=outcome, n_treated=d.n_treated, n_control=d.n_control,
         covariates=tuple(d.covariates),
         inference=f"front-door {estimator.replace('_', '-')} estimator, influence-function "
-                  f"variance, {folds_text} nuisances",
+                  f"variance, {folds_text} nuisances"
+                  + (f"; sampling weights {weights!r}" if weights is not None else ""),
         diagnostics={"mediators": tuple(meds), "plugin": plug1 - plug0,
                      "one_step": os1 - os0, "psi_1": os1, "psi_0": os0,
                      "mediator_type": "binary" if nu.binary_mediator else "continuous"})

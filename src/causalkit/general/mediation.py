@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..effect import Effect
 from ..errors import OptionError
+from ..inference import weighted_score_mean
 from ..registry import register
 from ._data import prepare_mediated
 from ._mediators import fit_nuisances
@@ -51,9 +52,10 @@ def psi_scores(a: np.ndarray, y: np.ndarray, nu: Any, x: int, b: int) -> np.ndar
 
 
 @register("mediation", estimand=ESTIMANDS, roles=("treatment", "outcome", "mediators"),
-          optional_roles=("covariates",), uses_adjustment_set=False)
+          optional_roles=("covariates", "weights"), uses_adjustment_set=False)
 def mediation(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
-              covariates: Sequence[str] | None = None, alpha: float = 0.05,
+              covariates: Sequence[str] | None = None, weights: str | None = None,
+              alpha: float = 0.05,
               estimand: str = "NDE", propensity_model: Any = None, mediator_model: Any = None,
               outcome_model: Any = None, pseudo_outcome_model: Any = None,
               cross_fitting: bool = True, n_folds: int = 5, random_state: Any = 0) -> Effect:
@@ -61,6 +63,9 @@ def mediation(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
 
     Parameters
     ----------
+    weights
+        Column of sampling weights: every nuisance model is fitted weighted and
+        the scores are averaged with the weights (weighted influence function).
     estimand
         ``"NDE"`` (default), ``"NIE"`` or ``"TE"``; all three are in the diagnostics.
     propensity_model, mediator_model, outcome_model, pseudo_outcome_model
@@ -74,16 +79,16 @@ def mediation(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
     """
     if estimand not in ESTIMANDS:
         raise OptionError(f"mediation estimates {', '.join(ESTIMANDS)}, not {estimand!r}")
-    d, m, meds = prepare_mediated(data, treatment, outcome, mediators, covariates)
-    nu = fit_nuisances(d.t, m, d.y, d.X, locals())
+    d, m, meds = prepare_mediated(data, treatment, outcome, mediators, covariates, weights)
+    nu = fit_nuisances(d.t, m, d.y, d.X, locals(), d.w)
     s = {(x, b): psi_scores(d.t, d.y, nu, x, b) for x, b in ((1, 1), (1, 0), (0, 0))}
     contrasts = {"NDE": s[(1, 0)] - s[(0, 0)], "NIE": s[(1, 1)] - s[(1, 0)],
                  "TE": s[(1, 1)] - s[(0, 0)]}
     summary = {}
     for name, phi in contrasts.items():
-        est = float(phi.mean())
+        est, influence = weighted_score_mean(phi, d.w)
         summary[name] = est
-        summary[f"{name}_se"] = float(np.sqrt(((phi - est) ** 2).sum()) / d.n)
+        summary[f"{name}_se"] = float(np.sqrt(influence @ influence) / d.n)
     folds_text = f"{int(n_folds)}-fold cross-fitted" if cross_fitting else "full-sample"
     return Effect.from_estimate(
         method="mediation", estimand=estimand, estimate=summary[estimand],
@@ -91,6 +96,7 @@ def mediation(data: pd.DataFrame, treatment: str, outcome: str, mediators: Any,
         outcome=outcome, n_treated=d.n_treated, n_control=d.n_control,
         covariates=tuple(d.covariates),
         inference=f"multiply robust (Tchetgen Tchetgen & Shpitser 2012), influence-function "
-                  f"variance, {folds_text} nuisances",
+                  f"variance, {folds_text} nuisances"
+                  + (f"; sampling weights {weights!r}" if weights is not None else ""),
         diagnostics={"mediators": tuple(meds), **summary,
                      "mediator_type": "binary" if nu.binary_mediator else "continuous"})

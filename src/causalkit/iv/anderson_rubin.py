@@ -98,14 +98,16 @@ def ar_set_from_moments(a: float, b: float, V: np.ndarray, alpha: float = 0.05,
 def anderson_rubin_set(y: np.ndarray, d: np.ndarray, Z: np.ndarray, W: np.ndarray | None = None,
                        alpha: float = 0.05, cov_type: str = "robust",
                        groups: np.ndarray | None = None, n_grid: int = 4001,
-                       small_sample: bool = False) -> ARConfidenceSet:
+                       small_sample: bool = False,
+                       weights: np.ndarray | None = None) -> ARConfidenceSet:
     """AR confidence set for the coefficient of ``d`` with instruments ``Z``, covariates ``W``.
 
     ``cov_type`` is ``robust`` (HC0), ``unadjusted`` or ``clustered`` (with ``groups``,
-    one or two cluster columns); ``small_sample`` as in the module docstring.
+    one or two cluster columns); ``small_sample`` as in the module docstring;
+    ``weights`` sampling weights (weighted reduced forms, :func:`partial_out`).
     """
     Z = np.asarray(Z, dtype=float).reshape(len(y), -1)
-    yt, dt, Zt = partial_out(W, y, d, Z)
+    yt, dt, Zt = partial_out(W, y, d, Z, weights=weights)
     Zt = equilibrate(Zt)[0]              # the statistic does not depend on Z's units
     k = Zt.shape[1]
     rule = VarianceRule(cov_type, len(y), n_exogenous(W, len(y)) + k, small_sample, groups)

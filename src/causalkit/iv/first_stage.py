@@ -96,20 +96,26 @@ class VarianceRule:
         return float(stats.chi2.isf(alpha, k) if df is None else k * stats.f.isf(alpha, k, df))
 
 
-def partial_out(W: np.ndarray | None, *arrays: np.ndarray) -> list[np.ndarray]:
+def partial_out(W: np.ndarray | None, *arrays: np.ndarray,
+                weights: np.ndarray | None = None) -> list[np.ndarray]:
     """Residuals of each array (column-wise) after least squares on ``[1, W]``.
 
     ``[1, W]`` is equilibrated first, so the units of the covariates do not matter.
+    With sampling ``weights`` every array and ``[1, W]`` are first multiplied by
+    ``sqrt(weights)`` (weighted least squares as OLS on transformed data, as
+    linearmodels does): the residuals returned are the transformed ones, and every
+    moment built on them is the weighted moment.
 
     >>> partial_out(None, np.array([1.0, 3.0]))[0].round(9).tolist()
     [-1.0, 1.0]
     """
     n = len(arrays[0])
     X = np.ones((n, 1)) if W is None or W.size == 0 else np.column_stack([np.ones(n), W])
-    X = equilibrate(X)[0]
+    root = np.ones((n, 1)) if weights is None else np.sqrt(np.asarray(weights, float))[:, None]
+    X = equilibrate(X * root)[0]
     out = []
     for a in arrays:
-        a2 = np.asarray(a, dtype=float).reshape(n, -1)
+        a2 = np.asarray(a, dtype=float).reshape(n, -1) * root
         coef = np.linalg.lstsq(X, a2, rcond=None)[0]
         res = a2 - X @ coef
         out.append(res if np.ndim(a) > 1 else res[:, 0])
@@ -185,15 +191,17 @@ def n_exogenous(W: np.ndarray | None, n: int) -> int:
 
 def first_stage_strength(d: np.ndarray, Z: np.ndarray, W: np.ndarray | None = None,
                          cov_type: str = "robust", groups: np.ndarray | None = None,
-                         small_sample: bool = False) -> FirstStage:
+                         small_sample: bool = False,
+                         weights: np.ndarray | None = None) -> FirstStage:
     """First-stage F, effective F and partial R-squared of instruments ``Z`` for ``d``.
 
     ``small_sample`` selects the ``n - K`` variance and the F reference
     distribution (see the module docstring).  The instruments are equilibrated
-    internally: their units change only their coefficients.
+    internally: their units change only their coefficients.  ``weights``: the
+    weighted first stage (:func:`partial_out`).
     """
     Z = np.asarray(Z, dtype=float).reshape(len(d), -1)
-    dt, Zt = partial_out(W, d, Z)
+    dt, Zt = partial_out(W, d, Z, weights=weights)
     Zt, scales = equilibrate(Zt)
     k = Zt.shape[1]
     rule = VarianceRule(cov_type, len(d), n_exogenous(W, len(d)) + k, small_sample, groups)

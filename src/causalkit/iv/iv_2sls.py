@@ -45,7 +45,7 @@ from ..errors import OptionError, RoleError
 from ..linear import equilibrate, require_full_rank
 from ..registry import register
 from ..validation import as_column_list, check_frame, cluster_groups, require_rows, \
-    require_varies
+    require_varies, weighted_rows
 from . import (anderson_rubin_set, check_instruments, first_stage_strength,
                overidentification_test, weak_instrument_warning)
 from .first_stage import VarianceRule
@@ -54,10 +54,11 @@ COV_TYPES = ("robust", "unadjusted", "clustered")
 
 
 @register("iv_2sls", estimand="LATE", roles=("treatment", "outcome", "instrument"),
-          optional_roles=("covariates", "cluster"), needs_binary_treatment=False)
+          optional_roles=("covariates", "cluster", "weights"), needs_binary_treatment=False)
 def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | Sequence[str],
             covariates: Sequence[str] | None = None, cluster: str | Sequence[str] | None = None,
-            alpha: float = 0.05, cov_type: str = "robust", liml: bool = False,
+            weights: str | None = None, alpha: float = 0.05, cov_type: str = "robust",
+            liml: bool = False,
             weak_threshold: float = 10.0, small_sample: bool = False) -> Effect:
     """Instrumental-variables estimate (2SLS, or LIML with ``liml=True``) of a LATE.
 
@@ -68,6 +69,10 @@ def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | 
     cluster
         Column to cluster on, or a list of two for two-way clustering (Cameron,
         Gelbach & Miller 2011); implies ``cov_type="clustered"``.
+    weights
+        Column of sampling weights: weighted 2SLS / LIML (linearmodels'
+        ``weights=``), with the first-stage F, effective F and Anderson-Rubin set
+        computed on the same weighted moments; rows of zero weight are dropped.
     cov_type
         ``robust`` (default, heteroskedasticity-robust), ``unadjusted``; with
         ``cluster=`` the errors are clustered by that column.
@@ -96,7 +101,10 @@ def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | 
                         "and a covariate or the outcome")
     roles: dict[str, Any] = {"treatment": treatment, "outcome": outcome,
                              "instruments": instruments, "covariates": covs}
-    frame = check_frame(data, roles=roles)
+    frame, sw = weighted_rows(data, weights)
+    frame = check_frame(frame, roles=roles)
+    if weights is not None and weights in (treatment, outcome, *instruments, *covs):
+        raise RoleError(f"weights column {weights!r} cannot also play another role")
     groups, _ = cluster_groups(frame, cluster, method="iv_2sls")
     if groups is not None:
         cov_type = "clustered"
@@ -116,7 +124,8 @@ def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | 
                       [*exog_names, *instruments])
     # linearmodels on equilibrated arrays (its pandas path is slow); only d's scale is undone
     d_scaled, d_scale = equilibrate(d[:, None])
-    model = (IVLIML if liml else IV2SLS)(y, equilibrate(exog)[0], d_scaled, equilibrate(Z)[0])
+    model = (IVLIML if liml else IV2SLS)(y, equilibrate(exog)[0], d_scaled, equilibrate(Z)[0],
+                                        weights=sw)
     fit_kw: dict[str, Any] = {"cov_type": cov_type, "debiased": bool(small_sample)}
     if cov_type == "clustered":
         fit_kw["clusters"] = groups
@@ -127,10 +136,10 @@ def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | 
     rule = VarianceRule(cov_type, len(y), pos + 1, bool(small_sample), groups)
 
     fs = first_stage_strength(d, Z, W, cov_type=cov_type, groups=groups,
-                              small_sample=bool(small_sample))
+                              small_sample=bool(small_sample), weights=sw)
     weak_instrument_warning(fs.f_stat, weak_threshold, what=", ".join(map(str, instruments)))
     ar = anderson_rubin_set(y, d, Z, W, alpha=alpha, cov_type=cov_type, groups=groups,
-                            small_sample=bool(small_sample))
+                            small_sample=bool(small_sample), weights=sw)
     diagnostics: dict[str, Any] = {
         "estimator": "LIML" if liml else "2SLS",
         "first_stage_f": fs.f_stat,
@@ -162,6 +171,8 @@ def iv_2sls(data: pd.DataFrame, treatment: str, outcome: str, instrument: str | 
         n_treated=int((d == 1).sum()) if t_binary else None,
         n_control=int((d == 0).sum()) if t_binary else None, n_obs=len(frame),
         covariates=tuple(covs),
-        inference=f"{label} {'LIML' if liml else '2SLS'} (linearmodels), {reference}; "
+        inference=f"{label} {'LIML' if liml else '2SLS'} (linearmodels"
+                  + (f", sampling weights {weights!r}" if weights is not None else "")
+                  + f"), {reference}; "
                   f"instruments: {', '.join(map(str, instruments))}",
         diagnostics=diagnostics)

@@ -12,7 +12,9 @@ base-period covariates ``X`` (first column the intercept) give the ATT by
 * ``"ipw"`` — normalized (Hajek) inverse probability weighting (Abadie 2005).
 
 Each returns the estimate and the influence function per unit, scaled so that
-``var(att) ~= mean(inf**2) / n``.  Without covariates all three equal the
+``var(att) ~= mean(inf**2) / n``.  Sampling weights (``weights``, of mean one as
+the R ``DRDID`` package's ``i.weights``) weight the logit, the control outcome
+regression and every mean, as in ``DRDID::drdid_panel``.  Without covariates all three equal the
 difference of mean changes.  All three are invariant to affine changes of the
 covariates, so they are computed on the standardized design
 ``[1, (X - mean) / sd]`` (:func:`standardize`): the units of a covariate change
@@ -62,38 +64,44 @@ def standardize(X: np.ndarray, names: Sequence[Any] | None = None,
     return np.column_stack([np.ones(len(X)), (body - mean) / sd])
 
 
-def logit(X: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def logit(X: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None
+          ) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-likelihood logit (the package's Newton fit,
-    :func:`~causalkit.logistic.logistic_newton`): fitted probabilities and
-    the influence representation of the coefficients (``score_i @ inv(mean Hessian)``),
-    n x k.  ``X`` includes the intercept column."""
+    :func:`~causalkit.logistic.logistic_newton`; weighted likelihood with ``weights``):
+    fitted probabilities and the influence representation of the coefficients
+    (``score_i @ inv(mean Hessian)``), n x k.  ``X`` includes the intercept column."""
     design = MatrixDesign(X)
-    p = expit(design.dot(logistic_newton(design, d)))
+    sw = np.ones(len(d)) if weights is None else weights
+    p = expit(design.dot(logistic_newton(design, d, sample_weight=weights)))
     try:
-        hess_inv = np.linalg.inv(design.gram(p * (1 - p)) / len(d))
+        hess_inv = np.linalg.inv(design.gram(sw * p * (1 - p)) / len(d))
     except np.linalg.LinAlgError as err:
         raise EstimationError("the propensity-score logit is singular: a covariate is "
                               "constant or collinear within a group-time cell") from err
-    return p, ((d - p)[:, None] * X) @ hess_inv
+    return p, ((sw * (d - p))[:, None] * X) @ hess_inv
 
 
-def _control_ols(dy: np.ndarray, d: np.ndarray, X: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """OLS of ``dy`` on ``X`` among controls: fitted values for everyone and the
-    coefficients' influence representation (n x k, zero for treated units)."""
+def _control_ols(dy: np.ndarray, d: np.ndarray, X: np.ndarray,
+                 weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(Weighted) least squares of ``dy`` on ``X`` among controls: fitted values for
+    everyone and the coefficients' influence representation (n x k, zero for treated
+    units)."""
     n = len(dy)
-    w = (1 - d).astype(float)
+    w = (1 - d).astype(float) * (1.0 if weights is None else weights)
     xtx = (X * w[:, None]).T @ X / n
-    coef = np.linalg.lstsq(X[w > 0], dy[w > 0], rcond=None)[0]
+    root = np.sqrt(w[w > 0])
+    coef = np.linalg.lstsq(X[w > 0] * root[:, None], dy[w > 0] * root, rcond=None)[0]
     fitted = X @ coef
     return fitted, ((w * (dy - fitted))[:, None] * X) @ np.linalg.inv(xtx)
 
 
 def att_two_period(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str = "dr",
-                   names: Sequence[Any] | None = None) -> tuple[float, np.ndarray]:
+                   names: Sequence[Any] | None = None,
+                   weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """ATT of a two-period panel and its influence function (see the module docstring).
 
-    ``X`` has the intercept first; ``names`` label its other columns in errors.
+    ``X`` has the intercept first; ``names`` label its other columns in errors;
+    ``weights`` are sampling weights (``None``: unweighted).
     """
     if method not in METHODS:
         raise OptionError(f"est_method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -106,9 +114,10 @@ def att_two_period(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str = "
             require_full_rank(X[d == 0], "the outcome regression among the controls of a "
                               "group-time cell", labels)
     d = d.astype(float)
-    w_treat = d
+    sw = np.ones(len(d)) if weights is None else np.asarray(weights, dtype=float)
+    w_treat = sw * d
     if method == "reg":
-        fitted, lin_ols = _control_ols(dy, d, X)
+        fitted, lin_ols = _control_ols(dy, d, X, weights)
         eta_treat = np.mean(w_treat * dy) / w_treat.mean()
         eta_cont = np.mean(w_treat * fitted) / w_treat.mean()
         inf_treat = (w_treat * dy - w_treat * eta_treat) / w_treat.mean()
@@ -116,13 +125,13 @@ def att_two_period(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str = "
         inf_cont = (w_treat * fitted - w_treat * eta_cont + lin_ols @ m1) / w_treat.mean()
         return float(eta_treat - eta_cont), inf_treat - inf_cont
 
-    ps, lin_ps = logit(X, d)
+    ps, lin_ps = logit(X, d, weights)
     ps = np.minimum(ps, 1 - 1e-6)
-    w_cont = ps * (1 - d) / (1 - ps)
+    w_cont = sw * ps * (1 - d) / (1 - ps)
     if method == "ipw":
         fitted, lin_ols = np.zeros_like(dy), None
     else:
-        fitted, lin_ols = _control_ols(dy, d, X)
+        fitted, lin_ols = _control_ols(dy, d, X, weights)
     resid = dy - fitted
     eta_treat = np.mean(w_treat * resid) / w_treat.mean()
     eta_cont = np.mean(w_cont * resid) / w_cont.mean()

@@ -150,8 +150,9 @@ class PanelFit:
 
 
 def fit_twfe(frame: pd.DataFrame, outcome: Any, regressors: pd.DataFrame, unit: Any,
-             time: Any, clusters: np.ndarray) -> PanelFit:
-    """OLS with unit and period fixed effects (linearmodels ``PanelOLS``), clustered SE.
+             time: Any, clusters: np.ndarray, weights: np.ndarray | None = None) -> PanelFit:
+    """OLS (WLS with sampling ``weights``) with unit and period fixed effects (linearmodels
+    ``PanelOLS``), clustered SE.
 
     The covariance is the cluster-robust sandwich with the CR1 factor
     G/(G-1) * (n-1)/(n-K); with two cluster columns (``clusters`` n x 2) it is
@@ -189,9 +190,10 @@ def fit_twfe(frame: pd.DataFrame, outcome: Any, regressors: pd.DataFrame, unit: 
     exog = pd.DataFrame(Xs, index=index, columns=["const", *labels])
     dep = pd.Series(frame[outcome].to_numpy(dtype=float), index=index, name="y")
     cluster_frame = pd.DataFrame(np.asarray(codes).reshape(len(frame), -1), index=index)
+    sample_weights = None if weights is None else pd.Series(weights, index=index, name="w")
     try:
         model = PanelOLS(dep, exog, entity_effects=True, time_effects=True,
-                         drop_absorbed=False, check_rank=True)
+                         drop_absorbed=False, check_rank=True, weights=sample_weights)
         res = model.fit(cov_type="clustered", clusters=cluster_frame,
                         debiased=True, group_debias=True, count_effects=False)
     except (ValueError, AbsorbingEffectError) as err:  # absorbed or collinear regressors
@@ -215,6 +217,8 @@ def fit_twfe(frame: pd.DataFrame, outcome: Any, regressors: pd.DataFrame, unit: 
     what = (f"two-way cluster-robust ({counts[0]} x {counts[1]} clusters, CR1 "
             "Cameron-Gelbach-Miller, t with min(G)-1 df)" if two_way else
             f"cluster-robust ({counts[0]} clusters, CR1, t with G-1 df)")
+    if weights is not None:
+        what = f"weighted least squares (sampling weights); {what}"
     return PanelFit(params=params, cov=cov,
                     n_clusters=(counts[0], counts[1]) if two_way else counts[0],
                     df=float(min(counts) - 1),

@@ -51,7 +51,7 @@ from ..effect import Effect
 from ..errors import DataError, EmptyArmError, EstimationError, OptionError
 from ..inference import critical_value
 from ..registry import register
-from ..validation import as_column_list
+from ..validation import as_column_list, weighted_rows
 from ._drdid import METHODS, att_two_period
 from ._eventtime import event_time_diagnostics
 from ._panel import (check_panel, cluster_codes, cohort_column, covariate_columns,
@@ -71,6 +71,7 @@ class GroupTime:
     inf: np.ndarray
     info: list[dict[str, Any]]
     unit_cohort: np.ndarray
+    unit_weight: np.ndarray         # per-unit sampling weights, mean one (ones: unweighted)
 
 
 def _wide(frame: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
@@ -99,11 +100,12 @@ def _wide(frame: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
 
 def group_time_att(Y: np.ndarray, g: np.ndarray, periods: np.ndarray, Xc: np.ndarray,
                    control_group: str = "never_treated", est_method: str = "dr",
-                   base_period: str = "varying", covariates: Sequence[Any] | None = None
-                   ) -> GroupTime:
+                   base_period: str = "varying", covariates: Sequence[Any] | None = None,
+                   weights: np.ndarray | None = None) -> GroupTime:
     """Every estimable ATT(g, t) and its influence function on the full set of units.
 
-    ``covariates`` name the columns of ``Xc`` in error messages.
+    ``covariates`` name the columns of ``Xc`` in error messages; ``weights`` are
+    per-unit sampling weights of mean one (``None``: unweighted).
     """
     n = len(g)
     cohorts = np.unique(g[(g > periods[0]) & (g <= periods[-1])])
@@ -131,7 +133,8 @@ def group_time_att(Y: np.ndarray, g: np.ndarray, periods: np.ndarray, Xc: np.nda
             dy = Y[keep, ti] - Y[keep, bi]
             X = np.column_stack([np.ones(int(keep.sum())), Xc[keep, bi, :]])
             att, inf_sub = att_two_period(dy, treated[keep].astype(int), X, est_method,
-                                          names=covariates)
+                                          names=covariates,
+                                          weights=None if weights is None else weights[keep])
             column = np.zeros(n)
             column[keep] = inf_sub * n / keep.sum()
             cells_g.append(gv), cells_t.append(t), atts.append(att), infs.append(column)
@@ -141,13 +144,16 @@ def group_time_att(Y: np.ndarray, g: np.ndarray, periods: np.ndarray, Xc: np.nda
         raise EmptyArmError("no group-time effect could be estimated: every cohort lacks "
                             "comparison units (try control_group='not_yet_treated')")
     return GroupTime(np.array(cells_g), np.array(cells_t), np.array(atts),
-                     np.column_stack(infs), info, g)
+                     np.column_stack(infs), info, g,
+                     np.ones(n) if weights is None else np.asarray(weights, dtype=float))
 
 
 def _weight_inf(keep: np.ndarray, pg: np.ndarray, cell_group: np.ndarray,
-                unit_cohort: np.ndarray) -> np.ndarray:
-    """Influence function of the estimated weights pg[k] / sum(pg[keep]) (units x |keep|)."""
-    indic = (unit_cohort[:, None] == cell_group[keep][None, :]).astype(float) - pg[keep]
+                unit_cohort: np.ndarray, unit_weight: np.ndarray) -> np.ndarray:
+    """Influence function of the estimated weights pg[k] / sum(pg[keep]) (units x |keep|);
+    ``pg`` are the (sampling-weighted) cohort shares."""
+    indic = (unit_weight[:, None] * (unit_cohort[:, None] == cell_group[keep][None, :])
+             - pg[keep])
     total = pg[keep].sum()
     return indic / total - np.outer(indic.sum(axis=1), pg[keep] / total ** 2)
 
@@ -160,13 +166,15 @@ def _combine(gt: GroupTime, keep: np.ndarray, pg: np.ndarray | None
         w = np.full(len(att), 1.0 / len(att))
         return float(att @ w), gt.inf[:, keep] @ w
     w = pg[keep] / pg[keep].sum()
-    inf = gt.inf[:, keep] @ w + _weight_inf(keep, pg, gt.group, gt.unit_cohort) @ att
+    inf = gt.inf[:, keep] @ w + _weight_inf(keep, pg, gt.group, gt.unit_cohort,
+                                            gt.unit_weight) @ att
     return float(att @ w), inf
 
 
 def aggregate(gt: GroupTime) -> dict[str, Any]:
     """The simple, group and dynamic aggregations with their influence functions."""
-    pg_cohort = {gv: np.mean(gt.unit_cohort == gv) for gv in np.unique(gt.group)}
+    pg_cohort = {gv: np.mean(gt.unit_weight * (gt.unit_cohort == gv))
+                 for gv in np.unique(gt.group)}
     pg = np.array([pg_cohort[gv] for gv in gt.group])
     post = gt.time >= gt.group
     if not post.any():
@@ -177,7 +185,7 @@ def aggregate(gt: GroupTime) -> dict[str, Any]:
     by_g = [_combine(gt, post & (gt.group == gv), None) for gv in cohorts]
     att_g = np.array([a for a, _ in by_g])
     inf_g = np.column_stack([f for _, f in by_g])
-    sub = GroupTime(cohorts, cohorts, att_g, inf_g, [], gt.unit_cohort)
+    sub = GroupTime(cohorts, cohorts, att_g, inf_g, [], gt.unit_cohort, gt.unit_weight)
     pgc = np.array([pg_cohort[gv] for gv in cohorts])
     out["group"] = _combine(sub, np.ones(len(cohorts), bool), pgc)
     out["by_group"] = (cohorts, att_g, inf_g)
@@ -270,6 +278,18 @@ def _pretrend_test(gt: GroupTime, se_source: np.ndarray) -> dict[str, float]:
             "pretrend_p_value": float(stats.chi2.sf(stat, rank))}
 
 
+def _unit_weights(frame: pd.DataFrame, row_w: np.ndarray, unit: Any, units: np.ndarray,
+                  weights: Any) -> np.ndarray:
+    """Per-unit sampling weights (in the order of ``units``); they must not vary within a
+    unit (a :class:`DataError` naming the column)."""
+    by_unit = pd.Series(row_w).groupby(frame[unit].to_numpy())
+    if (by_unit.nunique() > 1).any():
+        raise DataError(f"weights column {weights!r} varies within unit "
+                        f"{(by_unit.nunique() > 1).idxmax()!r}; callaway_santanna takes one "
+                        "sampling weight per unit")
+    return by_unit.first().loc[units].to_numpy(dtype=float)
+
+
 def _unit_clusters(frame: pd.DataFrame, cluster: Any, unit: Any, units: np.ndarray
                    ) -> np.ndarray:
     """Cluster codes per unit (in the order of ``units``): the units themselves by default,
@@ -290,12 +310,13 @@ def _unit_clusters(frame: pd.DataFrame, cluster: Any, unit: Any, units: np.ndarr
 
 
 @register("callaway_santanna", estimand="ATT", roles=("outcome", "unit", "time", "cohort"),
-          optional_roles=("covariates", "cluster"), needs_binary_treatment=False,
+          optional_roles=("covariates", "cluster", "weights"), needs_binary_treatment=False,
           uses_adjustment_set=False)
 def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
                       covariates: Sequence[str] | None = None,
                       cluster: str | Sequence[str] | None = None,
-                      alpha: float = 0.05, control_group: str = "never_treated",
+                      weights: str | None = None, alpha: float = 0.05,
+                      control_group: str = "never_treated",
                       est_method: str = "dr", aggregation: str = "simple",
                       base_period: str = "varying", n_bootstrap: int = 0,
                       random_state: int | np.random.Generator | None = None,
@@ -312,6 +333,12 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
     cluster
         Column constant within units to cluster on (units are always clusters), or
         a list of two such columns for two-way clustering (analytic SEs only).
+    weights
+        Column of per-unit sampling weights (constant within each unit), as the R
+        ``did`` package's ``weightsname`` (Python ``csdid``'s ``weights_name``):
+        normalized to mean one over the units, they weight every cell's
+        estimator (weighted logit, weighted outcome regression) and the cohort
+        shares of the aggregations.  Units of zero weight are dropped.
     control_group
         ``"never_treated"`` (default) or ``"not_yet_treated"``.
     est_method
@@ -340,15 +367,20 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
             raise OptionError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     if int(n_bootstrap) < 0:
         raise OptionError(f"n_bootstrap must be >= 0, got {n_bootstrap!r}")
-    frame = check_panel(data, outcome=outcome, unit=unit, time=time)
-    covs = covariate_columns(frame, covariates, reserved=(outcome, unit, time, cohort))
+    frame, row_w = weighted_rows(data, weights)
+    frame = check_panel(frame, outcome=outcome, unit=unit, time=time)
+    covs = covariate_columns(frame, covariates, reserved=[
+        c for c in (outcome, unit, time, cohort, weights) if c is not None])
     Y, g, periods, Xc, units = _wide(frame, outcome, unit, time, cohort, covs)
+    unit_w = None if row_w is None else _unit_weights(frame, row_w, unit, units, weights)
     require_treated_after_start((g > 0) & (g <= periods[-1]), f"cohort column {cohort!r}")
     always = (g > 0) & (g <= periods[0])
     if always.all():
         raise EmptyArmError("every treated unit is treated from the first period on; there "
                             "is no pre-treatment period to compare with")
     Y, g, Xc, units = Y[~always], g[~always], Xc[~always], units[~always]
+    if unit_w is not None:
+        unit_w = unit_w[~always] / unit_w[~always].mean()
     if control_group == "never_treated" and not (g == 0).any():
         raise EmptyArmError(f"cohort column {cohort!r} has no never-treated units (0 or NaN); "
                             "use control_group='not_yet_treated'")
@@ -357,7 +389,8 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         raise OptionError("two-way clustering (cluster= a list of two columns) is available "
                           "with analytic standard errors only (n_bootstrap=0)")
 
-    gt = group_time_att(Y, g, periods, Xc, control_group, est_method, base_period, covs)
+    gt = group_time_att(Y, g, periods, Xc, control_group, est_method, base_period, covs,
+                        unit_w)
     agg = aggregate(gt)
     rng = np.random.default_rng(random_state) if n_bootstrap else None
     e_vals, att_e, inf_e = agg["by_event"]
@@ -402,5 +435,6 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         n_treated=int((g > 0).sum()), n_control=int((g == 0).sum()), n_obs=Y.size,
         covariates=tuple(covs),
         inference=f"{how}, clustered ({n_clusters} clusters); {aggregation} aggregation of "
-                  f"ATT(g,t), {est_method} estimator, {control_group} controls",
+                  f"ATT(g,t), {est_method} estimator, {control_group} controls"
+                  + (f"; sampling weights {weights!r}" if weights is not None else ""),
         diagnostics=diagnostics)

@@ -37,7 +37,8 @@ from ..effect import Effect
 from ..errors import DataError, EmptyArmError, RoleError
 from ..linear import fit_coefficient
 from ..registry import register
-from ..validation import as_column_list, prepare, require_columns, require_finite
+from ..validation import (as_column_list, prepare, require_columns, require_finite,
+                          weighted_rows)
 from ._panel import check_panel, cluster_codes
 
 
@@ -53,9 +54,10 @@ def _post_indicator(frame: pd.DataFrame, post: str) -> np.ndarray:
     return values.astype(int)
 
 
-def _cells(t: np.ndarray, p: np.ndarray, y: np.ndarray, treatment: str, post: str
-           ) -> dict[str, Any]:
-    """Counts and outcome means of the four group x period cells; every cell must be filled."""
+def _cells(t: np.ndarray, p: np.ndarray, y: np.ndarray, treatment: str, post: str,
+           w: np.ndarray | None = None) -> dict[str, Any]:
+    """Counts and (weighted) outcome means of the four group x period cells; every cell
+    must be filled."""
     counts, means = {}, {}
     for gi, gname in ((1, "treated"), (0, "control")):
         for pi, pname in ((0, "pre"), (1, "post")):
@@ -67,16 +69,16 @@ def _cells(t: np.ndarray, p: np.ndarray, y: np.ndarray, treatment: str, post: st
                         else f"the {gname} group has no rows in the {pname} period")
                 raise EmptyArmError(f"2x2 difference-in-differences needs all four cells: {what} "
                                     f"({treatment}={gi}, {post}={pi})")
-            means[key] = float(y[mask].mean())
+            means[key] = float(np.average(y[mask], weights=None if w is None else w[mask]))
     return {"cell_counts": counts, "cell_means": means}
 
 
 @register("did", estimand="ATT", roles=("treatment", "outcome", "post"),
-          optional_roles=("covariates", "cluster", "unit"))
+          optional_roles=("covariates", "cluster", "unit", "weights"))
 def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
         covariates: Sequence[str] | None = None, cluster: str | Sequence[str] | None = None,
-        unit: str | None = None, alpha: float = 0.05, cov_type: str = "HC1",
-        ) -> Effect:
+        unit: str | None = None, weights: str | None = None, alpha: float = 0.05,
+        cov_type: str = "HC1") -> Effect:
     """2x2 difference-in-differences: OLS of outcome on group, post and group x post.
 
     Parameters
@@ -93,16 +95,20 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
         clustering and ``cov_type`` (HC1) robust errors.
     unit
         Unit identifier; rows must be unique per (unit, post).
+    weights
+        Column of sampling weights: weighted least squares (statsmodels ``WLS``, as
+        pyfixest's ``feols(..., weights=)``), weighted cell means; rows of zero
+        weight are dropped.
     cov_type
         Robust covariance used when there is no cluster (``HC0``–``HC3``).
     """
     if post in (treatment, outcome):
         raise RoleError(f"post column {post!r} cannot also be the treatment or the outcome")
-    frame = data
+    frame, _ = weighted_rows(data, weights)
     if unit is not None:
-        frame = check_panel(data, outcome=outcome, unit=unit, time=post)
+        frame = check_panel(frame, outcome=outcome, unit=unit, time=post)
     d = prepare(frame, treatment, outcome, covariates, min_per_arm=1,
-                min_rows=len(as_column_list(covariates)) + 5)
+                min_rows=len(as_column_list(covariates)) + 5, weights=weights)
     codes, cluster_used = cluster_codes(d.frame, cluster, unit, method="did")
     p = _post_indicator(d.frame, post)
     if post in d.covariates:
@@ -111,11 +117,12 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
         raise DataError(f"treatment column {treatment!r} changes within a unit; for a 2x2 DiD "
                         "it is the treated-group indicator (constant per unit), not the "
                         "treated-period dummy")
-    cells = _cells(d.t, p, d.y, treatment, post)
+    cells = _cells(d.t, p, d.y, treatment, post, d.w)
     X = np.column_stack([np.ones(d.n), d.t, p, d.t * p, d.X])
     names = ["intercept", str(treatment), str(post), f"{treatment} x {post}",
              *map(str, d.covariates)]
-    coef = fit_coefficient(d.y, X, index=3, cov_type=cov_type, groups=codes, names=names)
+    coef = fit_coefficient(d.y, X, index=3, cov_type=cov_type, groups=codes, names=names,
+                           weights=d.w)
     m = cells["cell_means"]
     diagnostics = {
         **cells,
@@ -129,5 +136,7 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
         alpha=alpha, df=coef.df, treatment=treatment, outcome=outcome,
         n_treated=int(d.t.sum()), n_control=int(d.n - d.t.sum()), n_obs=d.n,
         covariates=tuple(d.covariates),
-        inference=f"{coef.inference}; OLS with group x post interaction",
+        inference=f"{coef.inference}; "
+                  + ("OLS" if d.w is None else f"WLS (sampling weights {weights!r})")
+                  + " with group x post interaction",
         diagnostics=diagnostics)

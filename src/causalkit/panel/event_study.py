@@ -47,6 +47,7 @@ from ..effect import Effect
 from ..errors import EstimationError, OptionError
 from ..registry import register
 from ._eventtime import check_random_state, event_time_diagnostics, plot_event_study
+from ..validation import weighted_rows
 from ._panel import (check_panel, cluster_codes, cohort_column, cohort_from_treatment,
                      covariate_columns, fit_twfe, require_treated_after_start)
 from .twfe import treatment_path
@@ -75,12 +76,12 @@ def wald_pretrend(params: np.ndarray, cov: np.ndarray, df: float) -> dict[str, f
 
 
 @register("event_study", estimand="ATT", roles=("outcome", "unit", "time"),
-          optional_roles=("treatment", "cohort", "covariates", "cluster"),
+          optional_roles=("treatment", "cohort", "covariates", "cluster", "weights"),
           uses_adjustment_set=False)
 def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
                 treatment: str | None = None, cohort: str | None = None,
                 covariates: Sequence[str] | None = None,
-                cluster: str | Sequence[str] | None = None,
+                cluster: str | Sequence[str] | None = None, weights: str | None = None,
                 alpha: float = 0.05, leads: int | None = None, lags: int | None = None,
                 random_state: int | np.random.Generator = 0) -> Effect:
     """TWFE event study with leads/lags, a joint pre-trend test, clustered by unit.
@@ -101,15 +102,20 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
     ``diagnostics["event_study"]`` is the tidy event-time frame shared by the
     family (pointwise intervals and the uniform band,
     :mod:`causalkit.panel._eventtime`).
+    weights
+        Column of sampling weights (e.g. population): weighted least squares with the
+        fixed effects, as pyfixest's ``feols(..., weights=)`` and Stata's ``[aweight=]``;
+        rows of zero weight are dropped.
     """
     check_random_state(random_state)
     for name, value in (("leads", leads), ("lags", lags)):
         if value is not None and (int(value) != value or value < (2 if name == "leads" else 0)):
             raise OptionError(f"{name} must be an integer >= {2 if name == 'leads' else 0} "
                               f"or None, got {value!r}")
-    frame = check_panel(data, outcome=outcome, unit=unit, time=time)
-    covs = covariate_columns(frame, covariates,
-                             reserved=[c for c in (outcome, unit, time, treatment, cohort) if c])
+    frame, w = weighted_rows(data, weights)
+    frame = check_panel(frame, outcome=outcome, unit=unit, time=time)
+    covs = covariate_columns(frame, covariates, reserved=[
+        c for c in (outcome, unit, time, treatment, cohort, weights) if c is not None])
     d, name = treatment_path(frame, treatment, cohort, unit, time)
     g = (cohort_column(frame, cohort, unit) if cohort is not None
          else cohort_from_treatment(frame, treatment, unit, time))
@@ -128,7 +134,7 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
     for c in covs:
         regressors[c] = frame[c].to_numpy(dtype=float)
     codes, cluster_used = cluster_codes(frame, cluster, unit, method="event_study")
-    fit = fit_twfe(frame, outcome, regressors, unit, time, codes)
+    fit = fit_twfe(frame, outcome, regressors, unit, time, codes, weights=w)
 
     cols = list(dummies.columns)
     e_vals = np.array([int(c[1:]) for c in cols])

@@ -42,6 +42,7 @@ import pandas as pd
 from ..effect import Effect
 from ..errors import ConstantColumnError, RoleError
 from ..registry import register
+from ..validation import weighted_rows
 from ..validation import binary_treatment
 from ._panel import (check_panel, cluster_codes, cohort_column, covariate_columns, fit_twfe,
                      require_treated_after_start)
@@ -70,12 +71,12 @@ def treatment_path(frame: pd.DataFrame, treatment: str | None, cohort: str | Non
 
 
 @register("twfe", estimand="ATT", roles=("outcome", "unit", "time"),
-          optional_roles=("treatment", "cohort", "covariates", "cluster"),
+          optional_roles=("treatment", "cohort", "covariates", "cluster", "weights"),
           uses_adjustment_set=False)
 def twfe(data: pd.DataFrame, outcome: str, unit: str, time: str,
          treatment: str | None = None, cohort: str | None = None,
          covariates: Sequence[str] | None = None,
-         cluster: str | Sequence[str] | None = None,
+         cluster: str | Sequence[str] | None = None, weights: str | None = None,
          alpha: float = 0.05) -> Effect:
     """Two-way fixed-effects DiD (unit and period effects, PanelOLS), clustered by unit.
 
@@ -90,16 +91,21 @@ def twfe(data: pd.DataFrame, outcome: str, unit: str, time: str,
         Time-varying controls.
     cluster
         Column to cluster on, or a list of two for two-way clustering; default ``unit``.
+    weights
+        Column of sampling weights (e.g. population): weighted least squares with the
+        fixed effects, as pyfixest's ``feols(..., weights=)`` and Stata's ``[aweight=]``;
+        rows of zero weight are dropped.
     """
-    frame = check_panel(data, outcome=outcome, unit=unit, time=time)
-    covs = covariate_columns(frame, covariates,
-                             reserved=[c for c in (outcome, unit, time, treatment, cohort) if c])
+    frame, w = weighted_rows(data, weights)
+    frame = check_panel(frame, outcome=outcome, unit=unit, time=time)
+    covs = covariate_columns(frame, covariates, reserved=[
+        c for c in (outcome, unit, time, treatment, cohort, weights) if c is not None])
     d, name = treatment_path(frame, treatment, cohort, unit, time)
     codes, cluster_used = cluster_codes(frame, cluster, unit, method="twfe")
     regressors = pd.DataFrame({"treatment": d.astype(float)})
     for c in covs:
         regressors[c] = frame[c].to_numpy(dtype=float)
-    fit = fit_twfe(frame, outcome, regressors, unit, time, codes)
+    fit = fit_twfe(frame, outcome, regressors, unit, time, codes, weights=w)
     units_treated = frame.loc[d == 1, unit].nunique()
     return Effect.from_estimate(
         method="twfe", estimand="ATT", estimate=float(fit.params["treatment"]),

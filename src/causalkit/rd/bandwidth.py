@@ -57,10 +57,13 @@ class _Side:
     cluster: np.ndarray | None
     fuzzy: bool
     n_cov: int
+    sw: np.ndarray | None = None   # sampling weights (multiply the kernel weights)
 
 
 def _window(side: _Side, h: float, kernel: str):
     w = kernel_weights(side.x, h, kernel)
+    if side.sw is not None:
+        w = w * side.sw
     keep = w > 0
     cl = None if side.cluster is None else side.cluster[keep]
     return side.x[keep], side.D[keep], w[keep], cl
@@ -128,8 +131,12 @@ def select_bandwidth(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray 
                      q: int = 2, deriv: int = 0, kernel: str = "triangular",
                      method: str = "mserd", vce: str = "nn", nnmatch: int = 3,
                      scaleregul: float = 1.0, masspoints: bool = True,
-                     standardize: bool = True) -> Bandwidths:
+                     standardize: bool = True,
+                     sample_weight: np.ndarray | None = None) -> Bandwidths:
     """MSE-optimal bandwidths; ``x`` must be sorted ascending (``y``, ``t``, ``Z`` aligned).
+
+    ``sample_weight`` multiply the kernel weights of every pilot fit (rdrobust's
+    ``rdbwselect(weights=)``).
 
     ``masspoints=True`` counts distinct running-variable values for the pilot
     rule and, when 20% or more of a side repeats, keeps at least 10 distinct
@@ -154,8 +161,9 @@ def select_bandwidth(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray 
         cols.append(np.asarray(t, dtype=float))
     n_cov = 0 if Z is None else Z.shape[1]
     D = np.column_stack(cols + ([Z] if n_cov else []))
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     sides = [_Side(xs[m] - c, D[m], None if cluster is None else np.asarray(cluster)[m],
-                   fuzzy, n_cov) for m in (left, ~left)]
+                   fuzzy, n_cov, None if sw is None else sw[m]) for m in (left, ~left)]
     n_unique = [len(np.unique(s.x)) for s in sides]
     n_count = n_unique if masspoints else [len(s.x) for s in sides]
     pilot = PILOT_CONSTANT[kernel] * bw_p * sum(n_count) ** (-0.2)
@@ -178,7 +186,7 @@ def select_bandwidth(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray 
         mse = select_bandwidth(x, y, cutoff, t=t, Z=Z, cluster=cluster, p=p, q=q, deriv=deriv,
                                kernel=kernel, method=method.replace("cer", "mse"), vce=vce,
                                nnmatch=nnmatch, scaleregul=scaleregul, masspoints=masspoints,
-                               standardize=standardize)
+                               standardize=standardize, sample_weight=sample_weight)
         shrink = n_units ** (-p / ((3 + p) * (3 + 2 * p)))
         return Bandwidths(mse.h_left * shrink, mse.h_right * shrink, mse.b_left, mse.b_right,
                           method)

@@ -43,11 +43,13 @@ def placebo_cutoffs(x: np.ndarray, y: np.ndarray, cutoff: float,
     y = np.asarray(y, dtype=float)
     if placebos is None:
         placebos = [float(np.median(x[x < cutoff])), float(np.median(x[x >= cutoff]))]
+    sw = rd_kw.pop("sample_weight", None)
     rows = []
     for pc in placebos:
         side = (x < cutoff) if pc < cutoff else (x >= cutoff)
         try:
-            res = rd_estimate(x[side], y[side], pc, **rd_kw)
+            res = rd_estimate(x[side], y[side], pc, **rd_kw,
+                              sample_weight=None if sw is None else np.asarray(sw)[side])
             rows.append(_row(res, cutoff=pc))
         except Exception as err:  # a placebo too close to an edge: report, do not fail
             rows.append({"cutoff": pc, "error": str(err)})

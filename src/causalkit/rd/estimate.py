@@ -74,13 +74,16 @@ def rd_estimate(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray | Non
                 q: int | None = None, kernel: str = "triangular", bwselect: str = "mserd",
                 h: float | tuple[float, float] | None = None,
                 b: float | tuple[float, float] | None = None, vce: str = "nn",
-                nnmatch: int = 3, alpha: float = 0.05, running: str = "running") -> RDResult:
+                nnmatch: int = 3, alpha: float = 0.05, running: str = "running",
+                sample_weight: np.ndarray | None = None) -> RDResult:
     """Local-polynomial RD estimate at ``cutoff`` (fuzzy when ``t`` is given).
 
     ``h``/``b`` fix the bandwidths (a number or a (left, right) pair; ``b``
     defaults to ``h``); otherwise they are selected with ``bwselect``
     (``"mserd"``, ``"msetwo"``, ``"cerrd"`` or ``"certwo"``).  With a cluster the variance is CR1
     cluster-robust (rdrobust's default with clusters) unless ``vce`` says otherwise.
+    ``sample_weight`` (sampling weights) multiply the kernel weights in the
+    bandwidth selection and the fits, as rdrobust's ``weights=``.
     """
     q = p + 1 if q is None else q
     if not (isinstance(p, (int, np.integer)) and isinstance(q, (int, np.integer))
@@ -96,6 +99,7 @@ def rd_estimate(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray | Non
     t = None if t is None else np.asarray(t, dtype=float)[order]
     Z = None if Z is None or Z.shape[1] == 0 else np.asarray(Z, dtype=float)[order]
     cluster = None if cluster is None else np.asarray(cluster)[order]
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[order]
     if cluster is not None and vce == "nn":
         vce = "hc1"
     right = split_sides(x, cutoff, running)
@@ -106,7 +110,8 @@ def rd_estimate(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray | Non
                 f"value(s) {side} the cutoff; a polynomial of order q={q} needs {q + 1}")
     if h is None:
         bw = select_bandwidth(x, y, cutoff, t=t, Z=Z, cluster=cluster, p=p, q=q,
-                              kernel=kernel, method=bwselect, vce=vce, nnmatch=nnmatch)
+                              kernel=kernel, method=bwselect, vce=vce, nnmatch=nnmatch,
+                              sample_weight=sw)
     else:
         h_l, h_r = (h, h) if np.isscalar(h) else h
         b_l, b_r = (h_l, h_r) if b is None else ((b, b) if np.isscalar(b) else b)
@@ -117,7 +122,7 @@ def rd_estimate(x: np.ndarray, y: np.ndarray, cutoff: float, t: np.ndarray | Non
     fits = tuple(
         fit_side(x[m] - cutoff, D[m], hh, bb, p=p, q=q, kernel=kernel, vce=vce,
                  nnmatch=nnmatch, cluster=None if cluster is None else cluster[m],
-                 n_covariates=n_cov)
+                 n_covariates=n_cov, sample_weight=None if sw is None else sw[m])
         for m, hh, bb in ((~right, bw.h_left, bw.b_left), (right, bw.h_right, bw.b_right)))
     left, rgt = fits
     n_lead = 1 + int(fuzzy)

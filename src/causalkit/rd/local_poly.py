@@ -114,8 +114,12 @@ def _hc_residuals(D: np.ndarray, R: np.ndarray, W: np.ndarray, inv_gram: np.ndar
 
 def fit_side(x: np.ndarray, D: np.ndarray, h: float, b: float, p: int = 1, q: int = 2,
              kernel: str = "triangular", vce: str = "nn", nnmatch: int = 3,
-             cluster: np.ndarray | None = None, n_covariates: int = 0) -> SideFit:
+             cluster: np.ndarray | None = None, n_covariates: int = 0,
+             sample_weight: np.ndarray | None = None) -> SideFit:
     """Fit one side.  ``x`` is the running variable minus the cutoff, sorted ascending.
+
+    ``sample_weight`` (sampling weights, aligned with ``x``) multiply the kernel
+    weights, as rdrobust's ``weights=`` does.
 
     The last ``n_covariates`` columns of ``D`` are covariates; for them the
     partialled cross-products needed by the covariate adjustment are kept.
@@ -126,6 +130,8 @@ def fit_side(x: np.ndarray, D: np.ndarray, h: float, b: float, p: int = 1, q: in
     D = np.asarray(D, dtype=float).reshape(len(x), -1)
     w_h_all = kernel_weights(x, h, kernel)
     w_b_all = kernel_weights(x, b, kernel)
+    if sample_weight is not None:
+        w_h_all, w_b_all = w_h_all * sample_weight, w_b_all * sample_weight
     keep = (w_h_all > 0) if h > b else (w_b_all > 0)
     n_h, n_b = int((w_h_all > 0).sum()), int((w_b_all > 0).sum())
     xe, De = x[keep], D[keep]

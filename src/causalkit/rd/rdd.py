@@ -35,15 +35,17 @@ from .density import density_test
 from .diagnostics import bandwidth_sensitivity, covariate_continuity, placebo_cutoffs
 from .estimate import rd_estimate, split_sides
 from ..registry import register
-from ..validation import as_column_list, check_frame, cluster_groups
+from ..validation import as_column_list, check_frame, cluster_groups, weighted_rows
 
 
 @register("rdd", estimand="LATE", roles=("outcome", "running", "cutoff"),
-          optional_roles=("treatment", "covariates", "cluster"), needs_binary_treatment=False,
+          optional_roles=("treatment", "covariates", "cluster", "weights"),
+          needs_binary_treatment=False,
           uses_adjustment_set=False)
 def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
         treatment: str | None = None, covariates: Sequence[str] | None = None,
-        cluster: str | None = None, alpha: float = 0.05, p: int = 1, q: int | None = None,
+        cluster: str | None = None, weights: str | None = None, alpha: float = 0.05,
+        p: int = 1, q: int | None = None,
         kernel: str = "triangular", bwselect: str = "mserd",
         h: float | tuple[float, float] | None = None,
         b: float | tuple[float, float] | None = None, vce: str = "nn", nnmatch: int = 3,
@@ -54,6 +56,11 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
 
     Parameters
     ----------
+    weights
+        Column of sampling weights: they multiply the kernel weights in the
+        bandwidth selection and every local-polynomial fit, as rdrobust's
+        ``weights=`` (rows of zero weight are dropped; McCrary's density test
+        stays unweighted).
     p, q
         Orders of the local polynomial for the estimate (default 1) and for the
         bias correction (default ``p + 1``).
@@ -106,7 +113,10 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
     roles: dict[str, Any] = {"outcome": outcome, "running": running, "covariates": covs}
     if treatment is not None:
         roles["treatment"] = treatment
-    frame = check_frame(data, roles=roles)
+    frame, sw = weighted_rows(data, weights)
+    frame = check_frame(frame, roles=roles)
+    if weights is not None and weights in (outcome, running, treatment, *covs):
+        raise RoleError(f"weights column {weights!r} cannot also play another role")
     # rdrobust's cluster-robust variance is one-way: a list of two columns is refused
     groups, _ = cluster_groups(frame, cluster, max_columns=1, method="rdd")
     if running == outcome or running in covs or (treatment is not None and
@@ -118,7 +128,8 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
     right = split_sides(x, c, running)
     t = frame[treatment].to_numpy(dtype=float) if treatment is not None else None
     Z = frame[covs].to_numpy(dtype=float) if covs else None
-    kw = dict(p=p, q=q, kernel=kernel, vce=vce, nnmatch=nnmatch, alpha=alpha, running=running)
+    kw: dict[str, Any] = dict(p=p, q=q, kernel=kernel, vce=vce, nnmatch=nnmatch, alpha=alpha,
+                              running=running, sample_weight=sw)
     res = rd_estimate(x, y, c, t=t, Z=Z, cluster=groups, bwselect=bwselect, h=h, b=b, **kw)
     bw = res.bandwidths
 
@@ -167,5 +178,7 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
         treatment=treatment, outcome=outcome, n_treated=int(right.sum()),
         n_control=int((~right).sum()), covariates=tuple(covs),
         inference=f"{how} CI around the bias-corrected estimate; {vce_label} variance; "
-                  f"local polynomial p={p}, {kernel} kernel, {bw.method} bandwidth",
+                  f"local polynomial p={p}, {kernel} kernel, {bw.method} bandwidth"
+                  + (f"; sampling weights {weights!r} times the kernel weights"
+                     if weights is not None else ""),
         diagnostics=diags)

@@ -60,6 +60,19 @@ def call_of(effect: Any) -> Mapping[str, Any]:
     return effect.call
 
 
+def unweighted_call_of(effect: Any, analysis: str) -> Mapping[str, Any]:
+    """:func:`call_of` for an analysis derived for unweighted data only: an effect fitted
+    with sampling weights (``weights=``) is a :class:`SensitivityNotApplicableError`, not
+    an analysis of the unweighted refit."""
+    call = call_of(effect)
+    if call.get("weights") is not None:
+        raise SensitivityNotApplicableError(
+            f"{analysis} is not derived for sampling weights, and this {effect.method!r} "
+            f"effect was fitted with weights={call['weights']!r}; the E-value "
+            "(causalkit.sensitivity.evalue) works from the weighted estimate itself")
+    return call
+
+
 def refit(effect: Any, data: Any, **overrides: Any) -> Any:
     """Re-run the effect's method with its recorded roles and options on ``data``.
 

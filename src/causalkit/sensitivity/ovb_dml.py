@@ -48,7 +48,7 @@ from scipy import optimize, stats
 from ..errors import OptionError, SensitivityNotApplicableError
 from ..inference import check_alpha
 from ..validation import prepare
-from ._common import call_of, check_same_fit, refit, require_data, require_method
+from ._common import unweighted_call_of, check_same_fit, refit, require_data, require_method
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def _robustness(el: RieszElements, rho: float, alpha: float, null: float) -> tup
 
 
 def _elements_of(effect: Any, data: Any) -> RieszElements:
-    call = call_of(effect)
+    call = unweighted_call_of(effect, "the DML omitted-variable-bias bound")
     if effect.estimand != "ATE":
         raise SensitivityNotApplicableError(
             f"ovb_dml is implemented for the ATE (Riesz representer t/e - (1-t)/(1-e)); "

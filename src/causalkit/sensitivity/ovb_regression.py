@@ -54,7 +54,7 @@ from ..errors import DataError, OptionError, SensitivityNotApplicableError
 from ..inference import check_alpha
 from ..linear import require_full_rank
 from ..validation import prepare
-from ._common import call_of, check_same_fit, require_data, require_method
+from ._common import unweighted_call_of, check_same_fit, require_data, require_method
 
 
 # ---------------------------------------------------------------- closed forms
@@ -326,7 +326,7 @@ def ovb(effect: Any, benchmark_covariates: str | Sequence[str] | Mapping[str, Se
         (so adjusting reduces it; default), or towards it.
     """
     require_method(effect, "ovb")
-    call = call_of(effect)
+    call = unweighted_call_of(effect, "the Cinelli-Hazlett omitted-variable-bias analysis")
     data = require_data(data, "ovb")
     covariates = list(call.get("covariates") or ())
     if call.get("interacted", True) and covariates:

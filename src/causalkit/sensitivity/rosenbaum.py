@@ -48,7 +48,7 @@ from scipy import stats
 
 from ..errors import DataError, OptionError, SensitivityNotApplicableError
 from ..inference import check_alpha
-from ._common import call_of, check_same_fit, require_data, require_method
+from ._common import unweighted_call_of, check_same_fit, require_data, require_method
 
 #: Pairs up to this many use the exact worst-case distribution of the signed-rank statistic.
 EXACT_MAX_PAIRS = 300
@@ -364,7 +364,7 @@ def rosenbaum(effect: Any, gammas: Sequence[float] = DEFAULT_GAMMAS, *, data: An
     for matched outcomes you have yourself.
     """
     require_method(effect, "rosenbaum")
-    call = call_of(effect)
+    call = unweighted_call_of(effect, "Rosenbaum's sensitivity analysis")
     if call.get("replace", True):
         raise SensitivityNotApplicableError(
             "Rosenbaum bounds need disjoint matched sets: matching with replacement reuses "
