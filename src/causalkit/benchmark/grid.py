@@ -42,8 +42,8 @@ def compatible(spec: EstimatorSpec, dataset: CausalDataset) -> bool:
     if spec.needs_binary_treatment and "treatment" in spec.accepted_roles \
             and dataset.treatment is not None and not dataset.binary_treatment:
         return False
-    if "binary" not in spec.treatment_types and dataset.treatment is not None \
-            and dataset.binary_treatment:
+    if "treatment" in spec.accepted_roles and "binary" not in spec.treatment_types \
+            and dataset.treatment is not None and dataset.binary_treatment:
         return False                  # a continuous-treatment method on a 0/1 design
     if "treatment" in spec.accepted_roles and dataset.treatment is not None \
             and not dataset.binary_treatment and "continuous" not in spec.treatment_types:
