@@ -1,15 +1,25 @@
 """Omitted-variable bias for AIPW / DML (Chernozhukov, Cinelli, Newey, Sharma & Syrgkanis 2022).
 
-For the ATE, with the cross-fitted outcome regressions ``g`` and propensity
-``e``, the Riesz representer is ``alpha = t/e - (1-t)/(1-e)``.  With
+With the cross-fitted outcome regressions ``g`` (``mu1``, ``mu0``) and
+propensity ``e``, the target is a linear functional of ``g`` with Riesz
+representer ``alpha``:
 
-    sigma² = E[(Y - g(T, X))²],   nu² = E[2 (1/e + 1/(1-e)) - alpha²]
+* ATE: ``alpha = t/e - (1-t)/(1-e)``, ``m(W, alpha) = 1/e + 1/(1-e)``;
+* ATT: ``alpha = (e/p) (t/e - (1-t)/(1-e))``, ``m(W, alpha) = t / (p² (1-e))``,
+  ``p = P(T = 1)`` (the estimand ``E[g(1,X) - g(0,X) | T = 1]``).
+
+With
+
+    sigma² = E[(Y - g(T, X))²],   nu² = E[2 m(W, alpha) - alpha²]
 
 a latent confounder that explains a share ``cf_y`` of the outcome's residual
 variation and for which ``cf_d`` measures the gain in the Riesz
 representer's variation (``cf_d / (1 - cf_d)``) moves the estimate by at most
 
     |bias| <= |rho| sqrt(cf_y cf_d / (1 - cf_d)) sqrt(sigma² nu²).
+
+(When the orthogonal estimate of ``nu²`` is not positive the plain
+``E[alpha²]`` is used, with a warning, as DoubleML does.)
 
 The bounds' standard errors come from the influence function shifted by the
 bias's own influence function ``(sigma² psi_nu² + nu² psi_sigma²) / (2 S)``,
@@ -18,6 +28,13 @@ and the bounds' confidence limits are one-sided at ``1 - alpha`` (as DoubleML's
 that moves the bound to the null; ``RV_a`` moves its confidence limit there.
 Benchmarks leave out observed covariates and refit (DoubleML's
 ``sensitivity_benchmark`` statistics).
+
+It applies to ``aipw`` (ATE and ATT) and to ``dr_learner`` (its ATE is the
+mean of the same doubly robust score; the learner keeps the cross-fitted
+nuisances in ``diagnostics["nuisance"]``).  The other learners' ATE is not
+the mean of a doubly robust score with these nuisances (plug-in means of
+CATE models, or the residual-on-residual forest of ``causal_forest``), so
+the bound does not apply to them.
 
 Reference: V. Chernozhukov, C. Cinelli, W. Newey, A. Sharma and V. Syrgkanis
 (2022), "Long story short: omitted variable bias in causal machine learning",
@@ -38,6 +55,7 @@ Example
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -76,27 +94,50 @@ class RieszElements:
 
 
 def riesz_elements(y: np.ndarray, t: np.ndarray, e: np.ndarray, mu1: np.ndarray,
-                   mu0: np.ndarray) -> RieszElements:
-    """The ATE's sensitivity elements from the outcome, treatment and cross-fitted nuisances.
+                   mu0: np.ndarray, estimand: str = "ATE") -> RieszElements:
+    """The sensitivity elements of the ATE or ATT from the outcome, treatment and
+    cross-fitted nuisances.
 
     >>> el = riesz_elements(np.array([1.0, 0.0]), np.array([1, 0]), np.array([0.5, 0.5]),
     ...                     np.array([1.0, 1.0]), np.array([0.0, 0.0]))
     >>> el.theta, el.sigma2, el.nu2
     (1.0, 0.0, 4.0)
+    >>> riesz_elements(np.array([1.0, 0.0]), np.array([1, 0]), np.array([0.5, 0.5]),
+    ...                np.array([1.0, 1.0]), np.array([0.0, 0.0]), "ATT").nu2
+    6.0
     """
     tf = t.astype(float)
-    phi = mu1 - mu0 + tf * (y - mu1) / e - (1 - tf) * (y - mu0) / (1 - e)
-    theta = float(phi.mean())
+    if estimand == "ATT":
+        p = float(tf.mean())
+        resid0 = y - mu0
+        num = (tf * resid0 - (1 - tf) * e / (1 - e) * resid0) / p
+        theta = float(num.mean())
+        influence = num - tf / p * theta
+        rr = e / p * (tf / e - (1 - tf) / (1 - e))
+        m_alpha = tf / (p * p * (1 - e))
+    elif estimand == "ATE":
+        phi = mu1 - mu0 + tf * (y - mu1) / e - (1 - tf) * (y - mu0) / (1 - e)
+        theta = float(phi.mean())
+        influence = phi - theta
+        rr = tf / e - (1 - tf) / (1 - e)
+        m_alpha = 1 / e + 1 / (1 - e)
+    else:
+        raise SensitivityNotApplicableError(
+            f"ovb_dml bounds the ATE or the ATT, not the {estimand}")
     s_el = (y - tf * mu1 - (1 - tf) * mu0) ** 2
-    rr = tf / e - (1 - tf) / (1 - e)
-    n_el = 2 * (1 / e + 1 / (1 - e)) - rr**2
-    return RieszElements(theta, phi - theta, float(s_el.mean()), float(n_el.mean()),
+    n_el = 2 * m_alpha - rr**2
+    if n_el.mean() <= 0:
+        warnings.warn("ovb_dml: the orthogonal estimate of nu^2 is not positive; using the "
+                      "plain mean of the squared Riesz representer (as DoubleML)",
+                      UserWarning, stacklevel=2)
+        n_el = rr**2
+    return RieszElements(theta, influence, float(s_el.mean()), float(n_el.mean()),
                          s_el - s_el.mean(), n_el - n_el.mean(), float(np.var(y)))
 
 
 @dataclass(frozen=True)
 class DMLSensitivity:
-    """Bounds on the ATE under confounding of strength ``(cf_y, cf_d, rho)``.
+    """Bounds on the ATE or ATT under confounding of strength ``(cf_y, cf_d, rho)``.
 
     Attributes
     ----------
@@ -110,6 +151,8 @@ class DMLSensitivity:
         The sensitivity elements.
     benchmarks
         ``cf_y, cf_d, rho, delta_theta`` for each left-out covariate group.
+    estimand
+        ``"ATE"`` or ``"ATT"``.
     """
 
     theta: float
@@ -129,6 +172,7 @@ class DMLSensitivity:
     sigma2: float
     nu2: float
     benchmarks: pd.DataFrame
+    estimand: str = "ATE"
 
     @property
     def bounds(self) -> pd.DataFrame:
@@ -139,7 +183,7 @@ class DMLSensitivity:
 
     def summary_line(self) -> str:
         """One line for :meth:`causalkit.Effect.summary`."""
-        return (f"DML robustness value {100 * self.robustness_value:.2f}%, at alpha="
+        return (f"DML robustness value ({self.estimand}) {100 * self.robustness_value:.2f}%, at alpha="
                 f"{self.alpha:g} {100 * self.robustness_value_alpha:.2f}%; bounds at cf_y="
                 f"{self.cf_y:g}, cf_d={self.cf_d:g}: [{self.theta_lower:.4g}, "
                 f"{self.theta_upper:.4g}] (Chernozhukov et al. 2022)")
@@ -186,36 +230,71 @@ def _robustness(el: RieszElements, rho: float, alpha: float, null: float) -> tup
     return out[0], out[1]
 
 
+#: What each method's Effect keeps for the bounds, and the estimands they cover.
+_SUPPORTED = {"aipw": ("ATE", "ATT"), "dr_learner": ("ATE", "CATE")}
+
+
 def _elements_of(effect: Any, data: Any) -> RieszElements:
     call = call_of(effect)
-    if effect.estimand != "ATE":
+    if effect.estimand not in _SUPPORTED[effect.method]:
         raise SensitivityNotApplicableError(
-            f"ovb_dml is implemented for the ATE (Riesz representer t/e - (1-t)/(1-e)); "
-            f"this aipw effect targets the {effect.estimand}; use evalue")
+            f"ovb_dml bounds the ATE or the ATT; this {effect.method} effect targets the "
+            f"{effect.estimand}; use evalue")
+    if call.get("n_rep", 1) != 1:
+        raise SensitivityNotApplicableError(
+            f"ovb_dml uses the nuisances of one cross-fitting split; this {effect.method} "
+            f"effect is the median over n_rep={call['n_rep']} splits, whose bounds are not "
+            "those of one split: refit with n_rep=1 (or use evalue)")
     nuis = effect.diagnostics.get("nuisance")
     if nuis is None:
-        raise SensitivityNotApplicableError("this aipw effect does not record its nuisances "
-                                            "(diagnostics['nuisance']); refit it")
-    d = prepare(data, call["treatment"], call["outcome"], call["covariates"])
+        raise SensitivityNotApplicableError(
+            f"this {effect.method} effect does not record its cross-fitted nuisances "
+            "(diagnostics['nuisance']); refit it with this version of causalkit")
+    covariates = call.get("covariates") or list(effect.covariates)
+    d = prepare(data, call["treatment"], call["outcome"], covariates)
     used = nuis["used"].to_numpy(dtype=bool)
     if len(used) != len(d.y):
         raise OptionError("ovb_dml: data= has a different number of rows from the fit; pass "
                           "the DataFrame the effect was estimated on")
-    el = riesz_elements(d.y[used], d.t[used], nuis["e"].to_numpy(float)[used],
-                        nuis["mu1"].to_numpy(float)[used], nuis["mu0"].to_numpy(float)[used])
-    return el
+    estimand = "ATT" if effect.estimand == "ATT" else "ATE"
+    return riesz_elements(d.y[used], d.t[used], nuis["e"].to_numpy(float)[used],
+                          nuis["mu1"].to_numpy(float)[used], nuis["mu0"].to_numpy(float)[used],
+                          estimand)
+
+
+def sensitivity_from_elements(el: RieszElements, cf_y: float = 0.03, cf_d: float = 0.03,
+                              rho: float = 1.0, alpha: float = 0.05, null: float = 0.0,
+                              estimand: str = "ATE",
+                              benchmarks: pd.DataFrame | None = None) -> DMLSensitivity:
+    """Bounds, their confidence limits and the robustness values from sensitivity elements.
+
+    >>> el = riesz_elements(np.array([1.0, 0.2, 0.9, 0.1]), np.array([1, 0, 1, 0]),
+    ...                     np.full(4, 0.5), np.full(4, 1.0), np.full(4, 0.0))
+    >>> res = sensitivity_from_elements(el, cf_y=0.1, cf_d=0.1)
+    >>> round(res.theta_upper - res.theta, 6) == round(res.theta - res.theta_lower, 6)
+    True
+    """
+    alpha = check_alpha(alpha)
+    _check_strength(cf_y, cf_d, rho)
+    lo, hi, se_lo, se_hi, ci_lo, ci_hi = _bounds(el, cf_y, cf_d, rho, alpha)
+    rv, rva = _robustness(el, rho, alpha, null)
+    if benchmarks is None:
+        benchmarks = pd.DataFrame(columns=_BENCHMARK_COLUMNS)
+    return DMLSensitivity(el.theta, lo, hi, se_lo, se_hi, ci_lo, ci_hi, float(cf_y),
+                          float(cf_d), float(rho), alpha, float(null), rv, rva, el.sigma2,
+                          el.nu2, benchmarks, estimand)
 
 
 def ovb_dml(effect: Any, cf_y: float = 0.03, cf_d: float = 0.03, rho: float = 1.0,
             alpha: float = 0.05, *, data: Any = None, null: float = 0.0,
             benchmark_covariates: str | Sequence[str] | dict[str, Sequence[str]] | None = None
             ) -> DMLSensitivity:
-    """Chernozhukov et al. (2022) bounds for an ``aipw`` ATE.
+    """Chernozhukov et al. (2022) bounds for an ``aipw`` ATE or ATT, or a ``dr_learner`` ATE.
 
     Parameters
     ----------
     effect
-        An ``aipw`` effect (ATE).
+        An ``aipw`` effect (ATE or ATT, ``n_rep=1``) or a ``dr_learner`` effect (its ATE).
     cf_y, cf_d, rho
         Confounding strength: the share of the outcome's residual variation the
         confounder explains, its gain in the Riesz representer's variation, and
@@ -238,21 +317,25 @@ def ovb_dml(effect: Any, cf_y: float = 0.03, cf_d: float = 0.03, rho: float = 1.
     _check_strength(cf_y, cf_d, rho)
     el = _elements_of(effect, data)
     check_same_fit(effect, el.theta, "ovb_dml", tol=1e-8)
-    lo, hi, se_lo, se_hi, ci_lo, ci_hi = _bounds(el, cf_y, cf_d, rho, alpha)
-    rv, rva = _robustness(el, rho, alpha, null)
-    return DMLSensitivity(el.theta, lo, hi, se_lo, se_hi, ci_lo, ci_hi, float(cf_y),
-                          float(cf_d), float(rho), alpha, float(null), rv, rva, el.sigma2, el.nu2,
-                          _benchmarks(effect, data, el, benchmark_covariates))
+    return sensitivity_from_elements(el, cf_y, cf_d, rho, alpha, null,
+                                     "ATT" if effect.estimand == "ATT" else "ATE",
+                                     _benchmarks(effect, data, el, benchmark_covariates))
+
+
+_BENCHMARK_COLUMNS = ["benchmark", "cf_y", "cf_d", "rho", "delta_theta"]
 
 
 def _benchmarks(effect: Any, data: Any, long: RieszElements, benchmark: Any) -> pd.DataFrame:
     from .ovb_regression import _benchmark_groups
 
-    cols = ["benchmark", "cf_y", "cf_d", "rho", "delta_theta"]
+    cols = _BENCHMARK_COLUMNS
     groups = _benchmark_groups(benchmark, list(effect.covariates))
     rows = []
     for label, group in groups.items():
         rest = [c for c in effect.covariates if c not in group]
+        if not rest:
+            raise OptionError(f"benchmark {label!r} leaves out every covariate; "
+                              f"{effect.method} needs at least one to refit")
         short_eff = refit(effect, data, covariates=rest)
         short = _elements_of(short_eff, data)
         r2_long = 1 - long.sigma2 / long.var_y
