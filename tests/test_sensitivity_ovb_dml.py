@@ -241,9 +241,11 @@ def test_benchmarks_equal_doubleml_sensitivity_benchmark(method, score):
 
 
 def test_learners_without_a_doubly_robust_score_are_refused():
+    from sklearn.linear_model import LinearRegression
+
     df = _data(n=300, seed=1)
     eff = causalkit.estimate(df, "t", "y", method="t_learner", covariates=["x1", "x2"],
-                             n_bootstrap=0)
+                             n_bootstrap=0, model=LinearRegression())
     with pytest.raises(SensitivityNotApplicableError, match="dr_learner"):
         eff.sensitivity("ovb_dml", data=df)
     rep = causalkit.estimate(df, "t", "y", method="aipw", covariates=["x1", "x2"], n_rep=3)

@@ -27,7 +27,7 @@ WHAT: dict[str, str] = {
     "ovb_dml": "ovb_dml (Chernozhukov et al. 2022) for a doubly robust score with its "
                "cross-fitted nuisances: aipw (ATE, ATT) and dr_learner (ATE)",
     "rosenbaum": "rosenbaum (Rosenbaum 2002) for matched designs: propensity_matching "
-                 "without replacement",
+                 "(ATT or ATC; pairs, 1:k, or with replacement as strata of reused controls)",
 }
 
 

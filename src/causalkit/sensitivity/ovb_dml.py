@@ -104,7 +104,7 @@ def riesz_elements(y: np.ndarray, t: np.ndarray, e: np.ndarray, mu1: np.ndarray,
     (1.0, 0.0, 4.0)
     >>> riesz_elements(np.array([1.0, 0.0]), np.array([1, 0]), np.array([0.5, 0.5]),
     ...                np.array([1.0, 1.0]), np.array([0.0, 0.0]), "ATT").nu2
-    6.0
+    4.0
     """
     tf = t.astype(float)
     if estimand == "ATT":
