@@ -254,3 +254,17 @@ def test_learners_without_a_doubly_robust_score_are_refused():
     one = causalkit.estimate(df, "t", "y", method="aipw", covariates=["x1"])
     with pytest.raises(causalkit.CausalKitError, match="every covariate"):
         ovb_dml(one, data=df, benchmark_covariates="x1")
+
+
+def test_dml_contour_plot_draws_the_bounds():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = _data(seed=4)
+    eff = causalkit.estimate(df, "t", "y", method="aipw", covariates=["x1", "x2"])
+    res = ovb_dml(eff, cf_y=0.05, cf_d=0.05, data=df, benchmark_covariates="x2")
+    ax = res.plot(n_grid=15)
+    assert ax.get_xlabel().startswith("cf_d") and len(ax.collections) >= 1
+    assert res.plot(value="ci", n_grid=10).get_ylabel().startswith("cf_y")
+    with pytest.raises(causalkit.CausalKitError, match="value"):
+        res.plot(value="t")

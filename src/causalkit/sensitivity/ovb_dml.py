@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -153,6 +153,8 @@ class DMLSensitivity:
         ``cf_y, cf_d, rho, delta_theta`` for each left-out covariate group.
     estimand
         ``"ATE"`` or ``"ATT"``.
+    elements
+        The :class:`RieszElements` the bounds come from (for :meth:`plot`).
     """
 
     theta: float
@@ -173,6 +175,7 @@ class DMLSensitivity:
     nu2: float
     benchmarks: pd.DataFrame
     estimand: str = "ATE"
+    elements: RieszElements | None = field(default=None, repr=False, compare=False)
 
     @property
     def bounds(self) -> pd.DataFrame:
@@ -180,6 +183,13 @@ class DMLSensitivity:
         return pd.DataFrame({"theta": [self.theta_lower, self.theta_upper],
                              "se": [self.se_lower, self.se_upper],
                              "ci": [self.ci_lower, self.ci_upper]}, index=["lower", "upper"])
+
+    def plot(self, value: str = "theta", ax: Any = None, **kwargs: Any) -> Any:
+        """Contours of the bound (or its confidence limit) over ``cf_d`` and ``cf_y``,
+        benchmarks marked; see :func:`causalkit.sensitivity.plots.dml_contour`."""
+        from .plots import dml_contour
+
+        return dml_contour(self, value=value, ax=ax, **kwargs)
 
     def summary_line(self) -> str:
         """One line for :meth:`causalkit.Effect.summary`."""
@@ -282,7 +292,7 @@ def sensitivity_from_elements(el: RieszElements, cf_y: float = 0.03, cf_d: float
         benchmarks = pd.DataFrame(columns=_BENCHMARK_COLUMNS)
     return DMLSensitivity(el.theta, lo, hi, se_lo, se_hi, ci_lo, ci_hi, float(cf_y),
                           float(cf_d), float(rho), alpha, float(null), rv, rva, el.sigma2,
-                          el.nu2, benchmarks, estimand)
+                          el.nu2, benchmarks, estimand, el)
 
 
 def ovb_dml(effect: Any, cf_y: float = 0.03, cf_d: float = 0.03, rho: float = 1.0,

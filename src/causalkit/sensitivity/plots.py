@@ -148,3 +148,49 @@ def refuter_distribution(result: Any, ax: Any = None) -> Any:
     ax.set_title(f"{result.kind}: p = {result.p_value:.3g}")
     ax.legend(frameon=False)
     return ax
+
+
+def dml_contour(res: Any, value: str = "theta", ax: Any = None, lim: float = 0.15,
+                n_grid: int = 60) -> Any:
+    """Contours of the bound nearer the null (``value="theta"``) or of its confidence
+    limit (``"ci"``) over ``cf_d`` (x) and ``cf_y`` (y) at the result's ``rho``, the
+    scenario and the benchmarks marked (Chernozhukov et al. 2022; DoubleML's
+    ``sensitivity_plot``)."""
+    from ..errors import OptionError
+    from .ovb_dml import _bounds
+
+    if value not in ("theta", "ci"):
+        raise OptionError(f"value must be 'theta' or 'ci', got {value!r}")
+    if res.elements is None:
+        raise OptionError("this result does not carry its sensitivity elements; recompute "
+                          "it with causalkit.sensitivity.ovb_dml")
+    ax = _axes(ax)
+    top = max(lim, 1.2 * res.cf_y, 1.2 * res.cf_d,
+              *(1.2 * res.benchmarks["cf_y"]), *(1.2 * res.benchmarks["cf_d"]))
+    top = min(top, 0.99)
+    grid = np.linspace(0, top, n_grid)
+    lower = res.null <= res.theta                    # the bound that moves towards the null
+    pick = (0 if lower else 1) if value == "theta" else (4 if lower else 5)
+    z = np.array([[_bounds(res.elements, cy, cd, res.rho, res.alpha)[pick] for cd in grid]
+                  for cy in grid])
+    gx, gy = np.meshgrid(grid, grid)
+    cs = ax.contour(gx, gy, z, levels=10, colors="grey", linewidths=0.8)
+    ax.clabel(cs, fontsize=8)
+    if z.min() < res.null < z.max():
+        ax.contour(gx, gy, z, levels=[res.null], colors="C3", linestyles="--", linewidths=1.5)
+    ax.plot([0], [0], "^", color="k")
+    ax.annotate(f"unadjusted ({z[0, 0]:.3g})", (0, 0), textcoords="offset points",
+                xytext=(5, 5), fontsize=8)
+    here = _bounds(res.elements, res.cf_y, res.cf_d, res.rho, res.alpha)[pick]
+    ax.plot(res.cf_d, res.cf_y, "o", color="C1")
+    ax.annotate(f"scenario ({here:.3g})", (res.cf_d, res.cf_y), textcoords="offset points",
+                xytext=(5, 5), fontsize=8)
+    for _, row in res.benchmarks.iterrows():
+        ax.plot(row["cf_d"], row["cf_y"], "D", color="C3", markersize=5)
+        ax.annotate(str(row["benchmark"]), (row["cf_d"], row["cf_y"]),
+                    textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xlabel("cf_d (gain in the Riesz representer's variation)")
+    ax.set_ylabel("cf_y (share of the outcome's residual variation)")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    return ax
