@@ -248,9 +248,6 @@ def test_learners_without_a_doubly_robust_score_are_refused():
                              n_bootstrap=0, model=LinearRegression())
     with pytest.raises(SensitivityNotApplicableError, match="dr_learner"):
         eff.sensitivity("ovb_dml", data=df)
-    rep = causalkit.estimate(df, "t", "y", method="aipw", covariates=["x1", "x2"], n_rep=3)
-    with pytest.raises(SensitivityNotApplicableError, match="n_rep=1"):
-        ovb_dml(rep, data=df)
     one = causalkit.estimate(df, "t", "y", method="aipw", covariates=["x1"])
     with pytest.raises(causalkit.CausalKitError, match="every covariate"):
         ovb_dml(one, data=df, benchmark_covariates="x1")
@@ -268,3 +265,46 @@ def test_dml_contour_plot_draws_the_bounds():
     assert res.plot(value="ci", n_grid=10).get_ylabel().startswith("cf_y")
     with pytest.raises(causalkit.CausalKitError, match="value"):
         res.plot(value="t")
+
+
+def test_repeated_cross_fitting_equals_doubleml_with_n_rep():
+    dml = pytest.importorskip("doubleml")
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from causalkit.sensitivity.ovb_dml import sensitivity_from_elements
+
+    df = _heterogeneous(n=600, seed=12)
+    kw = dict(method="aipw", estimand="ATT", n_rep=3, random_state=1)
+    eff = causalkit.estimate(df, "t", "y", covariates=["x1", "x2"], **kw)
+    short = causalkit.estimate(df, "t", "y", covariates=["x2"], **kw)
+
+    def stacked(e):
+        splits = e.diagnostics["nuisance_splits"]
+        return {"t": {name: np.column_stack([f[col].to_numpy() for f in splits])
+                      for name, col in (("ml_g0", "mu0"), ("ml_g1", "mu1"), ("ml_m", "e"))}}
+
+    data = dml.DoubleMLData(df, y_col="y", d_cols="t", x_cols=["x1", "x2"])
+    irm = dml.DoubleMLIRM(data, ml_g=LinearRegression(), ml_m=LogisticRegression(),
+                          n_folds=5, n_rep=3, score="ATTE",
+                          ps_processor_config=dml.utils.PSProcessorConfig(
+                              clipping_threshold=1e-12))
+    irm.fit(external_predictions=stacked(eff))
+    assert float(irm.coef[0]) == pytest.approx(eff.estimate, rel=1e-10)
+    irm.sensitivity_analysis(cf_y=0.04, cf_d=0.03, rho=0.9)
+    ref = irm.sensitivity_params
+    res = ovb_dml(eff, cf_y=0.04, cf_d=0.03, rho=0.9, data=df, benchmark_covariates="x1")
+    assert res.theta_lower == pytest.approx(float(ref["theta"]["lower"][0]), rel=1e-10)
+    assert res.theta_upper == pytest.approx(float(ref["theta"]["upper"][0]), rel=1e-10)
+    assert res.robustness_value == pytest.approx(float(ref["rv"][0]), abs=2e-5)
+    # DoubleML's confidence limits and RV_a: the median over splits, in its convention
+    flipped = [_doubleml_convention(
+        type("E", (), {"diagnostics": {"nuisance": f}})(), df, "ATT")
+        for f in eff.diagnostics["nuisance_splits"]]
+    theirs = sensitivity_from_elements(flipped, 0.04, 0.03, 0.9, 0.05)
+    assert theirs.ci_lower == pytest.approx(float(ref["ci"]["lower"][0]), rel=1e-10)
+    assert theirs.ci_upper == pytest.approx(float(ref["ci"]["upper"][0]), rel=1e-10)
+    assert theirs.robustness_value_alpha == pytest.approx(float(ref["rva"][0]), abs=2e-5)
+    bench = irm.sensitivity_benchmark(["x1"], fit_args={"external_predictions": stacked(short)})
+    row = res.benchmarks.iloc[0]
+    for col in ("cf_y", "cf_d", "rho", "delta_theta"):
+        assert row[col] == pytest.approx(float(bench[col].iloc[0]), rel=1e-9, abs=1e-12), col

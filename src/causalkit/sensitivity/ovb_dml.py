@@ -154,7 +154,8 @@ class DMLSensitivity:
     estimand
         ``"ATE"`` or ``"ATT"``.
     elements
-        The :class:`RieszElements` the bounds come from (for :meth:`plot`).
+        The :class:`RieszElements` the bounds come from, one per cross-fitting split
+        (for :meth:`plot`).
     """
 
     theta: float
@@ -175,7 +176,8 @@ class DMLSensitivity:
     nu2: float
     benchmarks: pd.DataFrame
     estimand: str = "ATE"
-    elements: RieszElements | None = field(default=None, repr=False, compare=False)
+    elements: tuple[RieszElements, ...] | None = field(default=None, repr=False,
+                                                       compare=False)
 
     @property
     def bounds(self) -> pd.DataFrame:
@@ -211,6 +213,20 @@ def _bounds(el: RieszElements, cf_y: float, cf_d: float, rho: float, alpha: floa
     return lo, hi, se_lo, se_hi, lo - z * se_lo, hi + z * se_hi
 
 
+def _aggregate(els: Sequence[RieszElements], cf_y: float, cf_d: float, rho: float,
+               alpha: float) -> tuple[float, float, float, float, float, float]:
+    """The bounds of one split, or (repeated cross-fitting) the medians over the splits of
+    the bounds and of their confidence limits (as DoubleML), with the SEs aggregated as
+    the estimate's: ``sqrt(median(se_s² + (b_s - median)²))`` (Chernozhukov et al. 2018)."""
+    if len(els) == 1:
+        return _bounds(els[0], cf_y, cf_d, rho, alpha)
+    per = np.array([_bounds(el, cf_y, cf_d, rho, alpha) for el in els])
+    lo, hi = float(np.median(per[:, 0])), float(np.median(per[:, 1]))
+    se_lo = math.sqrt(float(np.median(per[:, 2] ** 2 + (per[:, 0] - lo) ** 2)))
+    se_hi = math.sqrt(float(np.median(per[:, 3] ** 2 + (per[:, 1] - hi) ** 2)))
+    return lo, hi, se_lo, se_hi, float(np.median(per[:, 4])), float(np.median(per[:, 5]))
+
+
 def _check_strength(cf_y: float, cf_d: float, rho: float) -> None:
     if not (0 <= cf_y < 1 and 0 <= cf_d < 1):
         raise OptionError(f"cf_y and cf_d must lie in [0, 1), got cf_y={cf_y!r}, cf_d={cf_d!r}")
@@ -218,17 +234,19 @@ def _check_strength(cf_y: float, cf_d: float, rho: float) -> None:
         raise OptionError(f"rho must lie in [-1, 1], got {rho!r}")
 
 
-def _robustness(el: RieszElements, rho: float, alpha: float, null: float) -> tuple[float, float]:
-    side = 1 if null > el.theta else 0                  # the bound that moves towards the null
+def _robustness(els: Sequence[RieszElements], rho: float, alpha: float, null: float
+                ) -> tuple[float, float]:
+    theta = float(np.median([el.theta for el in els]))
+    side = 1 if null > theta else 0                  # the bound that moves towards the null
 
     def gap(v: float, which: int) -> float:
-        b = _bounds(el, v, v, rho, alpha)
+        b = _aggregate(els, v, v, rho, alpha)
         return (b[1] if side else b[0]) if which == 0 else (b[5] if side else b[4])
 
     out = []
     for which in (0, 1):
         f0 = gap(0.0, which) - null
-        if (f0 >= 0) != (el.theta >= null) or f0 == 0:
+        if (f0 >= 0) != (theta >= null) or f0 == 0:
             out.append(0.0)                    # already at or beyond the null
             continue
         top = 1 - 1e-12
@@ -244,39 +262,40 @@ def _robustness(el: RieszElements, rho: float, alpha: float, null: float) -> tup
 _SUPPORTED = {"aipw": ("ATE", "ATT"), "dr_learner": ("ATE", "CATE")}
 
 
-def _elements_of(effect: Any, data: Any) -> RieszElements:
+def _elements_of(effect: Any, data: Any) -> list[RieszElements]:
+    """The sensitivity elements of each cross-fitting split of the effect."""
     call = call_of(effect)
     if effect.estimand not in _SUPPORTED[effect.method]:
         raise SensitivityNotApplicableError(
             f"ovb_dml bounds the ATE or the ATT; this {effect.method} effect targets the "
             f"{effect.estimand}; use evalue")
-    if call.get("n_rep", 1) != 1:
-        raise SensitivityNotApplicableError(
-            f"ovb_dml uses the nuisances of one cross-fitting split; this {effect.method} "
-            f"effect is the median over n_rep={call['n_rep']} splits, whose bounds are not "
-            "those of one split: refit with n_rep=1 (or use evalue)")
     nuis = effect.diagnostics.get("nuisance")
     if nuis is None:
         raise SensitivityNotApplicableError(
             f"this {effect.method} effect does not record its cross-fitted nuisances "
             "(diagnostics['nuisance']); refit it with this version of causalkit")
+    splits = effect.diagnostics.get("nuisance_splits") or [nuis]
     covariates = call.get("covariates") or list(effect.covariates)
     d = prepare(data, call["treatment"], call["outcome"], covariates)
-    used = nuis["used"].to_numpy(dtype=bool)
-    if len(used) != len(d.y):
-        raise OptionError("ovb_dml: data= has a different number of rows from the fit; pass "
-                          "the DataFrame the effect was estimated on")
     estimand = "ATT" if effect.estimand == "ATT" else "ATE"
-    return riesz_elements(d.y[used], d.t[used], nuis["e"].to_numpy(float)[used],
-                          nuis["mu1"].to_numpy(float)[used], nuis["mu0"].to_numpy(float)[used],
-                          estimand)
+    out = []
+    for frame in splits:
+        used = frame["used"].to_numpy(dtype=bool)
+        if len(used) != len(d.y):
+            raise OptionError("ovb_dml: data= has a different number of rows from the fit; "
+                              "pass the DataFrame the effect was estimated on")
+        out.append(riesz_elements(d.y[used], d.t[used], frame["e"].to_numpy(float)[used],
+                                  frame["mu1"].to_numpy(float)[used],
+                                  frame["mu0"].to_numpy(float)[used], estimand))
+    return out
 
 
-def sensitivity_from_elements(el: RieszElements, cf_y: float = 0.03, cf_d: float = 0.03,
-                              rho: float = 1.0, alpha: float = 0.05, null: float = 0.0,
-                              estimand: str = "ATE",
+def sensitivity_from_elements(el: RieszElements | Sequence[RieszElements], cf_y: float = 0.03,
+                              cf_d: float = 0.03, rho: float = 1.0, alpha: float = 0.05,
+                              null: float = 0.0, estimand: str = "ATE",
                               benchmarks: pd.DataFrame | None = None) -> DMLSensitivity:
-    """Bounds, their confidence limits and the robustness values from sensitivity elements.
+    """Bounds, their confidence limits and the robustness values from sensitivity elements
+    (one split's, or a list of repeated cross-fitting splits', aggregated by the median).
 
     >>> el = riesz_elements(np.array([1.0, 0.2, 0.9, 0.1]), np.array([1, 0, 1, 0]),
     ...                     np.full(4, 0.5), np.full(4, 1.0), np.full(4, 0.0))
@@ -284,15 +303,19 @@ def sensitivity_from_elements(el: RieszElements, cf_y: float = 0.03, cf_d: float
     >>> round(res.theta_upper - res.theta, 6) == round(res.theta - res.theta_lower, 6)
     True
     """
+    els = tuple([el] if isinstance(el, RieszElements) else el)
     alpha = check_alpha(alpha)
     _check_strength(cf_y, cf_d, rho)
-    lo, hi, se_lo, se_hi, ci_lo, ci_hi = _bounds(el, cf_y, cf_d, rho, alpha)
-    rv, rva = _robustness(el, rho, alpha, null)
+    lo, hi, se_lo, se_hi, ci_lo, ci_hi = _aggregate(els, cf_y, cf_d, rho, alpha)
+    rv, rva = _robustness(els, rho, alpha, null)
     if benchmarks is None:
         benchmarks = pd.DataFrame(columns=_BENCHMARK_COLUMNS)
-    return DMLSensitivity(el.theta, lo, hi, se_lo, se_hi, ci_lo, ci_hi, float(cf_y),
-                          float(cf_d), float(rho), alpha, float(null), rv, rva, el.sigma2,
-                          el.nu2, benchmarks, estimand, el)
+    theta = float(np.median([e.theta for e in els]))
+    sigma2 = float(np.median([e.sigma2 for e in els]))
+    nu2 = float(np.median([e.nu2 for e in els]))
+    return DMLSensitivity(theta, lo, hi, se_lo, se_hi, ci_lo, ci_hi, float(cf_y),
+                          float(cf_d), float(rho), alpha, float(null), rv, rva, sigma2,
+                          nu2, benchmarks, estimand, els)
 
 
 def ovb_dml(effect: Any, cf_y: float = 0.03, cf_d: float = 0.03, rho: float = 1.0,
@@ -326,7 +349,7 @@ def ovb_dml(effect: Any, cf_y: float = 0.03, cf_d: float = 0.03, rho: float = 1.
     alpha = check_alpha(alpha)
     _check_strength(cf_y, cf_d, rho)
     el = _elements_of(effect, data)
-    check_same_fit(effect, el.theta, "ovb_dml", tol=1e-8)
+    check_same_fit(effect, float(np.median([e.theta for e in el])), "ovb_dml", tol=1e-8)
     return sensitivity_from_elements(el, cf_y, cf_d, rho, alpha, null,
                                      "ATT" if effect.estimand == "ATT" else "ATE",
                                      _benchmarks(effect, data, el, benchmark_covariates))
@@ -335,10 +358,34 @@ def ovb_dml(effect: Any, cf_y: float = 0.03, cf_d: float = 0.03, rho: float = 1.
 _BENCHMARK_COLUMNS = ["benchmark", "cf_y", "cf_d", "rho", "delta_theta"]
 
 
-def _benchmarks(effect: Any, data: Any, long: RieszElements, benchmark: Any) -> pd.DataFrame:
+def gain_statistics(long: RieszElements, short: RieszElements) -> dict[str, float]:
+    """Benchmark ``cf_y``, ``cf_d``, ``rho`` and the change in estimate from the long fit and
+    the short fit without the benchmark covariates (Chernozhukov et al. 2022, sec. 6; as
+    DoubleML's ``gain_statistics``).
+
+    >>> long = RieszElements(1.0, np.zeros(2), 1.0, 4.0, np.zeros(2), np.zeros(2), 2.0)
+    >>> short = RieszElements(1.2, np.zeros(2), 1.5, 2.0, np.zeros(2), np.zeros(2), 2.0)
+    >>> {k: round(v, 4) for k, v in gain_statistics(long, short).items()}
+    {'cf_y': 0.5, 'cf_d': 1.0, 'rho': 0.2, 'delta_theta': 0.2}
+    """
+    r2_long = 1 - long.sigma2 / long.var_y
+    r2_short = 1 - short.sigma2 / short.var_y
+    r2_riesz = short.nu2 / long.nu2
+    delta = short.theta - long.theta
+    var_g, var_r = short.sigma2 - long.sigma2, long.nu2 - short.nu2
+    denom = math.sqrt(var_g * var_r) if var_g > 0 and var_r > 0 else 0.0
+    rho = float(np.sign(delta) * (min(1.0, abs(delta) / denom) if denom else 1.0))
+    return {"cf_y": float(np.clip((r2_long - r2_short) / (1 - r2_long), 0, 1)),
+            "cf_d": float(np.clip((1 - r2_riesz) / r2_riesz, 0, 1)),
+            "rho": rho, "delta_theta": float(delta)}
+
+
+def _benchmarks(effect: Any, data: Any, long: Sequence[RieszElements], benchmark: Any
+                ) -> pd.DataFrame:
+    """Leave each group out, refit with the same options (and splits), and take the
+    per-split gain statistics' medians (as DoubleML does over repetitions)."""
     from .ovb_regression import _benchmark_groups
 
-    cols = _BENCHMARK_COLUMNS
     groups = _benchmark_groups(benchmark, list(effect.covariates))
     rows = []
     for label, group in groups.items():
@@ -346,17 +393,7 @@ def _benchmarks(effect: Any, data: Any, long: RieszElements, benchmark: Any) -> 
         if not rest:
             raise OptionError(f"benchmark {label!r} leaves out every covariate; "
                               f"{effect.method} needs at least one to refit")
-        short_eff = refit(effect, data, covariates=rest)
-        short = _elements_of(short_eff, data)
-        r2_long = 1 - long.sigma2 / long.var_y
-        r2_short = 1 - short.sigma2 / short.var_y
-        r2_riesz = short.nu2 / long.nu2
-        delta = short.theta - long.theta
-        var_g, var_r = short.sigma2 - long.sigma2, long.nu2 - short.nu2
-        denom = math.sqrt(var_g * var_r) if var_g > 0 and var_r > 0 else 0.0
-        rho = float(np.sign(delta) * (min(1.0, abs(delta) / denom) if denom else 1.0))
-        rows.append({"benchmark": label,
-                     "cf_y": float(np.clip((r2_long - r2_short) / (1 - r2_long), 0, 1)),
-                     "cf_d": float(np.clip((1 - r2_riesz) / r2_riesz, 0, 1)),
-                     "rho": rho, "delta_theta": delta})
-    return pd.DataFrame(rows, columns=cols)
+        short = _elements_of(refit(effect, data, covariates=rest), data)
+        gains = pd.DataFrame([gain_statistics(a, b) for a, b in zip(long, short)])
+        rows.append({"benchmark": label, **gains.median().to_dict()})
+    return pd.DataFrame(rows, columns=_BENCHMARK_COLUMNS)

@@ -157,7 +157,7 @@ def dml_contour(res: Any, value: str = "theta", ax: Any = None, lim: float = 0.1
     scenario and the benchmarks marked (Chernozhukov et al. 2022; DoubleML's
     ``sensitivity_plot``)."""
     from ..errors import OptionError
-    from .ovb_dml import _bounds
+    from .ovb_dml import _aggregate
 
     if value not in ("theta", "ci"):
         raise OptionError(f"value must be 'theta' or 'ci', got {value!r}")
@@ -171,7 +171,7 @@ def dml_contour(res: Any, value: str = "theta", ax: Any = None, lim: float = 0.1
     grid = np.linspace(0, top, n_grid)
     lower = res.null <= res.theta                    # the bound that moves towards the null
     pick = (0 if lower else 1) if value == "theta" else (4 if lower else 5)
-    z = np.array([[_bounds(res.elements, cy, cd, res.rho, res.alpha)[pick] for cd in grid]
+    z = np.array([[_aggregate(res.elements, cy, cd, res.rho, res.alpha)[pick] for cd in grid]
                   for cy in grid])
     gx, gy = np.meshgrid(grid, grid)
     cs = ax.contour(gx, gy, z, levels=10, colors="grey", linewidths=0.8)
@@ -181,7 +181,7 @@ def dml_contour(res: Any, value: str = "theta", ax: Any = None, lim: float = 0.1
     ax.plot([0], [0], "^", color="k")
     ax.annotate(f"unadjusted ({z[0, 0]:.3g})", (0, 0), textcoords="offset points",
                 xytext=(5, 5), fontsize=8)
-    here = _bounds(res.elements, res.cf_y, res.cf_d, res.rho, res.alpha)[pick]
+    here = _aggregate(res.elements, res.cf_y, res.cf_d, res.rho, res.alpha)[pick]
     ax.plot(res.cf_d, res.cf_y, "o", color="C1")
     ax.annotate(f"scenario ({here:.3g})", (res.cf_d, res.cf_y), textcoords="offset points",
                 xytext=(5, 5), fontsize=8)
