@@ -16,7 +16,10 @@ no effect, and the Hodges-Lehmann estimate of an additive effect, are bounded:
   Rosenbaum (2000): in each set the unobserved ``u`` that maximizes the
   expectation of the set's score (ties: the variance) is one of the
   "top-a units have u = 1" patterns, and the bound is the normal tail with the
-  summed means and variances.
+  summed means and variances;
+* matching with replacement (controls reused across matched sets): the units
+  linked by the matches form disjoint strata, analysed by
+  :mod:`causalkit.sensitivity.rosenbaum_strata` (stratified aligned ranks).
 
 The Hodges-Lehmann bounds solve ``T(τ) = E_Γ(τ)`` for the statistic of the
 responses with ``τ`` removed from the treated, at the largest and smallest
