@@ -35,7 +35,10 @@ WHAT: dict[str, str] = {
 WHY_NOT: dict[tuple[str, str], str] = {
     ("ovb_dml", "causal_forest"): "its ATE is econml's forest average of residual-on-residual "
                                   "scores, not the mean of an AIPW score with per-arm outcome "
-                                  "regressions and a propensity",
+                                  "regressions and a propensity; econml's own "
+                                  "CausalForestDML.sensitivity_interval bounds the partially "
+                                  "linear coefficient E[y_res t_res] / E[t_res^2], a different "
+                                  "number",
     ("ovb_dml", "r_learner"): "its ATE is the mean of a CATE fitted on residuals, with no "
                               "per-arm outcome regressions",
     ("ovb_dml", "s_learner"): "its ATE is a plug-in mean of outcome models (no propensity, no "
