@@ -248,6 +248,10 @@ def test_learners_without_a_doubly_robust_score_are_refused():
                              n_bootstrap=0, model=LinearRegression())
     with pytest.raises(SensitivityNotApplicableError, match="dr_learner"):
         eff.sensitivity("ovb_dml", data=df)
+    forest = causalkit.Effect.from_estimate(method="causal_forest", estimand="ATE",
+                                            estimate=1.0, std_error=0.1)
+    with pytest.raises(SensitivityNotApplicableError, match="partially linear"):
+        ovb_dml(forest, data=df)
     one = causalkit.estimate(df, "t", "y", method="aipw", covariates=["x1"])
     with pytest.raises(causalkit.CausalKitError, match="every covariate"):
         ovb_dml(one, data=df, benchmark_covariates="x1")

@@ -256,6 +256,7 @@ def test_rosenbaum_after_matching_with_replacement():
     eff = causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["x"])
     table = eff.sensitivity("rosenbaum", gammas=[1, 2, 3], data=df)
     assert table.attrs["replace"] and "stratified aligned-rank" in table.attrs["method"]
+    assert "stratified aligned-rank" in eff.summary()
     # 1:1 on a continuous score: each stratum is one reused control and its treated units.
     assert table.attrs["n_strata"] == eff.diagnostics["n_distinct_matches_used"]
     assert table.attrs["largest_stratum"] > 2
@@ -271,3 +272,17 @@ def test_rosenbaum_after_matching_with_replacement():
     atc = causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["x"],
                              estimand="ATC", n_neighbors=2)
     assert rosenbaum(atc, gammas=[1], data=df).hl_lower[0] > 0.5
+
+
+def test_strata_with_one_arm_only_are_left_out():
+    rng = np.random.default_rng(4)
+    strata = np.repeat(np.arange(12), 3)
+    t = np.tile([1, 0, 0], 12)
+    y = t + rng.normal(size=36)
+    base = stratified_bounds(y, t, strata, gammas=[1.0, 2.0])
+    extra = stratified_bounds(np.r_[y, 5.0, 6.0, -1.0], np.r_[t, 1, 1, 0],
+                              np.r_[strata, 99, 99, 98], gammas=[1.0, 2.0])
+    for col in ("p_upper", "p_lower", "hl_lower", "hl_upper"):
+        assert extra[col].to_numpy() == pytest.approx(base[col].to_numpy(), rel=1e-12)
+    with pytest.raises(causalkit.CausalKitError, match="one entry per unit"):
+        stratified_bounds(y, t[:-1], strata)

@@ -165,6 +165,9 @@ def stratified_bounds(y: Any, t: Any, stratum: Any, gammas: Sequence[float] = (1
     gammas, alpha
         The values of Γ >= 1, and the level of the critical Γ.
 
+    Strata with only treated or only control units are left out (they carry no
+    information on the effect).
+
     Returns
     -------
     DataFrame with ``gamma, p_upper, p_lower, hl_lower, hl_upper``; ``attrs`` holds
@@ -186,6 +189,12 @@ def stratified_bounds(y: Any, t: Any, stratum: Any, gammas: Sequence[float] = (1
     if not np.isin(t, (0, 1)).all():
         raise DataError("t must be 0/1")
     t = t.astype(int)
+    # strata without both arms carry no information on the effect: left out entirely
+    _, inverse = np.unique(stratum, return_inverse=True)
+    share = np.bincount(inverse, weights=t) / np.bincount(inverse)
+    mixed = (share > 0) & (share < 1)
+    keep = mixed[inverse]
+    y, t, stratum = y[keep], t[keep], stratum[keep]
     strata = _Strata(t, stratum)
     if strata.n_strata < 2:
         raise DataError("fewer than two strata")
