@@ -137,10 +137,10 @@ def test_from_a_matching_effect_pairs_and_1_to_k():
 
 def test_rosenbaum_refuses_what_it_does_not_apply_to():
     df = _matching_data()
-    with_replacement = causalkit.estimate(df, "t", "y", method="propensity_matching",
-                                          covariates=["x"])
-    with pytest.raises(SensitivityNotApplicableError, match="replace=False"):
-        rosenbaum(with_replacement, data=df)
+    ate = causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["x"],
+                             estimand="ATE")
+    with pytest.raises(SensitivityNotApplicableError, match="ATT"):
+        rosenbaum(ate, data=df)
     ipw = causalkit.estimate(df, "t", "y", method="ipw", covariates=["x"])
     with pytest.raises(SensitivityNotApplicableError, match="propensity_matching"):
         ipw.sensitivity("rosenbaum", data=df)
@@ -156,3 +156,133 @@ def test_gamma_plot_draws():
 
     ax = gamma_curve(rosenbaum_bounds(EXPOSED, CONTROL, gammas=np.linspace(1, 6, 11)))
     assert len(ax.lines) >= 3
+
+
+# ---------------------------------------------------------------- matching with replacement
+from causalkit.sensitivity.rosenbaum_strata import (replacement_strata, stratified_bounds,  # noqa: E402
+                                                    stratum_moments)
+
+
+def _brute_force_stratum(q, m, gamma):
+    """Max over every binary u of the exact mean of the treated sum (ties: max variance)."""
+    n = len(q)
+    subsets = list(itertools.combinations(range(n), m))
+    sums = np.array([q[list(c)].sum() for c in subsets])
+    cands = []
+    for u in itertools.product([0, 1], repeat=n):
+        u = np.array(u)
+        w = np.array([gamma ** u[list(c)].sum() for c in subsets], float)
+        w /= w.sum()
+        mu = float(w @ sums)
+        cands.append((mu, float(w @ (sums - mu) ** 2)))
+    top = max(c[0] for c in cands)
+    return top, max(v for mu, v in cands if mu > top - 1e-10)
+
+
+def test_stratum_moments_equal_brute_force_over_u_with_several_treated():
+    rng = np.random.default_rng(1)
+    for trial in range(12):
+        n = int(rng.integers(3, 7))
+        m = int(rng.integers(1, n))
+        gamma = (1.0, 1.7, 3.0)[trial % 3]
+        q = rng.normal(size=n)
+        if trial % 4 == 0:
+            q = np.round(q)                                    # tied scores
+        mean, var = stratum_moments(q[None, :], m, gamma)
+        top, v = _brute_force_stratum(q, m, gamma)
+        assert mean[0] == pytest.approx(top, abs=1e-12)
+        assert var[0] == pytest.approx(v, abs=1e-12)
+        low, _ = stratum_moments(q[None, :], m, gamma, largest=False)
+        assert low[0] == pytest.approx(-_brute_force_stratum(-q, m, gamma)[0], abs=1e-12)
+
+
+def test_stratified_bounds_at_gamma_one_is_the_randomization_test_and_reduces_to_1_to_k():
+    rng = np.random.default_rng(2)
+    sizes, treated = [2, 3, 3, 4, 5, 3, 2, 4], [1, 2, 1, 1, 3, 1, 1, 2]
+    strata = np.repeat(np.arange(len(sizes)), sizes)
+    t = np.concatenate([[1] * m + [0] * (n - m) for n, m in zip(sizes, treated)])
+    y = 0.8 * t + rng.normal(size=len(t))
+    table = stratified_bounds(y, t, strata, gammas=[1.0, 2.0])
+    # Gamma = 1: the permutation mean and variance of the stratified aligned-rank sum.
+    aligned = y - pd.Series(y).groupby(strata).transform("mean").to_numpy()
+    q = stats.rankdata(aligned)
+    mean = var = 0.0
+    for s, (n, m) in enumerate(zip(sizes, treated)):
+        qs = q[strata == s]
+        mean += m * qs.mean()
+        var += m * (n - m) / (n * (n - 1)) * ((qs - qs.mean()) ** 2).sum()
+    p1 = stats.norm.sf((q[t == 1].sum() - mean) / math.sqrt(var))
+    assert table.p_upper[0] == pytest.approx(p1, rel=1e-12)
+    assert table.p_upper[1] > table.p_upper[0] > table.p_lower[1]
+    # One treated per stratum: the same numbers as the 1:k aligned-rank method.
+    yt, yc = rng.normal(1.0, 1.0, size=20), rng.normal(size=(20, 3))
+    t2 = np.tile([1, 0, 0, 0], 20)
+    flat = np.column_stack([yt, yc]).ravel()
+    a = stratified_bounds(flat, t2, np.repeat(np.arange(20), 4), gammas=[1.0, 2.5])
+    b = rosenbaum_bounds(yt, yc, gammas=[1.0, 2.5])
+    for col in ("p_upper", "p_lower", "hl_lower", "hl_upper"):
+        assert a[col].to_numpy() == pytest.approx(b[col].to_numpy(), rel=1e-9, abs=1e-9)
+
+
+def _brute_force_match_sets(score, t, k, width):
+    """Every treated unit's controls within both its k-th smallest distance and width."""
+    sets = {}
+    for i in np.flatnonzero(t == 1):
+        c = np.flatnonzero(t == 0)
+        dist = np.abs(score[c] - score[i])
+        thr = min(np.sort(dist)[min(k, len(c)) - 1], width)
+        if (dist <= thr).any():
+            sets[int(i)] = sorted(c[dist <= thr].tolist())
+    return sets
+
+
+def test_with_replacement_strata_are_the_linked_match_sets():
+    rng = np.random.default_rng(3)
+    score = np.round(rng.normal(size=40), 1)                  # many ties
+    t = (rng.uniform(size=40) < 0.5).astype(int)
+    for k, width in ((1, np.inf), (2, 0.3)):
+        labels, sets = replacement_strata(score, t, 1, k, width)
+        brute = _brute_force_match_sets(score, t, k, width)
+        assert {s: sorted(c.tolist()) for s, c in sets} == brute
+        # units share a stratum iff linked by a chain of matches
+        for s, c in brute.items():
+            assert len({labels[s], *labels[c]}) == 1
+        assert (labels[[u for u in range(40) if u not in brute
+                        and not any(u in c for c in brute.values())]] == -1).all()
+
+
+def test_rosenbaum_after_matching_with_replacement():
+    df = _matching_data()
+    eff = causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["x"])
+    table = eff.sensitivity("rosenbaum", gammas=[1, 2, 3], data=df)
+    assert table.attrs["replace"] and "stratified aligned-rank" in table.attrs["method"]
+    assert "stratified aligned-rank" in eff.summary()
+    # 1:1 on a continuous score: each stratum is one reused control and its treated units.
+    assert table.attrs["n_strata"] == eff.diagnostics["n_distinct_matches_used"]
+    assert table.attrs["largest_stratum"] > 2
+    assert table.p_upper[0] < 1e-6 and 2 < table.attrs["gamma_critical"] < 10
+    assert table.hl_lower[0] == table.hl_upper[0]
+    assert table.hl_lower[2] < table.hl_lower[0] < table.hl_upper[2]
+    # the same bounds from the strata directly
+    labels, _ = replacement_strata(eff.diagnostics["logit_score"], df.t.to_numpy(), 1, 1,
+                                   eff.diagnostics["caliper_width_logit"])
+    inside = labels >= 0
+    direct = stratified_bounds(df.y[inside], df.t[inside], labels[inside], gammas=[1, 2, 3])
+    assert table.p_upper.to_numpy() == pytest.approx(direct.p_upper.to_numpy(), rel=1e-12)
+    atc = causalkit.estimate(df, "t", "y", method="propensity_matching", covariates=["x"],
+                             estimand="ATC", n_neighbors=2)
+    assert rosenbaum(atc, gammas=[1], data=df).hl_lower[0] > 0.5
+
+
+def test_strata_with_one_arm_only_are_left_out():
+    rng = np.random.default_rng(4)
+    strata = np.repeat(np.arange(12), 3)
+    t = np.tile([1, 0, 0], 12)
+    y = t + rng.normal(size=36)
+    base = stratified_bounds(y, t, strata, gammas=[1.0, 2.0])
+    extra = stratified_bounds(np.r_[y, 5.0, 6.0, -1.0], np.r_[t, 1, 1, 0],
+                              np.r_[strata, 99, 99, 98], gammas=[1.0, 2.0])
+    for col in ("p_upper", "p_lower", "hl_lower", "hl_upper"):
+        assert extra[col].to_numpy() == pytest.approx(base[col].to_numpy(), rel=1e-12)
+    with pytest.raises(causalkit.CausalKitError, match="one entry per unit"):
+        stratified_bounds(y, t[:-1], strata)

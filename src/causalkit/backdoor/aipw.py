@@ -138,7 +138,7 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
         al. 2018, Definition 3.3), which adds the variation due to the split.
         The diagnostics (scores, balance, clipping, trimming and the sample sizes)
         are those of the first split; ``split_estimates`` / ``split_std_errors``
-        hold every split's.
+        hold every split's, ``nuisance_splits`` every split's nuisances.
     cross_fitting
         ``False`` fits every nuisance model on all rows (for parametric models).
     trim
@@ -179,7 +179,8 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
         tau, se = median_aggregate(estimates, std_errors)
         diagnostics.update(split_estimates=estimates, split_std_errors=std_errors,
                            n_clipped_per_split=[r.fit.diagnostics.get("n_clipped", 0)
-                                                for r in results])
+                                                for r in results],
+                           nuisance_splits=[_nuisance_frame(r, d) for r in results])
     else:
         tau, se = first.estimate, first.std_error
     w = ipw_weights(d.t, fit.scores, estimand, sample_weight=d.w) * keep
@@ -195,8 +196,7 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
         else "linear regression per arm (OLS on standardized covariates)",
         balance=balance_table(d.X, d.t, d.covariates, weights=w, estimand=estimand),
         propensity=propensity_frame(fit.scores, d.t, d.frame.index),
-        nuisance=pd.DataFrame({"e": fit.scores, "mu1": first.mu1, "mu0": first.mu0,
-                               "used": keep}, index=d.frame.index))
+        nuisance=_nuisance_frame(first, d))
     return Effect.from_estimate(
         method="aipw", estimand=estimand, estimate=tau, std_error=se, alpha=alpha,
         treatment=treatment, outcome=outcome, n_treated=int((d.t[keep] == 1).sum()),
@@ -205,6 +205,12 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
         + (f"; sampling weights {weights!r} (weighted nuisance fits and scores)"
            if weights is not None else ""),
         diagnostics=diagnostics, cate=None)
+
+
+def _nuisance_frame(split: _Split, d: PreparedData) -> pd.DataFrame:
+    """One split's cross-fitted nuisances (for :func:`causalkit.sensitivity.ovb_dml`)."""
+    return pd.DataFrame({"e": split.fit.scores, "mu1": split.mu1, "mu0": split.mu0,
+                         "used": split.fit.keep}, index=d.frame.index)
 
 
 def _inference_text(results: list[_Split], n_folds: int, cross_fitting: bool,

@@ -372,6 +372,13 @@ def _estimate(y: np.ndarray, t: np.ndarray, score: np.ndarray, estimand: str, k:
             "n_distinct_matches": int((K > 0).sum())}
 
 
+def _full_length(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``values`` of the kept rows spread over all rows (NaN for the trimmed ones)."""
+    out = np.full(len(keep), np.nan)
+    out[keep] = values
+    return out
+
+
 @register("propensity_matching", estimand=("ATT", "ATC", "ATE"),
           roles=("treatment", "outcome", "covariates"), optional_roles=("weights",))
 def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
@@ -496,6 +503,7 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
     diagnostics.update(
         n_neighbors=int(n_neighbors), replace=bool(replace),
         caliper=caliper, caliper_width_logit=width, logit_score_sd=sd,
+        logit_score=_full_length(lscore, keep),
         n_matched_treated=res["n_used"][1], n_matched_control=res["n_used"][0],
         n_dropped_caliper=res["n_dropped"],
         n_distinct_matches_used=res["n_distinct_matches"],

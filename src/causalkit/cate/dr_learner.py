@@ -11,7 +11,10 @@ Electronic Journal of Statistics 17(2), 3008-3049). The ATE is the mean of the
 pseudo-outcomes, with the influence-function standard error ``sd(phi) / sqrt(n)``
 (econml gives no ATE inference for a non-parametric final model, but its
 cross-fitted pseudo-outcomes give this one directly). The pseudo-outcomes are
-kept in ``diagnostics["dr_pseudo_outcome"]`` for :func:`causalkit.cate.cate_summary.cate_summary`.
+kept in ``diagnostics["dr_pseudo_outcome"]`` for :func:`causalkit.cate.cate_summary.cate_summary`,
+and the cross-fitted nuisances they are made of (propensity ``e``, outcome
+regressions ``mu1``, ``mu0``) in ``diagnostics["nuisance"]``, for the
+omitted-variable-bias bounds of :func:`causalkit.sensitivity.ovb_dml`.
 
 Example
 -------
@@ -48,6 +51,34 @@ def pseudo_outcomes(est: DRLearner) -> np.ndarray:
     y_pred = np.asarray(est._cached_values.nuisances[0], dtype=float)
     y_pred = y_pred.reshape(y_pred.shape[0], -1)
     return y_pred[:, 1] - y_pred[:, 0]
+
+
+def cross_fitted_nuisances(est: DRLearner) -> pd.DataFrame:
+    """The out-of-fold ``e``, ``mu1``, ``mu0`` behind the pseudo-outcomes of a fitted DRLearner.
+
+    econml caches, per unit, ``Y_pred[:, a] = mu_a + 1[T = a] (Y - mu_a) / e_a`` and the
+    clipped propensities ``e_a``; for the arm a unit is not in that is ``mu_a`` itself,
+    and for its own arm ``mu_a = (e_a Y_pred[:, a] - Y) / (e_a - 1)``.
+
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> e = np.array([0.5, 0.25]); y = np.array([3.0, 1.0]); t = np.array([1, 0])
+    >>> mu1, mu0 = np.array([2.0, 2.5]), np.array([1.5, 0.5])
+    >>> y_pred = np.column_stack([mu0 + (1 - t) * (y - mu0) / (1 - e), mu1 + t * (y - mu1) / e])
+    >>> est = SimpleNamespace(_cached_values=SimpleNamespace(
+    ...     nuisances=(y_pred, np.column_stack([1 - e, e])), Y=y, T=t))
+    >>> cross_fitted_nuisances(est).round(12).to_dict("list")["mu0"]
+    [1.5, 0.5]
+    """
+    cached = est._cached_values
+    nuis, y, t = cached.nuisances, np.asarray(cached.Y, float).ravel(), np.ravel(cached.T)
+    y_pred = np.asarray(nuis[0], dtype=float).reshape(len(y), -1)
+    prop = np.asarray(nuis[1], dtype=float).reshape(len(y), -1)
+    e1, e0 = prop[:, 1], prop[:, 0]
+    treated = t == 1
+    mu1 = np.where(treated, (e1 * y_pred[:, 1] - y) / (e1 - 1), y_pred[:, 1])
+    mu0 = np.where(treated, y_pred[:, 0], (e0 * y_pred[:, 0] - y) / (e0 - 1))
+    return pd.DataFrame({"e": e1, "mu1": mu1, "mu0": mu0, "used": np.ones(len(y), bool)})
 
 
 def _ate(est: DRLearner, weights: np.ndarray | None = None) -> AteResult:
@@ -101,6 +132,8 @@ def dr_learner(data: pd.DataFrame, treatment: str, outcome: str,
                        f"final {type(final).__name__}, cv={cv})",
                        fit_kwargs={"cache_values": True}, analytic_ate=_ate,
                        takes_sample_weight=True,
-                       extra_diagnostics=lambda est: {"dr_pseudo_outcome": pseudo_outcomes(est)})
+                       extra_diagnostics=lambda est: {
+                           "dr_pseudo_outcome": pseudo_outcomes(est),
+                           "nuisance": cross_fitted_nuisances(est)})
     return fit_learner(plan, data, treatment, outcome, covariates, alpha, 0, random_state,
                        estimand, weights=weights)

@@ -16,7 +16,7 @@ from ..errors import OptionError, SensitivityNotApplicableError
 #: The methods each model-based analysis applies to (the E-value applies to any estimate).
 APPLIES_TO: dict[str, tuple[str, ...]] = {
     "ovb": ("regression_adjustment",),
-    "ovb_dml": ("aipw",),
+    "ovb_dml": ("aipw", "dr_learner"),
     "rosenbaum": ("propensity_matching",),
 }
 
@@ -24,9 +24,31 @@ APPLIES_TO: dict[str, tuple[str, ...]] = {
 WHAT: dict[str, str] = {
     "evalue": "evalue (any estimate; E-values, VanderWeele & Ding 2017)",
     "ovb": "ovb (Cinelli & Hazlett 2020) for linear regression: regression_adjustment",
-    "ovb_dml": "ovb_dml (Chernozhukov et al. 2022) for the doubly robust ATE: aipw",
+    "ovb_dml": "ovb_dml (Chernozhukov et al. 2022) for a doubly robust score with its "
+               "cross-fitted nuisances: aipw (ATE, ATT) and dr_learner (ATE)",
     "rosenbaum": "rosenbaum (Rosenbaum 2002) for matched designs: propensity_matching "
-                 "without replacement",
+                 "(ATT or ATC; pairs, 1:k, or with replacement as strata of reused controls)",
+}
+
+
+#: Why an analysis does not apply to a method that looks close to those it applies to.
+WHY_NOT: dict[tuple[str, str], str] = {
+    ("ovb_dml", "causal_forest"): "its ATE is econml's forest average of residual-on-residual "
+                                  "scores, not the mean of an AIPW score with per-arm outcome "
+                                  "regressions and a propensity; econml's own "
+                                  "CausalForestDML.sensitivity_interval bounds the partially "
+                                  "linear coefficient E[y_res t_res] / E[t_res^2], a different "
+                                  "number",
+    ("ovb_dml", "r_learner"): "its ATE is the mean of a CATE fitted on residuals, with no "
+                              "per-arm outcome regressions",
+    ("ovb_dml", "s_learner"): "its ATE is a plug-in mean of outcome models (no propensity, no "
+                              "doubly robust score)",
+    ("ovb_dml", "t_learner"): "its ATE is a plug-in mean of outcome models (no propensity, no "
+                              "doubly robust score)",
+    ("ovb_dml", "x_learner"): "its ATE is a propensity-weighted mean of imputed effects, not a "
+                              "doubly robust score",
+    ("ovb_dml", "ipw"): "IPW has no outcome regression (the bound needs sigma^2 from it); "
+                        "use aipw",
 }
 
 
@@ -46,8 +68,10 @@ def require_method(effect: Any, kind: str) -> None:
     if effect.method in APPLIES_TO[kind]:
         return
     fits = applicable(effect.method)
+    why = WHY_NOT.get((kind, effect.method))
     raise SensitivityNotApplicableError(
-        f"{WHAT[kind]}; it does not apply to a {effect.method!r} effect. For "
+        f"{WHAT[kind]}; it does not apply to a {effect.method!r} effect"
+        + (f" ({why})" if why else "") + f". For "
         f"{effect.method!r} use: " + "; ".join(WHAT[k] for k in fits))
 
 

@@ -1,15 +1,25 @@
 """Omitted-variable bias for AIPW / DML (Chernozhukov, Cinelli, Newey, Sharma & Syrgkanis 2022).
 
-For the ATE, with the cross-fitted outcome regressions ``g`` and propensity
-``e``, the Riesz representer is ``alpha = t/e - (1-t)/(1-e)``.  With
+With the cross-fitted outcome regressions ``g`` (``mu1``, ``mu0``) and
+propensity ``e``, the target is a linear functional of ``g`` with Riesz
+representer ``alpha``:
 
-    sigma² = E[(Y - g(T, X))²],   nu² = E[2 (1/e + 1/(1-e)) - alpha²]
+* ATE: ``alpha = t/e - (1-t)/(1-e)``, ``m(W, alpha) = 1/e + 1/(1-e)``;
+* ATT: ``alpha = (e/p) (t/e - (1-t)/(1-e))``, ``m(W, alpha) = t / (p² (1-e))``,
+  ``p = P(T = 1)`` (the estimand ``E[g(1,X) - g(0,X) | T = 1]``).
+
+With
+
+    sigma² = E[(Y - g(T, X))²],   nu² = E[2 m(W, alpha) - alpha²]
 
 a latent confounder that explains a share ``cf_y`` of the outcome's residual
 variation and for which ``cf_d`` measures the gain in the Riesz
 representer's variation (``cf_d / (1 - cf_d)``) moves the estimate by at most
 
     |bias| <= |rho| sqrt(cf_y cf_d / (1 - cf_d)) sqrt(sigma² nu²).
+
+(When the orthogonal estimate of ``nu²`` is not positive the plain
+``E[alpha²]`` is used, with a warning, as DoubleML does.)
 
 The bounds' standard errors come from the influence function shifted by the
 bias's own influence function ``(sigma² psi_nu² + nu² psi_sigma²) / (2 S)``,
@@ -18,6 +28,13 @@ and the bounds' confidence limits are one-sided at ``1 - alpha`` (as DoubleML's
 that moves the bound to the null; ``RV_a`` moves its confidence limit there.
 Benchmarks leave out observed covariates and refit (DoubleML's
 ``sensitivity_benchmark`` statistics).
+
+It applies to ``aipw`` (ATE and ATT) and to ``dr_learner`` (its ATE is the
+mean of the same doubly robust score; the learner keeps the cross-fitted
+nuisances in ``diagnostics["nuisance"]``).  The other learners' ATE is not
+the mean of a doubly robust score with these nuisances (plug-in means of
+CATE models, or the residual-on-residual forest of ``causal_forest``), so
+the bound does not apply to them.
 
 Reference: V. Chernozhukov, C. Cinelli, W. Newey, A. Sharma and V. Syrgkanis
 (2022), "Long story short: omitted variable bias in causal machine learning",
@@ -38,7 +55,8 @@ Example
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -76,27 +94,50 @@ class RieszElements:
 
 
 def riesz_elements(y: np.ndarray, t: np.ndarray, e: np.ndarray, mu1: np.ndarray,
-                   mu0: np.ndarray) -> RieszElements:
-    """The ATE's sensitivity elements from the outcome, treatment and cross-fitted nuisances.
+                   mu0: np.ndarray, estimand: str = "ATE") -> RieszElements:
+    """The sensitivity elements of the ATE or ATT from the outcome, treatment and
+    cross-fitted nuisances.
 
     >>> el = riesz_elements(np.array([1.0, 0.0]), np.array([1, 0]), np.array([0.5, 0.5]),
     ...                     np.array([1.0, 1.0]), np.array([0.0, 0.0]))
     >>> el.theta, el.sigma2, el.nu2
     (1.0, 0.0, 4.0)
+    >>> riesz_elements(np.array([1.0, 0.0]), np.array([1, 0]), np.array([0.5, 0.5]),
+    ...                np.array([1.0, 1.0]), np.array([0.0, 0.0]), "ATT").nu2
+    4.0
     """
     tf = t.astype(float)
-    phi = mu1 - mu0 + tf * (y - mu1) / e - (1 - tf) * (y - mu0) / (1 - e)
-    theta = float(phi.mean())
+    if estimand == "ATT":
+        p = float(tf.mean())
+        resid0 = y - mu0
+        num = (tf * resid0 - (1 - tf) * e / (1 - e) * resid0) / p
+        theta = float(num.mean())
+        influence = num - tf / p * theta
+        rr = e / p * (tf / e - (1 - tf) / (1 - e))
+        m_alpha = tf / (p * p * (1 - e))
+    elif estimand == "ATE":
+        phi = mu1 - mu0 + tf * (y - mu1) / e - (1 - tf) * (y - mu0) / (1 - e)
+        theta = float(phi.mean())
+        influence = phi - theta
+        rr = tf / e - (1 - tf) / (1 - e)
+        m_alpha = 1 / e + 1 / (1 - e)
+    else:
+        raise SensitivityNotApplicableError(
+            f"ovb_dml bounds the ATE or the ATT, not the {estimand}")
     s_el = (y - tf * mu1 - (1 - tf) * mu0) ** 2
-    rr = tf / e - (1 - tf) / (1 - e)
-    n_el = 2 * (1 / e + 1 / (1 - e)) - rr**2
-    return RieszElements(theta, phi - theta, float(s_el.mean()), float(n_el.mean()),
+    n_el = 2 * m_alpha - rr**2
+    if n_el.mean() <= 0:
+        warnings.warn("ovb_dml: the orthogonal estimate of nu^2 is not positive; using the "
+                      "plain mean of the squared Riesz representer (as DoubleML)",
+                      UserWarning, stacklevel=2)
+        n_el = rr**2
+    return RieszElements(theta, influence, float(s_el.mean()), float(n_el.mean()),
                          s_el - s_el.mean(), n_el - n_el.mean(), float(np.var(y)))
 
 
 @dataclass(frozen=True)
 class DMLSensitivity:
-    """Bounds on the ATE under confounding of strength ``(cf_y, cf_d, rho)``.
+    """Bounds on the ATE or ATT under confounding of strength ``(cf_y, cf_d, rho)``.
 
     Attributes
     ----------
@@ -110,6 +151,11 @@ class DMLSensitivity:
         The sensitivity elements.
     benchmarks
         ``cf_y, cf_d, rho, delta_theta`` for each left-out covariate group.
+    estimand
+        ``"ATE"`` or ``"ATT"``.
+    elements
+        The :class:`RieszElements` the bounds come from, one per cross-fitting split
+        (for :meth:`plot`).
     """
 
     theta: float
@@ -129,6 +175,9 @@ class DMLSensitivity:
     sigma2: float
     nu2: float
     benchmarks: pd.DataFrame
+    estimand: str = "ATE"
+    elements: tuple[RieszElements, ...] | None = field(default=None, repr=False,
+                                                       compare=False)
 
     @property
     def bounds(self) -> pd.DataFrame:
@@ -137,9 +186,16 @@ class DMLSensitivity:
                              "se": [self.se_lower, self.se_upper],
                              "ci": [self.ci_lower, self.ci_upper]}, index=["lower", "upper"])
 
+    def plot(self, value: str = "theta", ax: Any = None, **kwargs: Any) -> Any:
+        """Contours of the bound (or its confidence limit) over ``cf_d`` and ``cf_y``,
+        benchmarks marked; see :func:`causalkit.sensitivity.plots.dml_contour`."""
+        from .plots import dml_contour
+
+        return dml_contour(self, value=value, ax=ax, **kwargs)
+
     def summary_line(self) -> str:
         """One line for :meth:`causalkit.Effect.summary`."""
-        return (f"DML robustness value {100 * self.robustness_value:.2f}%, at alpha="
+        return (f"DML robustness value ({self.estimand}) {100 * self.robustness_value:.2f}%, at alpha="
                 f"{self.alpha:g} {100 * self.robustness_value_alpha:.2f}%; bounds at cf_y="
                 f"{self.cf_y:g}, cf_d={self.cf_d:g}: [{self.theta_lower:.4g}, "
                 f"{self.theta_upper:.4g}] (Chernozhukov et al. 2022)")
@@ -157,6 +213,20 @@ def _bounds(el: RieszElements, cf_y: float, cf_d: float, rho: float, alpha: floa
     return lo, hi, se_lo, se_hi, lo - z * se_lo, hi + z * se_hi
 
 
+def _aggregate(els: Sequence[RieszElements], cf_y: float, cf_d: float, rho: float,
+               alpha: float) -> tuple[float, float, float, float, float, float]:
+    """The bounds of one split, or (repeated cross-fitting) the medians over the splits of
+    the bounds and of their confidence limits (as DoubleML), with the SEs aggregated as
+    the estimate's: ``sqrt(median(se_s² + (b_s - median)²))`` (Chernozhukov et al. 2018)."""
+    if len(els) == 1:
+        return _bounds(els[0], cf_y, cf_d, rho, alpha)
+    per = np.array([_bounds(el, cf_y, cf_d, rho, alpha) for el in els])
+    lo, hi = float(np.median(per[:, 0])), float(np.median(per[:, 1]))
+    se_lo = math.sqrt(float(np.median(per[:, 2] ** 2 + (per[:, 0] - lo) ** 2)))
+    se_hi = math.sqrt(float(np.median(per[:, 3] ** 2 + (per[:, 1] - hi) ** 2)))
+    return lo, hi, se_lo, se_hi, float(np.median(per[:, 4])), float(np.median(per[:, 5]))
+
+
 def _check_strength(cf_y: float, cf_d: float, rho: float) -> None:
     if not (0 <= cf_y < 1 and 0 <= cf_d < 1):
         raise OptionError(f"cf_y and cf_d must lie in [0, 1), got cf_y={cf_y!r}, cf_d={cf_d!r}")
@@ -164,17 +234,19 @@ def _check_strength(cf_y: float, cf_d: float, rho: float) -> None:
         raise OptionError(f"rho must lie in [-1, 1], got {rho!r}")
 
 
-def _robustness(el: RieszElements, rho: float, alpha: float, null: float) -> tuple[float, float]:
-    side = 1 if null > el.theta else 0                  # the bound that moves towards the null
+def _robustness(els: Sequence[RieszElements], rho: float, alpha: float, null: float
+                ) -> tuple[float, float]:
+    theta = float(np.median([el.theta for el in els]))
+    side = 1 if null > theta else 0                  # the bound that moves towards the null
 
     def gap(v: float, which: int) -> float:
-        b = _bounds(el, v, v, rho, alpha)
+        b = _aggregate(els, v, v, rho, alpha)
         return (b[1] if side else b[0]) if which == 0 else (b[5] if side else b[4])
 
     out = []
     for which in (0, 1):
         f0 = gap(0.0, which) - null
-        if (f0 >= 0) != (el.theta >= null) or f0 == 0:
+        if (f0 >= 0) != (theta >= null) or f0 == 0:
             out.append(0.0)                    # already at or beyond the null
             continue
         top = 1 - 1e-12
@@ -186,36 +258,76 @@ def _robustness(el: RieszElements, rho: float, alpha: float, null: float) -> tup
     return out[0], out[1]
 
 
-def _elements_of(effect: Any, data: Any) -> RieszElements:
+#: What each method's Effect keeps for the bounds, and the estimands they cover.
+_SUPPORTED = {"aipw": ("ATE", "ATT"), "dr_learner": ("ATE", "CATE")}
+
+
+def _elements_of(effect: Any, data: Any) -> list[RieszElements]:
+    """The sensitivity elements of each cross-fitting split of the effect."""
     call = unweighted_call_of(effect, "the DML omitted-variable-bias bound")
-    if effect.estimand != "ATE":
+    if effect.estimand not in _SUPPORTED[effect.method]:
         raise SensitivityNotApplicableError(
-            f"ovb_dml is implemented for the ATE (Riesz representer t/e - (1-t)/(1-e)); "
-            f"this aipw effect targets the {effect.estimand}; use evalue")
+            f"ovb_dml bounds the ATE or the ATT; this {effect.method} effect targets the "
+            f"{effect.estimand}; use evalue")
     nuis = effect.diagnostics.get("nuisance")
     if nuis is None:
-        raise SensitivityNotApplicableError("this aipw effect does not record its nuisances "
-                                            "(diagnostics['nuisance']); refit it")
-    d = prepare(data, call["treatment"], call["outcome"], call["covariates"])
-    used = nuis["used"].to_numpy(dtype=bool)
-    if len(used) != len(d.y):
-        raise OptionError("ovb_dml: data= has a different number of rows from the fit; pass "
-                          "the DataFrame the effect was estimated on")
-    el = riesz_elements(d.y[used], d.t[used], nuis["e"].to_numpy(float)[used],
-                        nuis["mu1"].to_numpy(float)[used], nuis["mu0"].to_numpy(float)[used])
-    return el
+        raise SensitivityNotApplicableError(
+            f"this {effect.method} effect does not record its cross-fitted nuisances "
+            "(diagnostics['nuisance']); refit it with this version of causalkit")
+    splits = effect.diagnostics.get("nuisance_splits") or [nuis]
+    covariates = call.get("covariates") or list(effect.covariates)
+    d = prepare(data, call["treatment"], call["outcome"], covariates)
+    estimand = "ATT" if effect.estimand == "ATT" else "ATE"
+    out = []
+    for frame in splits:
+        used = frame["used"].to_numpy(dtype=bool)
+        if len(used) != len(d.y):
+            raise OptionError("ovb_dml: data= has a different number of rows from the fit; "
+                              "pass the DataFrame the effect was estimated on")
+        out.append(riesz_elements(d.y[used], d.t[used], frame["e"].to_numpy(float)[used],
+                                  frame["mu1"].to_numpy(float)[used],
+                                  frame["mu0"].to_numpy(float)[used], estimand))
+    return out
+
+
+def sensitivity_from_elements(el: RieszElements | Sequence[RieszElements], cf_y: float = 0.03,
+                              cf_d: float = 0.03, rho: float = 1.0, alpha: float = 0.05,
+                              null: float = 0.0, estimand: str = "ATE",
+                              benchmarks: pd.DataFrame | None = None) -> DMLSensitivity:
+    """Bounds, their confidence limits and the robustness values from sensitivity elements
+    (one split's, or a list of repeated cross-fitting splits', aggregated by the median).
+
+    >>> el = riesz_elements(np.array([1.0, 0.2, 0.9, 0.1]), np.array([1, 0, 1, 0]),
+    ...                     np.full(4, 0.5), np.full(4, 1.0), np.full(4, 0.0))
+    >>> res = sensitivity_from_elements(el, cf_y=0.1, cf_d=0.1)
+    >>> round(res.theta_upper - res.theta, 6) == round(res.theta - res.theta_lower, 6)
+    True
+    """
+    els = tuple([el] if isinstance(el, RieszElements) else el)
+    alpha = check_alpha(alpha)
+    _check_strength(cf_y, cf_d, rho)
+    lo, hi, se_lo, se_hi, ci_lo, ci_hi = _aggregate(els, cf_y, cf_d, rho, alpha)
+    rv, rva = _robustness(els, rho, alpha, null)
+    if benchmarks is None:
+        benchmarks = pd.DataFrame(columns=_BENCHMARK_COLUMNS)
+    theta = float(np.median([e.theta for e in els]))
+    sigma2 = float(np.median([e.sigma2 for e in els]))
+    nu2 = float(np.median([e.nu2 for e in els]))
+    return DMLSensitivity(theta, lo, hi, se_lo, se_hi, ci_lo, ci_hi, float(cf_y),
+                          float(cf_d), float(rho), alpha, float(null), rv, rva, sigma2,
+                          nu2, benchmarks, estimand, els)
 
 
 def ovb_dml(effect: Any, cf_y: float = 0.03, cf_d: float = 0.03, rho: float = 1.0,
             alpha: float = 0.05, *, data: Any = None, null: float = 0.0,
             benchmark_covariates: str | Sequence[str] | dict[str, Sequence[str]] | None = None
             ) -> DMLSensitivity:
-    """Chernozhukov et al. (2022) bounds for an ``aipw`` ATE.
+    """Chernozhukov et al. (2022) bounds for an ``aipw`` ATE or ATT, or a ``dr_learner`` ATE.
 
     Parameters
     ----------
     effect
-        An ``aipw`` effect (ATE).
+        An ``aipw`` effect (ATE or ATT, ``n_rep=1``) or a ``dr_learner`` effect (its ATE).
     cf_y, cf_d, rho
         Confounding strength: the share of the outcome's residual variation the
         confounder explains, its gain in the Riesz representer's variation, and
@@ -237,33 +349,51 @@ def ovb_dml(effect: Any, cf_y: float = 0.03, cf_d: float = 0.03, rho: float = 1.
     alpha = check_alpha(alpha)
     _check_strength(cf_y, cf_d, rho)
     el = _elements_of(effect, data)
-    check_same_fit(effect, el.theta, "ovb_dml", tol=1e-8)
-    lo, hi, se_lo, se_hi, ci_lo, ci_hi = _bounds(el, cf_y, cf_d, rho, alpha)
-    rv, rva = _robustness(el, rho, alpha, null)
-    return DMLSensitivity(el.theta, lo, hi, se_lo, se_hi, ci_lo, ci_hi, float(cf_y),
-                          float(cf_d), float(rho), alpha, float(null), rv, rva, el.sigma2, el.nu2,
-                          _benchmarks(effect, data, el, benchmark_covariates))
+    check_same_fit(effect, float(np.median([e.theta for e in el])), "ovb_dml", tol=1e-8)
+    return sensitivity_from_elements(el, cf_y, cf_d, rho, alpha, null,
+                                     "ATT" if effect.estimand == "ATT" else "ATE",
+                                     _benchmarks(effect, data, el, benchmark_covariates))
 
 
-def _benchmarks(effect: Any, data: Any, long: RieszElements, benchmark: Any) -> pd.DataFrame:
+_BENCHMARK_COLUMNS = ["benchmark", "cf_y", "cf_d", "rho", "delta_theta"]
+
+
+def gain_statistics(long: RieszElements, short: RieszElements) -> dict[str, float]:
+    """Benchmark ``cf_y``, ``cf_d``, ``rho`` and the change in estimate from the long fit and
+    the short fit without the benchmark covariates (Chernozhukov et al. 2022, sec. 6; as
+    DoubleML's ``gain_statistics``).
+
+    >>> long = RieszElements(1.0, np.zeros(2), 1.0, 4.0, np.zeros(2), np.zeros(2), 2.0)
+    >>> short = RieszElements(1.2, np.zeros(2), 1.5, 2.0, np.zeros(2), np.zeros(2), 2.0)
+    >>> {k: round(v, 4) for k, v in gain_statistics(long, short).items()}
+    {'cf_y': 0.5, 'cf_d': 1.0, 'rho': 0.2, 'delta_theta': 0.2}
+    """
+    r2_long = 1 - long.sigma2 / long.var_y
+    r2_short = 1 - short.sigma2 / short.var_y
+    r2_riesz = short.nu2 / long.nu2
+    delta = short.theta - long.theta
+    var_g, var_r = short.sigma2 - long.sigma2, long.nu2 - short.nu2
+    denom = math.sqrt(var_g * var_r) if var_g > 0 and var_r > 0 else 0.0
+    rho = float(np.sign(delta) * (min(1.0, abs(delta) / denom) if denom else 1.0))
+    return {"cf_y": float(np.clip((r2_long - r2_short) / (1 - r2_long), 0, 1)),
+            "cf_d": float(np.clip((1 - r2_riesz) / r2_riesz, 0, 1)),
+            "rho": rho, "delta_theta": float(delta)}
+
+
+def _benchmarks(effect: Any, data: Any, long: Sequence[RieszElements], benchmark: Any
+                ) -> pd.DataFrame:
+    """Leave each group out, refit with the same options (and splits), and take the
+    per-split gain statistics' medians (as DoubleML does over repetitions)."""
     from .ovb_regression import _benchmark_groups
 
-    cols = ["benchmark", "cf_y", "cf_d", "rho", "delta_theta"]
     groups = _benchmark_groups(benchmark, list(effect.covariates))
     rows = []
     for label, group in groups.items():
         rest = [c for c in effect.covariates if c not in group]
-        short_eff = refit(effect, data, covariates=rest)
-        short = _elements_of(short_eff, data)
-        r2_long = 1 - long.sigma2 / long.var_y
-        r2_short = 1 - short.sigma2 / short.var_y
-        r2_riesz = short.nu2 / long.nu2
-        delta = short.theta - long.theta
-        var_g, var_r = short.sigma2 - long.sigma2, long.nu2 - short.nu2
-        denom = math.sqrt(var_g * var_r) if var_g > 0 and var_r > 0 else 0.0
-        rho = float(np.sign(delta) * (min(1.0, abs(delta) / denom) if denom else 1.0))
-        rows.append({"benchmark": label,
-                     "cf_y": float(np.clip((r2_long - r2_short) / (1 - r2_long), 0, 1)),
-                     "cf_d": float(np.clip((1 - r2_riesz) / r2_riesz, 0, 1)),
-                     "rho": rho, "delta_theta": delta})
-    return pd.DataFrame(rows, columns=cols)
+        if not rest:
+            raise OptionError(f"benchmark {label!r} leaves out every covariate; "
+                              f"{effect.method} needs at least one to refit")
+        short = _elements_of(refit(effect, data, covariates=rest), data)
+        gains = pd.DataFrame([gain_statistics(a, b) for a, b in zip(long, short)])
+        rows.append({"benchmark": label, **gains.median().to_dict()})
+    return pd.DataFrame(rows, columns=_BENCHMARK_COLUMNS)

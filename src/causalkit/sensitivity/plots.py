@@ -75,20 +75,35 @@ def ovb_contour(res: Any, sensitivity_of: str = "estimate", ax: Any = None,
 
         threshold = float(stats.t.ppf(1 - res.alpha / 2, res.df - 1)) * np.sign(res.estimate)
         here = res.t_statistic
+    _contours(ax, gx, gy, z, threshold, here)
+    column = "adjusted_estimate" if sensitivity_of == "estimate" else "adjusted_t"
+    points = [(row["r2dz_x"], row["r2yz_dx"], f"{row['bound_label']}\n({row[column]:.3g})")
+              for _, row in res.bounds.iterrows()]
+    return _finish(ax, points, "Partial R² of confounder(s) with the treatment",
+                   "Partial R² of confounder(s) with the outcome", top)
+
+
+def _contours(ax: Any, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, threshold: float,
+              unadjusted: float) -> None:
+    """Labelled contours, the threshold's dashed, the unadjusted value at the origin."""
     cs = ax.contour(gx, gy, z, levels=10, colors="grey", linewidths=0.8)
     ax.clabel(cs, fontsize=8)
-    ax.contour(gx, gy, z, levels=[threshold], colors="C3", linestyles="--", linewidths=1.5)
+    if z.min() < threshold < z.max():
+        ax.contour(gx, gy, z, levels=[threshold], colors="C3", linestyles="--",
+                   linewidths=1.5)
     ax.plot([0], [0], "^", color="k")
-    ax.annotate(f"unadjusted ({here:.3g})", (0, 0), textcoords="offset points",
+    ax.annotate(f"unadjusted ({unadjusted:.3g})", (0, 0), textcoords="offset points",
                 xytext=(5, 5), fontsize=8)
-    b = res.bounds
-    for _, row in b.iterrows():
-        value = (row["adjusted_estimate"] if sensitivity_of == "estimate" else row["adjusted_t"])
-        ax.plot(row["r2dz_x"], row["r2yz_dx"], "D", color="C3", markersize=5)
-        ax.annotate(f"{row['bound_label']}\n({value:.3g})", (row["r2dz_x"], row["r2yz_dx"]),
-                    textcoords="offset points", xytext=(5, 5), fontsize=8)
-    ax.set_xlabel("Partial R² of confounder(s) with the treatment")
-    ax.set_ylabel("Partial R² of confounder(s) with the outcome")
+
+
+def _finish(ax: Any, points: list[tuple[float, float, str]], xlabel: str, ylabel: str,
+            top: float) -> Any:
+    """Benchmarks marked and labelled, axes named, a square window ``[0, top]``."""
+    for x, y, label in points:
+        ax.plot(x, y, "D", color="C3", markersize=5)
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
     return ax
@@ -148,3 +163,38 @@ def refuter_distribution(result: Any, ax: Any = None) -> Any:
     ax.set_title(f"{result.kind}: p = {result.p_value:.3g}")
     ax.legend(frameon=False)
     return ax
+
+
+def dml_contour(res: Any, value: str = "theta", ax: Any = None, lim: float = 0.15,
+                n_grid: int = 60) -> Any:
+    """Contours of the bound nearer the null (``value="theta"``) or of its confidence
+    limit (``"ci"``) over ``cf_d`` (x) and ``cf_y`` (y) at the result's ``rho``, the
+    scenario and the benchmarks marked (Chernozhukov et al. 2022; DoubleML's
+    ``sensitivity_plot``)."""
+    from ..errors import OptionError
+    from .ovb_dml import _aggregate
+
+    if value not in ("theta", "ci"):
+        raise OptionError(f"value must be 'theta' or 'ci', got {value!r}")
+    if res.elements is None:
+        raise OptionError("this result does not carry its sensitivity elements; recompute "
+                          "it with causalkit.sensitivity.ovb_dml")
+    ax = _axes(ax)
+    top = max(lim, 1.2 * res.cf_y, 1.2 * res.cf_d,
+              *(1.2 * res.benchmarks["cf_y"]), *(1.2 * res.benchmarks["cf_d"]))
+    top = min(top, 0.99)
+    grid = np.linspace(0, top, n_grid)
+    lower = res.null <= res.theta                    # the bound that moves towards the null
+    pick = (0 if lower else 1) if value == "theta" else (4 if lower else 5)
+    z = np.array([[_aggregate(res.elements, cy, cd, res.rho, res.alpha)[pick] for cd in grid]
+                  for cy in grid])
+    gx, gy = np.meshgrid(grid, grid)
+    _contours(ax, gx, gy, z, res.null, z[0, 0])
+    here = _aggregate(res.elements, res.cf_y, res.cf_d, res.rho, res.alpha)[pick]
+    ax.plot(res.cf_d, res.cf_y, "o", color="C1")
+    ax.annotate(f"scenario ({here:.3g})", (res.cf_d, res.cf_y), textcoords="offset points",
+                xytext=(5, 5), fontsize=8)
+    points = [(row["cf_d"], row["cf_y"], str(row["benchmark"]))
+              for _, row in res.benchmarks.iterrows()]
+    return _finish(ax, points, "cf_d (gain in the Riesz representer's variation)",
+                   "cf_y (share of the outcome's residual variation)", top)

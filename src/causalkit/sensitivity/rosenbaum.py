@@ -16,7 +16,10 @@ no effect, and the Hodges-Lehmann estimate of an additive effect, are bounded:
   Rosenbaum (2000): in each set the unobserved ``u`` that maximizes the
   expectation of the set's score (ties: the variance) is one of the
   "top-a units have u = 1" patterns, and the bound is the normal tail with the
-  summed means and variances.
+  summed means and variances;
+* matching with replacement (controls reused across matched sets): the units
+  linked by the matches form disjoint strata, analysed by
+  :mod:`causalkit.sensitivity.rosenbaum_strata` (stratified aligned ranks).
 
 The Hodges-Lehmann bounds solve ``T(τ) = E_Γ(τ)`` for the statistic of the
 responses with ``τ`` removed from the treated, at the largest and smallest
@@ -355,37 +358,62 @@ def greedy_matched_sets(score: np.ndarray, t: np.ndarray, source_arm: int, k: in
 
 def rosenbaum(effect: Any, gammas: Sequence[float] = DEFAULT_GAMMAS, *, data: Any = None,
               alpha: float = 0.05, method: str = "auto") -> pd.DataFrame:
-    """Rosenbaum bounds for a ``propensity_matching`` effect matched without replacement.
+    """Rosenbaum bounds for a ``propensity_matching`` effect (ATT or ATC).
 
-    The matched sets are rebuilt from the effect's recorded propensity scores,
+    The matched sets are rebuilt from the effect's recorded logit scores,
     caliper and options (and checked to reproduce its estimate); ``data`` is the
-    DataFrame it was estimated on.  Pairs (``n_neighbors=1``) use the signed-rank
-    statistic, 1:k sets the aligned-rank statistic; see :func:`rosenbaum_bounds`
-    for matched outcomes you have yourself.
+    DataFrame it was estimated on.
+
+    * Without replacement: pairs (``n_neighbors=1``) use the signed-rank
+      statistic, 1:k sets the aligned-rank statistic.
+    * With replacement (controls reused across matched sets, ties kept): units
+      linked by a match form one stratum (a reused control with every unit that
+      used it; :mod:`causalkit.sensitivity.rosenbaum_strata`), and the stratified
+      aligned-rank statistic is bounded (Rosenbaum & Krieger 1990; Gastwirth,
+      Krieger & Rosenbaum 2000).  When no control is reused every stratum is a
+      pair and the signed-rank method above applies.  The test and the
+      Hodges-Lehmann estimate refer to these strata, not to the matching
+      estimator's weights.  The ATE (both arms matched) chains the strata into
+      few large ones and is refused.
+
+    See :func:`rosenbaum_bounds` and
+    :func:`~causalkit.sensitivity.rosenbaum_strata.stratified_bounds` for
+    matched outcomes you have yourself.
     """
     require_method(effect, "rosenbaum")
     call = unweighted_call_of(effect, "Rosenbaum's sensitivity analysis")
-    if call.get("replace", True):
+    replace = bool(call.get("replace", True))
+    if replace and effect.estimand == "ATE":
         raise SensitivityNotApplicableError(
-            "Rosenbaum bounds need disjoint matched sets: matching with replacement reuses "
-            "controls, so the sets are not independent strata. Refit propensity_matching "
-            "with replace=False (pairs or 1:k), or use evalue for this effect")
+            "Rosenbaum bounds after matching with replacement stratify the units linked by "
+            "the matches of one arm (ATT or ATC); for the ATE both arms are matched and the "
+            "strata chain into a few large ones. Refit propensity_matching with "
+            "estimand='ATT' or 'ATC' (with or without replacement), or use evalue")
     data = require_data(data, "rosenbaum")
     from ..validation import prepare
 
     d = prepare(data, call["treatment"], call["outcome"], call["covariates"], min_per_arm=1)
-    prop = effect.diagnostics["propensity"]
-    raw = prop["score"].to_numpy(dtype=float)
-    keep = np.ones(len(raw), dtype=bool)
-    if call.get("trim") is not None:
-        keep = (raw >= call["trim"]) & (raw <= 1 - call["trim"])
-    score = np.log(np.clip(raw, 1e-12, 1 - 1e-12)) - np.log1p(-np.clip(raw, 1e-12, 1 - 1e-12))
+    diag = effect.diagnostics
+    if "logit_score" in diag:
+        full = np.asarray(diag["logit_score"], dtype=float)
+        keep = np.isfinite(full)
+        score = np.where(keep, full, 0.0)
+    else:
+        raw = diag["propensity"]["score"].to_numpy(dtype=float)
+        keep = np.ones(len(raw), dtype=bool)
+        if call.get("trim") is not None:
+            keep = (raw >= call["trim"]) & (raw <= 1 - call["trim"])
+        raw = np.clip(raw, 1e-12, 1 - 1e-12)
+        score = np.log(raw) - np.log1p(-raw)
     idx = np.flatnonzero(keep)
     source_arm = 1 if effect.estimand == "ATT" else 0
     k = int(call.get("n_neighbors", 1))
-    sets = greedy_matched_sets(score[idx], d.t[idx], source_arm, k,
-                               float(effect.diagnostics["caliper_width_logit"]))
-    y = d.y[idx]
+    width = float(diag["caliper_width_logit"])
+    y, t = d.y[idx], d.t[idx]
+    if replace:
+        return _with_replacement(effect, score[idx], y, t, source_arm, k, width, gammas, alpha,
+                                 method)
+    sets = greedy_matched_sets(score[idx], t, source_arm, k, width)
     if any(len(c) != k for _, c in sets):
         sets = [(s, c) for s, c in sets if len(c) == k]     # complete sets only
         partial = True
@@ -396,12 +424,45 @@ def rosenbaum(effect: Any, gammas: Sequence[float] = DEFAULT_GAMMAS, *, data: An
     if not partial:
         est = float(np.mean(own - others.mean(axis=1)))
         check_same_fit(effect, est if source_arm == 1 else -est, "rosenbaum", tol=1e-8)
-    if source_arm == 1:
-        table = rosenbaum_bounds(own, others, gammas, alpha=alpha, method=method)
-    else:
-        # ATC: one control with k treated.  The sensitivity model is symmetric in the
-        # labels, so the control is the set's distinguished unit on the negated outcome,
-        # whose "single minus others" difference is again treated minus control.
-        table = rosenbaum_bounds(-own, -others, gammas, alpha=alpha, method=method)
+    table = _bounds_of_sets(own, others, source_arm, gammas, alpha, method)
     table.attrs["partial_sets_dropped"] = partial
+    return table
+
+
+def _bounds_of_sets(own: np.ndarray, others: np.ndarray, source_arm: int,
+                    gammas: Sequence[float], alpha: float, method: str) -> pd.DataFrame:
+    if source_arm == 1:
+        return rosenbaum_bounds(own, others, gammas, alpha=alpha, method=method)
+    # ATC: one control with k treated.  The sensitivity model is symmetric in the
+    # labels, so the control is the set's distinguished unit on the negated outcome,
+    # whose "single minus others" difference is again treated minus control.
+    return rosenbaum_bounds(-own, -others, gammas, alpha=alpha, method=method)
+
+
+def _with_replacement(effect: Any, score: np.ndarray, y: np.ndarray, t: np.ndarray,
+                      source_arm: int, k: int, width: float, gammas: Sequence[float],
+                      alpha: float, method: str) -> pd.DataFrame:
+    from .rosenbaum_strata import replacement_strata, stratified_bounds
+
+    labels, sets = replacement_strata(score, t, source_arm, k, width)
+    if not sets:
+        raise DataError("no matched set to analyse")
+    est = float(np.mean([y[s] - y[c].mean() for s, c in sets]))
+    check_same_fit(effect, est if source_arm == 1 else -est, "rosenbaum", tol=1e-8)
+    inside = labels >= 0
+    sizes = np.bincount(labels[inside])
+    if np.all(sizes == 2):                     # no control reused, no ties: matched pairs
+        pairs = sorted(sets)
+        own = np.array([y[s] for s, _ in pairs])
+        other = np.array([y[c[0]] for _, c in pairs])
+        table = _bounds_of_sets(own, other, source_arm, gammas, alpha, method)
+    else:
+        if method == "exact":
+            raise OptionError("method='exact' is for matched pairs; matching with "
+                              "replacement reused controls, so the strata are analysed "
+                              "with the separable normal approximation (method='auto')")
+        table = stratified_bounds(y[inside], t[inside], labels[inside], gammas, alpha)
+    table.attrs.update(partial_sets_dropped=False, replace=True,
+                       n_strata=int(len(sizes)), n_matched_sets=len(sets),
+                       largest_stratum=int(sizes.max()))
     return table
