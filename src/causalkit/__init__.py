@@ -17,6 +17,7 @@ from .effect import Effect, effects_to_frame
 from .errors import CausalKitError
 from .registry import available, get, register
 from .sensitivity import refute
+from .tables import table
 
 __all__ = [
     "CausalKitError",
@@ -27,6 +28,7 @@ __all__ = [
     "get",
     "refute",
     "register",
+    "table",
 ]
 
 __version__ = "0.1.0"
