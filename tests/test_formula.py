@@ -289,3 +289,20 @@ def test_numeric_covariates_are_not_copied():
     df = _categorical_data()
     design = covariate_design(df, ["x"])
     assert design.frame is df and not design.expanded
+
+
+def test_cli_estimate_with_a_formula(tmp_path, capsys):
+    from causalkit.cli import main
+
+    df = _categorical_data()
+    path = tmp_path / "d.csv"
+    df[["t", "y", "x", "g_text"]].to_csv(path, index=False)
+    code = main(["estimate", "--data", str(path), "--formula", "y ~ t | x + C(g_text)",
+                 "--method", "ipw"])
+    out = capsys.readouterr().out
+    assert code == 0
+    ref = causalkit.estimate(df, "t", "y", method="ipw", covariates=["x", "g"])
+    assert f"{ref.estimate:.4f}" in out and "C(g_text)[T.south]" in out
+    code = main(["estimate", "--data", str(path), "--formula", "y ~ t | x",
+                 "--treatment", "t"])
+    assert code == 2 and "--formula names the model" in capsys.readouterr().err
