@@ -142,7 +142,7 @@ def _part_frame(part: Any, frame: pd.DataFrame) -> pd.DataFrame:
         require_columns(frame, [part.column], role="covariate")
         require_finite(frame, [part.column], role="covariate")
         return part.encode(frame[part.column])
-    return _formula_matrix(part, frame)
+    return formula_matrix(part, frame)
 
 
 def _attach(frame: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
@@ -244,8 +244,16 @@ def _prepared(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
     return sub
 
 
-def _formula_matrix(part: _FormulaPart, frame: pd.DataFrame) -> pd.DataFrame:
-    """Rebuild a formula part on new rows; unseen levels are an error naming the factor."""
+def formula_matrix(part: _FormulaPart, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rebuild a formula part (:func:`formula_part`) on new rows, as in the fit.
+
+    A level the fit never saw is an :class:`UnseenLevelError` naming the factor.
+
+    >>> import pandas as pd
+    >>> part, _ = formula_part("C(g)", pd.DataFrame({"g": ["a", "b", "a"]}))
+    >>> formula_matrix(part, pd.DataFrame({"g": ["b"]})).to_numpy().tolist()
+    [[1.0]]
+    """
     from formulaic.errors import FormulaicError
 
     _formula_variables(part.text, frame, "covariate")
@@ -561,5 +569,5 @@ def merge_roles(from_formula: Mapping[str, Any], given: Mapping[str, Any]) -> di
 
 
 __all__ = ["CovariateDesign", "MAX_LEVELS", "ModelFormula", "covariate_design",
-           "covariate_terms", "formula_part", "formula_roles", "looks_like_formula",
+           "covariate_terms", "formula_matrix", "formula_part", "formula_roles", "looks_like_formula",
            "merge_roles", "needs_design", "parse_model_formula", "split_terms"]

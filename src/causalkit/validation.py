@@ -317,15 +317,24 @@ def prepare(data: Any, treatment: Any, outcome: Any,
 
     Checks: columns exist (with a suggestion), are numeric, hold no NaN/inf;
     the treatment is binary; each arm has at least ``min_per_arm`` units; there
-    are enough rows for the covariates; no covariate is constant.
+    are enough rows for the covariates; no covariate is constant.  Covariates
+    given as a formula or as categorical columns are built into numeric columns
+    first (:func:`causalkit.formula.covariate_design`; the registered estimators
+    have done so already, this serves direct callers).
 
     >>> import pandas as pd
     >>> p = prepare(pd.DataFrame({"t": [0, 1, 0, 1], "y": [1., 2., 3., 4.]}), "t", "y")
     >>> p.n_treated, p.n_control, p.X.shape
     (2, 2, (4, 0))
     """
-    covs = as_column_list(covariates)
     frame = as_dataframe(data)
+    from .formula import covariate_design, needs_design   # formula imports this module
+
+    if needs_design(frame, covariates):
+        design = covariate_design(frame, covariates)
+        frame, covs = design.frame, list(design.columns)
+    else:
+        covs = as_column_list(covariates)
     require_columns(frame, treatment, role="treatment")
     require_finite(frame, [treatment], role="treatment")
     t = binary_treatment(frame, treatment)

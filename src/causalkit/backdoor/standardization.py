@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
-from ..formula import _formula_matrix, formula_part
+from ..formula import formula_matrix, formula_part
 from ..linear import fit_coefficient
 from ..validation import PreparedData, require_rows
 
@@ -79,8 +79,8 @@ def standardize(d: PreparedData, outcome_formula: str, estimand: str = "ATE",
                           f"{d.outcome!r} on its right-hand side")
     names = list(X.columns)
     require_rows(d.n, len(names) + 2, what=f"an outcome model with {len(names)} terms")
-    X1 = _formula_matrix(part, _set_treatment(d.frame, d.treatment, 1)).to_numpy(dtype=float)
-    X0 = _formula_matrix(part, _set_treatment(d.frame, d.treatment, 0)).to_numpy(dtype=float)
+    X1 = formula_matrix(part, _set_treatment(d.frame, d.treatment, 1)).to_numpy(dtype=float)
+    X0 = formula_matrix(part, _set_treatment(d.frame, d.treatment, 0)).to_numpy(dtype=float)
     coef = fit_coefficient(d.y, X.to_numpy(dtype=float), index=0, cov_type=cov_type,
                            groups=d.cluster, names=names)
     beta, V = coef.results.params, coef.results.cov_params()
