@@ -29,12 +29,12 @@ Standard errors in parentheses. * p<0.1, ** p<0.05, *** p<0.01
 from __future__ import annotations
 
 import html
-import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .effect import _num as format_number, _pval as format_pvalue
 from .errors import OptionError
 
 FORMATS = ("markdown", "latex", "html", "frame")
@@ -48,17 +48,9 @@ _ROW_LABELS = {"estimand": "Estimand", "method": "Method", "outcome": "Outcome",
 
 
 def _number(value: Any, digits: int) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(v):
-        return "nan"
-    if float(v).is_integer() and abs(v) >= 1000 and isinstance(value, (int, np.integer)):
-        return f"{int(v):,}"
-    if v != 0 and (abs(v) >= 1e6 or abs(v) < 10 ** -digits):
-        return f"{v:.{digits}e}"
-    return f"{v:.{digits}f}"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return f"{int(value):,}"
+    return format_number(value, digits)
 
 
 def stars_for(p: float, thresholds: Sequence[tuple[float, str]] = STARS) -> str:
@@ -298,17 +290,11 @@ def effect_html(effect: Any) -> str:
     """The HTML of one effect for Jupyter (``Effect._repr_html_``)."""
     frame = table_frame([effect], names=[effect.estimand], stat="ci",
                         rows=("method", "outcome", "treatment", "n", "covariates"))
-    extra = pd.DataFrame([[_number(effect.std_error, 4)], [_pvalue(effect.p_value)]],
+    extra = pd.DataFrame([[_number(effect.std_error, 4)], [format_pvalue(effect.p_value)]],
                          index=["Std. error", "p-value"], columns=frame.columns)
     frame = pd.concat([frame.iloc[:2], extra, frame.iloc[2:]])
     frame.attrs["note"] = effect.inference
     return _html(frame)
-
-
-def _pvalue(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "nan"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 __all__ = ["FORMATS", "STARS", "effect_html", "latex_escape", "stars_for", "table",
