@@ -401,7 +401,9 @@ def needs_design(frame: pd.DataFrame, covariates: Any) -> bool:
         return False
     try:
         terms = covariate_terms(covariates)
-    except (RoleError, FormulaError):
+    except FormulaError:
+        raise
+    except RoleError:
         return False                       # refused later, by the estimator's own checks
     for term in terms:
         if term not in frame.columns:

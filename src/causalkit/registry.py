@@ -200,17 +200,22 @@ def call_estimator(func: Callable[..., Any], args: tuple[Any, ...],
     """
     from .formula import covariate_design, covariate_terms, needs_design
 
-    data = args[0] if args else kwargs.get("data")
-    covs = kwargs.get("covariates")
-    if not isinstance(data, pd.DataFrame) or not needs_design(data, covs):
+    try:
+        bound = inspect.signature(func).bind_partial(*args, **kwargs)
+    except TypeError:               # the call itself is wrong: let the function say so
+        bound = None
+    params = list(bound.signature.parameters) if bound is not None else []
+    data = bound.arguments.get(params[0]) if params else None
+    covs = bound.arguments.get("covariates") if bound is not None else None
+    if bound is None or not isinstance(data, pd.DataFrame) or not needs_design(data, covs):
         return record_call(func, func(*args, **kwargs), args, kwargs)
     design = covariate_design(data, covs)
-    new_kwargs = {**kwargs, "covariates": list(design.columns)}
-    if args:
-        result = func(design.frame, *args[1:], **new_kwargs)
-    else:
-        result = func(**{**new_kwargs, "data": design.frame})
-    result = record_call(func, result, args, {**kwargs, "covariates": covariate_terms(covs)})
+    bound.arguments[params[0]] = design.frame
+    bound.arguments["covariates"] = list(design.columns)
+    result = func(*bound.args, **bound.kwargs)
+    recorded = inspect.signature(func).bind_partial(*args, **kwargs)
+    recorded.arguments["covariates"] = covariate_terms(covs)
+    result = record_call(func, result, recorded.args, recorded.kwargs)
     return with_design(result, design)
 
 
