@@ -14,7 +14,8 @@ import pytest
 
 import causalkit
 from causalkit import errors
-from causalkit.formula import covariate_design, parse_model_formula
+from causalkit.formula import covariate_design
+from causalkit.model_formula import parse_model_formula
 
 sm = pytest.importorskip("statsmodels.api")
 smf = pytest.importorskip("statsmodels.formula.api")

@@ -22,7 +22,8 @@ from . import registry
 from .effect import Effect
 from .errors import RoleError
 from .inference import check_alpha
-from .formula import covariate_terms, formula_roles, merge_roles, parse_model_formula
+from .formula import covariate_terms
+from .model_formula import formula_roles, merge_roles, parse_model_formula
 from .validation import as_dataframe
 
 
@@ -52,7 +53,7 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
     treatment, outcome
         Column names of the treatment and the outcome.  Or, in place of both, a
         whole-model formula ``"outcome ~ treatment | covariates | extra"``
-        (see :func:`causalkit.formula.formula_roles`): the covariates part takes
+        (see :mod:`causalkit.model_formula`): the covariates part takes
         formula terms (``C(g)``, ``I(x**2)``, ``bs(x, df=3)``, interactions), the
         third part is the instrument(s) of an IV method, the mediators of a
         mediation method, ``unit + time`` of a panel method or the post-period
