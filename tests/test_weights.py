@@ -715,3 +715,14 @@ def test_sensitivity_analyses_derived_for_unweighted_data_refuse_weighted_effect
                             weights="w", replace=False)
     with pytest.raises(SensitivityNotApplicableError, match="not derived for sampling weights"):
         rosenbaum(pm, data=df)
+
+
+def test_standardization_with_an_outcome_formula_refuses_weights():
+    # the formula path fits an unweighted OLS; it must not return an unweighted answer
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"t": rng.integers(0, 2, 200), "x": rng.normal(size=200),
+                       "w": rng.uniform(0.5, 2, 200)})
+    df["y"] = df["t"] + df["x"] + rng.normal(size=200)
+    with pytest.raises(OptionError, match="outcome_formula"):
+        causalkit.estimate(df, "t", "y", method="regression_adjustment", covariates=["x"],
+                           outcome_formula="x", weights="w")

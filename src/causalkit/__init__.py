@@ -17,6 +17,7 @@ from .effect import Effect, effects_to_frame
 from .errors import CausalKitError
 from .registry import available, get, register, weighted_methods
 from .sensitivity import refute
+from .tables import table
 
 __all__ = [
     "CausalKitError",
@@ -29,6 +30,7 @@ __all__ = [
     "refute",
     "register",
     "weighted_methods",
+    "table",
 ]
 
 __version__ = "0.1.0"

@@ -9,6 +9,9 @@ Example
 >>> eff = causalkit.estimate(df, "t", "y", method="difference_in_means")
 >>> eff.estimand, round(eff.estimate, 1)
 ('ATE', 2.0)
+>>> df["g"] = pd.Categorical(rng.choice(["a", "b"], 200))
+>>> round(causalkit.estimate(df, "y ~ t | C(g)", method="regression_adjustment").estimate, 1)
+2.0
 """
 
 from __future__ import annotations
@@ -19,7 +22,23 @@ from . import registry
 from .effect import Effect
 from .errors import RoleError
 from .inference import check_alpha
-from .validation import as_column_list, as_dataframe
+from .formula import covariate_terms
+from .model_formula import formula_roles, merge_roles, parse_model_formula
+from .validation import as_dataframe
+
+
+def _formula_roles(model: str, spec: registry.EstimatorSpec, covariates: Any,
+                   options: dict[str, Any]) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """Treatment, outcome, covariates and further roles from a whole-model formula."""
+    roles = formula_roles(model, spec.accepted_roles, spec.name)
+    given = {k: v for k, v in options.items() if k in registry.ROLE_NAMES}
+    if covariates is not None:
+        given["covariates"] = covariates
+    merged = merge_roles(roles, given)
+    rest = {k: v for k, v in options.items() if k not in merged}
+    rest.update({k: v for k, v in merged.items()
+                 if k not in ("treatment", "outcome", "covariates")})
+    return merged.get("treatment"), merged["outcome"], merged.get("covariates"), rest
 
 
 def estimate(data: Any, treatment: str | None = None, outcome: str | None = None,
@@ -32,7 +51,14 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
     data
         A pandas DataFrame with one row per unit (or unit-period).
     treatment, outcome
-        Column names of the treatment and the outcome.
+        Column names of the treatment and the outcome.  Or, in place of both, a
+        whole-model formula ``"outcome ~ treatment | covariates | extra"``
+        (see :mod:`causalkit.model_formula`): the covariates part takes
+        formula terms (``C(g)``, ``I(x**2)``, ``bs(x, df=3)``, interactions), the
+        third part is the instrument(s) of an IV method, the mediators of a
+        mediation method, ``unit + time`` of a panel method or the post-period
+        column of a 2x2 DiD.  For ``rdd`` the part after ``~`` is the running
+        variable, for ``callaway_santanna`` the cohort column.
     method
         Name of a registered estimator; see :func:`causalkit.available`.  When
         omitted: with ``dag=``, the estimator suited to the strategy the DAG
@@ -41,8 +67,11 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
         other identified effect), named in ``Effect.inference``; without a DAG,
         ``"difference_in_means"``.
     covariates
-        Adjustment columns.  With ``dag=`` and no covariates, the set the DAG
-        identifies is used.
+        Adjustment columns, or a formula string (``"C(education) + age +
+        I(age**2)"``), or a list mixing column names and formula terms.
+        Categorical, boolean and object columns with few levels are one-hot
+        encoded (reference level dropped), and ``Effect.inference`` says so.
+        With ``dag=`` and no covariates, the set the DAG identifies is used.
     alpha
         One minus the confidence level of the reported interval.
     dag
@@ -58,14 +87,24 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
     Effect
     """
     chosen = None
+    model = treatment if isinstance(treatment, str) and "~" in treatment else None
+    if model is not None:
+        if outcome is not None:
+            raise RoleError(f"the model formula {model!r} names the outcome; do not also "
+                            f"pass outcome={outcome!r}")
+        parsed = parse_model_formula(model)
+        treatment, outcome = parsed.main[0], parsed.outcome
     if method is None and dag is not None:
         from .dags.integration import choose_method
 
         method, chosen = choose_method(dag, treatment, outcome)
     spec = registry.get("difference_in_means" if method is None else method)
+    if model is not None:
+        treatment, outcome, covariates, options = _formula_roles(
+            model, spec, covariates, options)
     alpha = check_alpha(alpha)
     frame = as_dataframe(data)
-    cov_list = None if covariates is None else as_column_list(covariates)
+    cov_list = None if covariates is None else covariate_terms(covariates)
     if dag is not None:
         from .dags.integration import apply_dag  # the DAG layer owns this step
 
@@ -89,8 +128,7 @@ def estimate(data: Any, treatment: str | None = None, outcome: str | None = None
     options = spec.checked_options(options)
     kwargs = {k: v for k, v in given.items() if k in spec.accepted_roles}
     kwargs.update(options)
-    effect = registry.record_call(spec.func, spec.func(frame, alpha=alpha, **kwargs),
-                                  (frame,), {"alpha": alpha, **kwargs})
+    effect = registry.call_estimator(spec.func, (frame,), {"alpha": alpha, **kwargs})
     if chosen is not None:
         from dataclasses import replace
 

@@ -214,6 +214,12 @@ class Effect:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        """The effect as an HTML table, for Jupyter (:func:`causalkit.tables.effect_html`)."""
+        from .tables import effect_html
+
+        return effect_html(self)
+
 
 def _fmt_int(value: int | None) -> str:
     return "-" if value is None else f"{int(value):,}"

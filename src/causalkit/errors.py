@@ -119,3 +119,11 @@ class DuplicatePanelRowError(DataError):
 
 class SensitivityNotApplicableError(CausalKitError, ValueError):
     """A sensitivity analysis was asked of an effect whose method it does not apply to."""
+
+
+class FormulaError(RoleError):
+    """A formula (covariates, a nuisance model or the whole model) that cannot be read."""
+
+
+class UnseenLevelError(DataError):
+    """A categorical level in new data that the fitted model never saw."""

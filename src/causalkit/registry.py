@@ -206,7 +206,7 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
         @functools.wraps(func)
         def checked(*args: Any, **kwargs: Any) -> Any:
             spec.check_call(kwargs)
-            return record_call(func, func(*args, **kwargs), args, kwargs)
+            return call_estimator(func, args, kwargs)
 
         return checked
 
@@ -226,6 +226,57 @@ def _treatment_types(name: str, given: Iterable[str] | None, needs_binary: bool,
         raise RegistryError(f"unknown treatment type(s) {unknown} in treatment_types of estimator {name!r}; "
                             f"treatment types are {', '.join(TREATMENT_TYPES)}")
     return types
+def call_estimator(func: Callable[..., Any], args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+    """Call an estimator function, building its covariate design first; record the call.
+
+    The one design step every estimator shares (:mod:`causalkit.formula`): when
+    ``covariates=`` is a formula, or names categorical / object columns, the design
+    is built once, the estimator is called on the data with the numeric columns and
+    their names, and the :class:`~causalkit.Effect` says so in ``inference`` and
+    ``diagnostics["covariate_design"]``; its ``predict_cate`` builds the same columns
+    on new rows.  The call recorded (for refits) keeps the covariates as given.
+    """
+    from .formula import covariate_design, covariate_terms, needs_design
+
+    try:
+        bound = inspect.signature(func).bind_partial(*args, **kwargs)
+    except TypeError:               # the call itself is wrong: let the function say so
+        bound = None
+    params = list(bound.signature.parameters) if bound is not None else []
+    data = bound.arguments.get(params[0]) if params else None
+    covs = bound.arguments.get("covariates") if bound is not None else None
+    if bound is None or not isinstance(data, pd.DataFrame) or not needs_design(data, covs):
+        return record_call(func, func(*args, **kwargs), args, kwargs)
+    design = covariate_design(data, covs)
+    bound.arguments[params[0]] = design.frame
+    bound.arguments["covariates"] = list(design.columns)
+    result = func(*bound.args, **bound.kwargs)
+    recorded = inspect.signature(func).bind_partial(*args, **kwargs)
+    recorded.arguments["covariates"] = covariate_terms(covs)
+    result = record_call(func, result, recorded.args, recorded.kwargs)
+    return with_design(result, design)
+
+
+def with_design(result: Any, design: Any) -> Any:
+    """``result`` (an Effect) saying how its covariates were built; CATE predictions on new
+    rows go through the same design."""
+    from .effect import Effect
+
+    if not isinstance(result, Effect):
+        return result
+    note = design.note()
+    changes: dict[str, Any] = {
+        "inference": f"{result.inference}; {note}" if result.inference else note,
+        "diagnostics": {**result.diagnostics, "covariate_design": design.summary()}}
+    if result.cate_predictor is not None:
+        predictor = result.cate_predictor
+
+        def predict(new_data: Any) -> Any:
+            return predictor(design.transform(new_data))
+
+        changes["cate_predictor"] = predict
+    return dataclasses.replace(result, **changes)
 
 
 def record_call(func: Callable[..., Any], result: Any, args: tuple[Any, ...],

@@ -479,14 +479,25 @@ def prepare(data: Any, treatment: Any, outcome: Any,
     are enough rows for the covariates; no covariate is constant.  With
     ``weights`` (a column of sampling weights, :func:`weighted_rows`) the rows of
     zero weight are dropped first and ``w`` holds the positive weights.
+    Covariates
+    given as a formula or as categorical columns are built into numeric columns
+    first (:func:`causalkit.formula.covariate_design`; the registered estimators
+    have done so already, this serves direct callers).
 
     >>> import pandas as pd
     >>> p = prepare(pd.DataFrame({"t": [0, 1, 0, 1], "y": [1., 2., 3., 4.]}), "t", "y")
     >>> p.n_treated, p.n_control, p.X.shape
     (2, 2, (4, 0))
     """
-    covs = as_column_list(covariates)
-    frame, w = weighted_rows(data, weights)
+    frame = as_dataframe(data)
+    from .formula import covariate_design, needs_design   # formula imports this module
+
+    if needs_design(frame, covariates):
+        design = covariate_design(frame, covariates)
+        frame, covs = design.frame, list(design.columns)
+    else:
+        covs = as_column_list(covariates)
+    frame, w = weighted_rows(frame, weights)
     if weights is not None and weights in (treatment, outcome, *covs):
         raise RoleError(f"weights column {weights!r} cannot also be the treatment, the "
                         "outcome or a covariate")

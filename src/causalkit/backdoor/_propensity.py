@@ -33,6 +33,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..errors import EstimationError, OptionError, OverlapError
 from ..nuisance import fit_weighted, folds, median_aggregate, repeated_folds  # noqa: F401
+from ..formula import formula_part
 from ..validation import PreparedData, prepare
 from ..logistic import Design, StandardizedDesign, logistic_newton
 from ..overlap import POSITIVITY_BOUND, check_separation, converged_logistic, positivity
@@ -96,6 +97,43 @@ def prepare_observational(data: Any, treatment: str, outcome: str,
                           covariates: Sequence[str], weights: Any = None) -> PreparedData:
     """:func:`causalkit.validation.prepare` with the settings the propensity estimators share."""
     return prepare(data, treatment, outcome, covariates, min_per_arm=2, weights=weights)
+
+
+def nuisance_design(d: PreparedData, formula: str | None, option: str,
+                    allow_treatment: bool = False) -> tuple[np.ndarray, list[str]]:
+    """The design of one nuisance model: the covariates, or ``formula`` built on the data.
+
+    ``formula`` is a right-hand side (``"C(g) + x + I(x**2)"``; a left-hand side
+    ``outcome ~`` is allowed in the outcome model's).  It may not read the outcome,
+    nor the treatment unless ``allow_treatment`` (:class:`OptionError`).
+
+    >>> import pandas as pd
+    >>> d = prepare(pd.DataFrame({"t": [0, 1, 0, 1, 1], "y": [1., 2., 3., 4., 5.],
+    ...                           "x": [1., 3., 2., 5., 4.]}), "t", "y", ["x"])
+    >>> nuisance_design(d, "x + I(x**2)", "propensity_formula")[1]
+    ['x', 'I(x ** 2)']
+    """
+    if formula is None:
+        return d.X, list(d.covariates)
+    if not isinstance(formula, str):
+        raise OptionError(f"{option} must be a formula string, got {type(formula).__name__}")
+    rhs = formula
+    if "~" in formula:
+        lhs, rhs = formula.split("~", 1)
+        if lhs.strip() not in ("", str(d.outcome)) or option == "propensity_formula":
+            raise OptionError(f"{option}={formula!r}: the left-hand side must be the outcome "
+                              f"{d.outcome!r} (or give the right-hand side only)"
+                              if option != "propensity_formula" else
+                              f"{option}={formula!r}: give the right-hand side only (the "
+                              f"treatment {d.treatment!r} is the modelled variable)")
+    part, cols = formula_part(rhs, d.frame, role=option)
+    used = set(part.variables)
+    banned = {d.outcome} | (set() if allow_treatment else {d.treatment})
+    if used & banned:
+        raise OptionError(f"{option}={formula!r} reads {sorted(used & banned, key=str)[0]!r}: "
+                          "a nuisance model may not use the outcome"
+                          + ("" if allow_treatment else " or the treatment"))
+    return cols.to_numpy(dtype=float), list(cols.columns)
 
 
 def _check_bound(name: str, value: float | None) -> float | None:
@@ -238,19 +276,21 @@ def fitted_logit(fit: PropensityFit) -> np.ndarray:
 # ------------------------------------------------------------------ cross-fitting
 def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]] | None,
               propensity_model: Any = None, outcome_model: Any = None,
-              sample_weight: np.ndarray | None = None
+              sample_weight: np.ndarray | None = None, X_outcome: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold propensity ``e`` and per-arm outcome predictions ``mu1``, ``mu0``.
 
     With ``splits=None`` every model is fitted on all rows (no cross-fitting).
     The outcome model is fitted separately on treated and control rows of each
-    training fold.  With ``sample_weight`` every model is fitted weighted
+    training fold, on ``X_outcome`` when given (its own design), else on ``X``.
+    With ``sample_weight`` every model is fitted weighted
     (:func:`~causalkit.nuisance.fit_weighted`).
     """
     sw = sample_weight
     n = len(t)
     e, mu1, mu0 = np.empty(n), np.empty(n), np.empty(n)
     features = model_features(X)
+    out_features = features if X_outcome is None else model_features(X_outcome)
     pairs = splits if splits is not None else [(np.arange(n), np.arange(n))]
     for train, test in pairs:
         tt = t[train]
@@ -272,9 +312,9 @@ def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tupl
         for arm, target in ((1, mu1), (0, mu0)):
             rows = train[tt == arm]
             om = default_outcome_model() if outcome_model is None else clone(outcome_model)
-            fit_weighted(om, features[rows], y[rows], None if sw is None else sw[rows],
+            fit_weighted(om, out_features[rows], y[rows], None if sw is None else sw[rows],
                          role="outcome_model")
-            target[test] = np.asarray(om.predict(features[test]), dtype=float).ravel()
+            target[test] = np.asarray(om.predict(out_features[test]), dtype=float).ravel()
     return e, mu1, mu0
 
 
@@ -323,7 +363,7 @@ def score_derivative(fit: PropensityFit) -> np.ndarray:
 
 
 __all__ = ["PropensityFit", "POSITIVITY_BOUND", "check_separation", "cross_fit",
-           "prepare_observational",
+           "prepare_observational", "nuisance_design",
            "default_outcome_model", "default_propensity_model", "finish_scores",
            "fit_propensity", "fitted_logit", "folds", "median_aggregate", "repeated_folds", "model_features", "logistic_jacobian", "logistic_newton", "logit_scores", "positivity",
            "sandwich_variance", "score_derivative", "expit"]

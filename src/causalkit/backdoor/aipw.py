@@ -44,8 +44,8 @@ from ..errors import OptionError
 from ..registry import register
 from ..validation import PreparedData
 from ..overlap import check_overlap
-from ._propensity import (PropensityFit, cross_fit, finish_scores,
-                          median_aggregate, prepare_observational, repeated_folds)
+from ._propensity import (PropensityFit, cross_fit, finish_scores, median_aggregate,
+                          nuisance_design, prepare_observational, repeated_folds)
 from .ipw import ipw_weights
 
 
@@ -92,9 +92,9 @@ class _Split:
 
 def _fit_split(d: PreparedData, splits: Any, estimand: str, propensity_model: Any,
                outcome_model: Any, trim: float | None, clip: float | None,
-               warn: bool) -> _Split:
-    e_raw, mu1, mu0 = cross_fit(d.X, d.t, d.y, splits, propensity_model, outcome_model,
-                                sample_weight=d.w)
+               warn: bool, designs: tuple[np.ndarray, np.ndarray]) -> _Split:
+    e_raw, mu1, mu0 = cross_fit(designs[0], d.t, d.y, splits, propensity_model, outcome_model,
+                                sample_weight=d.w, X_outcome=designs[1])
     fit = finish_scores(e_raw, d.t, trim=trim, clip=clip, warn=warn)
     keep = fit.keep
     tau, influence = aipw_scores(d.t[keep], d.y[keep], fit.scores[keep], mu1[keep],
@@ -110,7 +110,8 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
          propensity_model: Any = None,
          outcome_model: Any = None, n_folds: int = 5, n_rep: int = 1,
          cross_fitting: bool = True, trim: float | None = None, clip: float | None = 0.01,
-         random_state: int | None = 0) -> Effect:
+         random_state: int | None = 0, propensity_formula: str | None = None,
+         outcome_formula: str | None = None) -> Effect:
     """Doubly robust AIPW with K-fold cross-fitting and influence-function SE.
 
     Parameters
@@ -156,6 +157,11 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
     random_state
         Seed of the fold splits (default 0, fixed: the same call gives the same
         number).
+    propensity_formula, outcome_formula
+        The design of the propensity / outcome model as a formula right-hand side
+        (``"C(sex) + age + I(age**2)"``, :mod:`causalkit.formula`); default the
+        covariates.  The outcome model is fitted in each arm, so its formula
+        leaves the treatment out (its interactions with the treatment are implied).
     """
     if estimand not in ("ATE", "ATT"):
         raise OptionError(f"aipw estimates ATE or ATT, not {estimand!r}")
@@ -163,13 +169,15 @@ def aipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[
         raise OptionError(f"n_rep={n_rep!r} repeats the cross-fitting split, but "
                           "cross_fitting=False draws none")
     d = prepare_observational(data, treatment, outcome, covariates, weights=weights)
+    designs = (nuisance_design(d, propensity_formula, "propensity_formula")[0],
+               nuisance_design(d, outcome_formula, "outcome_formula")[0])
     # the full-sample diagnosis first: separation is named before any fold is fitted;
     # the warning about weak overlap comes from the cross-fitted scores below
     check_overlap(d.X, d.t, d.covariates, warn=False)
     split_sets = (repeated_folds(d.n, n_folds, n_rep, random_state) if cross_fitting
                   else [None])
     results = [_fit_split(d, splits, estimand, propensity_model, outcome_model, trim, clip,
-                          warn=r == 0) for r, splits in enumerate(split_sets)]
+                          warn=r == 0, designs=designs) for r, splits in enumerate(split_sets)]
     first = results[0]
     fit, keep = first.fit, first.fit.keep
     diagnostics = dict(fit.diagnostics)

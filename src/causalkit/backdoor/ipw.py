@@ -31,8 +31,8 @@ from .balance import balance_table, effective_sample_size, propensity_frame
 from ..effect import Effect
 from ..errors import EstimationError, OptionError
 from ..registry import register
-from ._propensity import (fit_propensity, logistic_jacobian, prepare_observational,
-                          sandwich_variance, score_derivative)
+from ._propensity import (fit_propensity, logistic_jacobian, nuisance_design,
+                          prepare_observational, sandwich_variance, score_derivative)
 
 
 def ipw_weights(t: np.ndarray, e: np.ndarray, estimand: str, stabilized: bool = False,
@@ -98,18 +98,19 @@ def _moments(t: np.ndarray, y: np.ndarray, e: np.ndarray, g: np.ndarray, keep: n
 
 
 def ipw_estimate(t: np.ndarray, y: np.ndarray, fit: Any, estimand: str = "ATE",
-                 normalized: bool = True) -> tuple[float, float]:
+                 normalized: bool = True, known_scores: bool = False) -> tuple[float, float]:
     """IPW point estimate and sandwich standard error from a :class:`PropensityFit`.
 
     With the default logistic model the logistic score equations are stacked
-    with the IPW moments; otherwise the scores are treated as known.  The
-    sampling weights of ``fit`` (if any) weight both sets of equations: the
-    sandwich is then the linearization variance of the survey-weighted estimator.
+    with the IPW moments; otherwise (or with ``known_scores``) the scores are
+    treated as known.  The sampling weights of ``fit`` (if any) weight both sets
+    of equations: the sandwich is then the linearization variance of the
+    survey-weighted estimator.
     """
     e, g = fit.scores, score_derivative(fit)
     sw = fit.sample_weight
     tau, psi, dpsi, jac, grad = _moments(t, y, e, g, fit.keep, estimand, normalized, sw)
-    if not fit.is_default_logistic:
+    if known_scores or not fit.is_default_logistic:
         return tau, float(np.sqrt(sandwich_variance(psi, jac, grad)))
     # stacked M-estimator: theta = (logistic coefficients, IPW parameters); the
     # sandwich g' A^-1 B A^-T g / n is mean(IF^2) / n with IF = psi_stacked @ A^-T g,
@@ -137,7 +138,8 @@ def ipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[s
         weights: str | None = None,
         alpha: float = 0.05, estimand: str = "ATE", normalized: bool = True,
         stabilized: bool = True, propensity_model: Any = None, trim: float | None = None,
-        clip: float | None = None) -> Effect:
+        clip: float | None = None, propensity_formula: str | None = None,
+        variance: str = "stacked") -> Effect:
     """Inverse probability weighting (Hájek or Horvitz–Thompson) with sandwich SE.
 
     Parameters
@@ -162,13 +164,28 @@ def ipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[s
     trim, clip
         Drop units whose score lies outside ``[trim, 1 - trim]``; clip scores
         into ``[clip, 1 - clip]``.  Both are recorded in the diagnostics.
+    propensity_formula
+        Right-hand side of the propensity model as a formula (``"C(sex) + age +
+        I(age**2)"``, :mod:`causalkit.formula`); default: the covariates.  The
+        balance table still compares the covariates.
+    variance
+        ``"stacked"`` (default): the sandwich of the logistic score equations
+        stacked with the IPW moments.  ``"fixed_weights"``: the robust sandwich
+        with the weights treated as known, which for the Hajek form is the HC0
+        (GEE independence) standard error of the weighted regression of the
+        outcome on the treatment; What If (Hernan & Robins, Program 12.2) reports
+        it; it is conservative for the ATE (Lunceford & Davidian 2004).
     """
     if estimand not in ("ATE", "ATT"):
         raise OptionError(f"ipw estimates ATE or ATT, not {estimand!r}")
+    if variance not in ("stacked", "fixed_weights"):
+        raise OptionError(f"variance must be 'stacked' or 'fixed_weights', got {variance!r}")
     d = prepare_observational(data, treatment, outcome, covariates, weights=weights)
-    fit = fit_propensity(d.X, d.t, d.covariates, propensity_model, trim=trim, clip=clip,
+    Xp, names_p = nuisance_design(d, propensity_formula, "propensity_formula")
+    fit = fit_propensity(Xp, d.t, names_p, propensity_model, trim=trim, clip=clip,
                          sample_weight=d.w)
-    tau, se = ipw_estimate(d.t, d.y, fit, estimand, normalized)
+    tau, se = ipw_estimate(d.t, d.y, fit, estimand, normalized,
+                           known_scores=variance == "fixed_weights")
     w = ipw_weights(d.t, fit.scores, estimand, stabilized, d.w) * fit.keep
     kept = fit.keep
     diagnostics = dict(fit.diagnostics)
@@ -182,7 +199,10 @@ def ipw(data: pd.DataFrame, treatment: str, outcome: str, covariates: Sequence[s
         propensity=propensity_frame(fit.scores, d.t, d.frame.index))
     how = ("M-estimation sandwich stacking the logistic score equations with the IPW "
            "moments (accounts for the estimated propensity score)"
-           if fit.is_default_logistic else
+           if fit.is_default_logistic and variance == "stacked" else
+           "robust sandwich with the weights treated as known (variance='fixed_weights'; "
+           "the GEE / weighted-regression HC0 SE, conservative)"
+           if variance == "fixed_weights" else
            "M-estimation sandwich of the IPW moments with the propensity scores treated "
            "as known (user propensity_model)")
     if weights is not None:

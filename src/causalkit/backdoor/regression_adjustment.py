@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 
 from ..effect import Effect
-from ..errors import OptionError
+from ..errors import OptionError, WeightsNotSupportedError
 from ..linear import fit_coefficient
 from ..overlap import check_overlap
 from ..registry import register
 from ..validation import prepare
+from .standardization import standardize
 
 
 def design_matrix(t: np.ndarray, X: np.ndarray, interacted: bool,
@@ -71,7 +72,7 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
                           cluster: str | Sequence[str] | None = None,
                           weights: str | None = None,
                           alpha: float = 0.05, interacted: bool = True, cov_type: str = "HC2",
-                          estimand: str = "ATE") -> Effect:
+                          estimand: str = "ATE", outcome_formula: str | None = None) -> Effect:
     """OLS regression adjustment (Lin 2013 interacted form by default) with HC2 robust SE.
 
     Parameters
@@ -90,6 +91,14 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
     estimand
         ``ATE`` (default), ``ATT`` or ``ATC``; only the interacted form
         distinguishes them (the plain form assumes a constant effect).
+    outcome_formula
+        The outcome model as a formula that contains the treatment
+        (``"qsmk * smokeintensity + C(sex) + age + I(age**2)"``, optionally with
+        ``outcome ~`` in front): it is fitted by OLS and standardized
+        (g-computation, :mod:`causalkit.backdoor.standardization`) over the
+        estimand's population, with a delta-method SE.  It replaces the Lin /
+        additive regression (``interacted`` is then not used); the covariates, if
+        given, are those whose overlap is checked.
 
     Note: the standard error treats the covariate means as fixed, as Lin (2013)
     and statsmodels do.
@@ -102,6 +111,14 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
     """
     if estimand not in ("ATE", "ATT", "ATC"):
         raise OptionError(f"estimand must be ATE, ATT or ATC, got {estimand!r}")
+    if outcome_formula is not None:
+        if weights is not None:
+            raise WeightsNotSupportedError(
+                "regression_adjustment with outcome_formula= (standardization) does not take "
+                "weights= yet; drop outcome_formula (weighted least squares on the covariates) "
+                "or the weights")
+        return _standardized(data, treatment, outcome, covariates, cluster, alpha, cov_type,
+                             estimand, outcome_formula)
     d = prepare(data, treatment, outcome, covariates, cluster=cluster, min_per_arm=2,
                 min_rows=(2 if interacted else 1) * len(covariates or ()) + 3, weights=weights)
     overlap = check_overlap(d.X, d.t, d.covariates)
@@ -119,3 +136,26 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
         diagnostics={"r_squared": float(coef.results.rsquared), "form": form,
                      "sampling_weights": weights,
                      "overlap": overlap})
+
+
+def _standardized(data: pd.DataFrame, treatment: str, outcome: str, covariates: Any,
+                  cluster: Any, alpha: float, cov_type: str, estimand: str,
+                  outcome_formula: str) -> Effect:
+    """Regression adjustment with an outcome model given as a formula (standardization)."""
+    if not isinstance(outcome_formula, str):
+        raise OptionError(f"outcome_formula must be a formula string, got "
+                          f"{type(outcome_formula).__name__}")
+    d = prepare(data, treatment, outcome, covariates, cluster=cluster, min_per_arm=2)
+    res = standardize(d, outcome_formula, estimand, cov_type)
+    if d.covariates:
+        X, names = d.X, list(d.covariates)
+    else:
+        X, names = res.treatment_free.to_numpy(), list(res.treatment_free.columns)
+    overlap = check_overlap(X, d.t, names)
+    return Effect.from_estimate(
+        method="regression_adjustment", estimand=estimand, estimate=res.estimate,
+        std_error=res.std_error, alpha=alpha, df=res.df, treatment=treatment,
+        outcome=outcome, n_treated=d.n_treated, n_control=d.n_control,
+        covariates=tuple(names), inference=res.inference,
+        diagnostics={"r_squared": res.r_squared, "form": "standardization (outcome_formula)",
+                     "overlap": overlap, "outcome_model": res.coefficients})

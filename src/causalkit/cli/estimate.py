@@ -35,9 +35,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "estimate", help="estimate an effect from a CSV file",
         description="Fit a registered estimator on a CSV file and print its summary. "
                     "Example: causalkit estimate --data df.csv --treatment t --outcome y "
-                    "--covariates x1 x2 --method regression_adjustment.  "
+                    "--covariates x1 x2 --method regression_adjustment, or "
+                    "--formula \"y ~ t | x1 + C(g)\" --method ipw.  "
                     "`causalkit methods NAME` lists a method's roles and options.")
     p.add_argument("--data", required=True, help="path to a CSV file (UTF-8)")
+    p.add_argument("--formula", default=None, metavar="MODEL",
+                   help='the whole model, e.g. "y ~ t | x1 + C(g)" (outcome ~ treatment | '
+                        'covariates | instruments or unit + time); replaces --treatment, '
+                        '--outcome and --covariates')
     p.add_argument("--treatment", help="treatment column")
     p.add_argument("--outcome", help="outcome column")
     p.add_argument("--method", default="difference_in_means", help="registered estimator")
@@ -101,7 +106,17 @@ def call_arguments(spec: registry.EstimatorSpec, args: argparse.Namespace) -> di
 def run(args: argparse.Namespace) -> int:
     spec = registry.get(args.method)
     kwargs = call_arguments(spec, args)
+    model: tuple[str, ...] = ()
+    if args.formula is not None:
+        given = [f"--{k}" for k in ("treatment", "outcome", "covariates")
+                 if getattr(args, k) is not None]
+        if given:
+            raise OptionError(f"--formula names the model; do not also give {', '.join(given)}")
+        if "~" not in args.formula:
+            raise OptionError(f"--formula {args.formula!r} has no '~'; write it as "
+                              "\"y ~ t | x1 + x2\"")
+        model = (args.formula,)
     data = read_csv(args.data)
-    effect = estimate(data, method=spec.name, alpha=args.alpha, dag=args.dag, **kwargs)
+    effect = estimate(data, *model, method=spec.name, alpha=args.alpha, dag=args.dag, **kwargs)
     print(effect.summary())
     return 0

@@ -89,6 +89,15 @@ class ExperimentResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        """The analysis as HTML, for Jupyter: the settings, the SRM check and the table."""
+        import html
+
+        head = (f"<p>Experiment analysis (control = {html.escape(repr(self.control))}: "
+                f"{html.escape(self.control_rule)}; alpha = {self.alpha}, correction = "
+                f"{html.escape(str(self.correction))})<br>{html.escape(str(self.srm))}</p>")
+        return head + self.table.to_html(classes="causalkit-experiment", float_format="%.4g")
+
 
 def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
             metrics: str | Metric | Sequence[str | Metric] | None = None, control: Any = None,
