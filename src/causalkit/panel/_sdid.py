@@ -19,7 +19,9 @@ units on all periods and the cohort estimates are averaged with weights
 ``N_tr,a T_post,a`` (Clarke, Pailañir, Athey & Imbens 2023).
 
 Standard errors (the paper's Algorithms 2–4): the placebo (re-estimate on
-control units only, some given the treated units' adoption periods), the
+control units only, some given the treated units' adoption periods; every
+choice of placebo-treated units once when a block design has no more than B
+of them, which is the exact limit of synthdid's random draws), the
 unit bootstrap (weights re-estimated, warm-started from the fit) and the
 jackknife (weights held fixed); the replication standard deviation with
 divisor B, as synthdid does.
@@ -39,7 +41,9 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+import itertools
+import math
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -256,8 +260,7 @@ def placebo(Y: np.ndarray, adoption: np.ndarray, kind: str, fit: DesignFit, B: i
         return _undefined(fit, f"the placebo standard error needs more control units "
                           f"({controls.size}) than treated units ({n_tr})")
     est, ev = [], []
-    for _ in range(B):
-        perm = rng.permutation(controls)
+    for perm in _assignments(controls, n_tr, len(np.unique(treated_adoption)) == 1, B, rng):
         pseudo = np.full(perm.size, -1)
         pseudo[perm.size - n_tr:] = treated_adoption
         sub = Y[perm]
@@ -267,6 +270,23 @@ def placebo(Y: np.ndarray, adoption: np.ndarray, kind: str, fit: DesignFit, B: i
         est.append(rep.estimate)
         ev.append(_aligned(rep, fit.event_times))
     return _finish(np.array(est), np.array(ev))
+
+
+def _assignments(controls: np.ndarray, n_tr: int, block: bool, B: int,
+                 rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Control orderings whose last ``n_tr`` entries are the placebo-treated units.
+
+    In a block design with at most ``B`` ways to choose the placebo-treated set,
+    every set once (the exact placebo distribution); otherwise ``B`` random
+    permutations, as synthdid draws them.
+    """
+    if block and math.comb(controls.size, n_tr) <= B:
+        for chosen in itertools.combinations(range(controls.size), n_tr):
+            rest = np.delete(np.arange(controls.size), chosen)
+            yield controls[np.r_[rest, list(chosen)].astype(int)]
+        return
+    for _ in range(B):
+        yield rng.permutation(controls)
 
 
 def bootstrap(Y: np.ndarray, adoption: np.ndarray, kind: str, fit: DesignFit, B: int,

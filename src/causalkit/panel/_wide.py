@@ -85,19 +85,20 @@ def wide_panel(data: Any, outcome: Any, unit: Any, time: Any, treatment: Any, *,
     periods before some adoption, each naming the numbers.
     """
     frame = check_panel(data, outcome=outcome, unit=unit, time=time)
-    binary_treatment(frame, treatment)
     if treatment in (outcome, unit, time):
         raise DataError(f"treatment column {treatment!r} is also used as another role")
     _balanced(frame, unit, time, method)
-    g = cohort_from_treatment(frame, treatment, unit, time, absorbing=True)
-    times_col = frame[time].to_numpy(dtype=float)
-    require_treated_after_start((g > 0) & (times_col >= g), f"column {treatment!r}")
-    frame = frame.assign(__g=g).sort_values([unit, time], kind="mergesort")
+    cohort_from_treatment(frame, treatment, unit, time, absorbing=True)  # switching off
+    d = binary_treatment(frame, treatment)
+    require_treated_after_start(d == 1, f"column {treatment!r}")
+    # first treated period per unit (not the 0-coded cohort: period 0 may be a real period)
+    frame = frame.assign(__g=np.where(d == 1, frame[time].to_numpy(dtype=float), np.inf)
+                         ).sort_values([unit, time], kind="mergesort")
     units = frame[unit].drop_duplicates().to_numpy()
     times = np.sort(frame[time].unique())
     Y = frame[outcome].to_numpy(dtype=float).reshape(len(units), len(times))
-    first = frame.groupby(unit, sort=True)["__g"].first().to_numpy()
-    adoption = np.where(first > 0, np.searchsorted(times, first), -1)
+    first = frame.groupby(unit, sort=True)["__g"].min().to_numpy()
+    adoption = np.where(np.isfinite(first), np.searchsorted(times, first), -1)
     if (adoption == 0).any():
         who = units[adoption == 0]
         raise TooFewRowsError(

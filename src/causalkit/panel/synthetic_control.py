@@ -101,7 +101,9 @@ class _Fitter:
     def __init__(self, P: np.ndarray, Y: np.ndarray, T0: int, lags: bool, v: Any) -> None:
         scale = P.std(axis=1, ddof=1)
         self.scale = np.where(scale > 0, scale, 1.0)
-        self.Ps = P / self.scale[:, None]
+        # rounded to 1e-11 (they are of order 1): the nested Nelder-Mead search for V is
+        # path-dependent, and should not depend on the last bits of a rescaled covariate
+        self.Ps = np.round(P / self.scale[:, None], 11)
         self.Y, self.T0, self.lags, self.v = Y, T0, lags, v
 
     def fit(self, x1: np.ndarray, y1: np.ndarray, donors: np.ndarray) -> dict[str, Any]:

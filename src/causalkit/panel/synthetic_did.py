@@ -23,7 +23,9 @@ Standard errors: ``"placebo"`` (the paper's Algorithm 4: the treated units'
 adoption periods given to random control units), ``"bootstrap"`` (units drawn
 with replacement, weights re-estimated) or ``"jackknife"`` (weights fixed);
 ``"auto"`` is the placebo when the control units outnumber the treated ones and
-the bootstrap otherwise.  ``diagnostics["event_study"]`` holds the effect per
+the bootstrap otherwise.  When a block design allows at most
+``n_replications`` placebo assignments (with one treated unit: one per control)
+each is used once, giving the exact placebo standard error.  ``diagnostics["event_study"]`` holds the effect per
 event time (the average of the cohorts' per-period effects, weighted by their
 sizes) with replication standard errors, for ``plot_event_study``.
 
@@ -155,8 +157,10 @@ def synthetic_did(data: pd.DataFrame, treatment: str, outcome: str, unit: str, t
                            "std_error": ev_se, "ci_low": fit.event_effects - crit * ev_se,
                            "ci_high": fit.event_effects + crit * ev_se})
     unit_w, time_w = _weights(wp, fit)
-    what = {"placebo": f"placebo standard error ({int(n_replications)} placebo assignments "
-                       "among the controls, weights re-estimated)",
+    n_reps = int(reps.estimates.size)
+    what = {"placebo": f"placebo standard error ({n_reps} placebo assignments among the "
+                       "controls" + (", all of them" if n_reps < n_replications else "")
+                       + ", weights re-estimated)",
             "bootstrap": f"unit bootstrap standard error ({int(n_replications)} draws, "
                          "weights re-estimated)",
             "jackknife": "jackknife standard error (weights fixed)"}[method]
@@ -167,8 +171,7 @@ def synthetic_did(data: pd.DataFrame, treatment: str, outcome: str, unit: str, t
               else f"{cohorts} adoption cohorts, each against the never-treated units, "
                    "averaged with weights N_tr x T_post")
     diagnostics = {
-        "estimator": estimator, "se_method": method, "n_replications":
-            int(n_replications) if method != "jackknife" else n_tr + n_co,
+        "estimator": estimator, "se_method": method, "n_replications": n_reps,
         "replicates": reps.estimates, "cohorts": _cohort_table(wp, fit),
         "unit_weights": unit_w, "time_weights": time_w, "event_study": events,
         "trajectories": trajectories(wp, fit), "n_periods": len(wp.times),
