@@ -19,8 +19,8 @@ estimates (the placebo variance of Arkhangelsky et al. 2021, Algorithm 4), and
 the confidence interval is the Wald interval from it.
 
 A treated unit outside the convex hull of the donors' predictors cannot be
-reproduced by any synthetic control: a ``UserWarning`` then gives the distance
-and the pre-period fit (RMSPE).  :func:`plot_synthetic_control` draws the
+reproduced by any synthetic control: a ``UserWarning`` then gives the distance,
+the predictors beyond the donors' range and the pre-period fit (RMSPE).  :func:`plot_synthetic_control` draws the
 treated and synthetic paths, the gap, or the gaps of all placebos.
 
 Example
@@ -58,7 +58,7 @@ from ._wide import WidePanel, wide_panel
 def _outcome_blocks(wp: WidePanel, T0: int, outcome_periods: Any, has_covariates: bool
                     ) -> tuple[list[np.ndarray], list[str], bool]:
     """Column-index sets whose outcome means are predictors, their labels, lags-only flag."""
-    pre = list(wp.times[:T0])
+    pre = wp.times[:T0].tolist()
     if outcome_periods is None:
         if has_covariates:
             return [np.arange(T0)], ["outcome mean (pre-period)"], False
@@ -119,20 +119,30 @@ class _Fitter:
 
 
 def _warn_outside_hull(x1: np.ndarray, X0: np.ndarray, labels: list[str], pre_rmspe: float,
-                       y_sd: float) -> float:
-    """Warn when the treated predictors lie outside the donors' convex hull; the distance."""
+                       y_sd: float) -> tuple[float, bool]:
+    """Warn when the treated predictors lie outside the donors' convex hull.
+
+    Outside means: some predictor beyond the donors' range (no convex combination
+    reaches it), or a distance to the hull above 0.25 standard deviations per
+    predictor (root mean square; noise alone puts any unit slightly outside).
+    Returns the distance (standardised predictors) and whether it warned.
+    """
     dist = hull_distance(x1, X0)
-    if dist > 1e-6 * np.sqrt(x1.size):
-        lo, hi = X0.min(axis=1), X0.max(axis=1)
+    lo, hi = X0.min(axis=1), X0.max(axis=1)
+    span = np.maximum(hi - lo, 1e-12)
+    beyond = np.flatnonzero((x1 < lo - 1e-9 * span) | (x1 > hi + 1e-9 * span))
+    outside = beyond.size > 0 or dist / np.sqrt(x1.size) > 0.25
+    if outside:
         out = [f"{labels[j]} (treated {x1[j]:.4g} vs donors {lo[j]:.4g}..{hi[j]:.4g}, "
-               "standardised)" for j in np.flatnonzero((x1 < lo) | (x1 > hi))[:3]]
-        extreme = ("; outside the donors' range: " + ", ".join(out)) if out else ""
+               "standardised)" for j in beyond[:3]]
+        extreme = ("; outside the donors' range: " + ", ".join(out)
+                   + (f" and {beyond.size - 3} more" if beyond.size > 3 else "")) if out else ""
         warnings.warn(
             f"the treated unit lies outside the convex hull of the donors' predictors "
             f"(distance {dist:.4g} in standardised predictors{extreme}): no synthetic control "
             f"reproduces it; pre-period fit RMSPE {pre_rmspe:.4g} (outcome sd {y_sd:.4g})",
             UserWarning, stacklevel=4)
-    return dist
+    return dist, outside
 
 
 def _placebos(fitter: _Fitter, donors: np.ndarray, n_placebos: int | None,
@@ -208,7 +218,7 @@ def synthetic_control(data: pd.DataFrame, treatment: str, outcome: str, unit: st
     local = np.arange(n_d)
     main = fitter.fit(fitter.Ps[:, n_d], fitter.Y[n_d], local)
     y_sd = float(np.std(wp.Y[:, :T0], ddof=1))
-    dist = _warn_outside_hull(fitter.Ps[:, n_d], fitter.Ps[:, local], labels,
+    dist, outside = _warn_outside_hull(fitter.Ps[:, n_d], fitter.Ps[:, local], labels,
                               main["pre_rmspe"], y_sd)
     placebo_runs = _placebos(fitter, local, n_placebos, random_state) if n_placebos != 0 else []
     donor_units = wp.units[donors]
@@ -241,6 +251,7 @@ def synthetic_control(data: pd.DataFrame, treatment: str, outcome: str, unit: st
                                "gap": main["gap"]}, index=wp.times),
         "pre_rmspe": main["pre_rmspe"], "post_rmspe": main["post_rmspe"],
         "rmspe_ratio": main["ratio"], "hull_distance": dist,
+        "outside_hull": outside,
         "placebos": placebo, "placebo_gaps": gaps, "permutation_p_value": p,
         "n_pre_periods": int(T0), "treatment_start": wp.period(T0),
     }
