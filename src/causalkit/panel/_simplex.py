@@ -30,49 +30,52 @@ from numba import njit
 
 
 @njit(cache=True)
-def _fw_loop(A: np.ndarray, b: np.ndarray, eta: float, x: np.ndarray,
-             min_decrease_sq: float, max_iter: int) -> tuple[np.ndarray, int]:
-    m, n = A.shape
+def _fw_columns(At: np.ndarray, b: np.ndarray, eta: float, x: np.ndarray,
+                min_decrease_sq: float, max_iter: int) -> tuple[np.ndarray, int]:
+    """Frank–Wolfe with ``At = A'`` (n x m, rows contiguous): O(mn) per step."""
+    n, m = At.shape
     x = x.copy()
-    Ax = A @ x
+    Ax = np.zeros(m)
+    for j in range(n):
+        if x[j] != 0.0:
+            for k in range(m):
+                Ax[k] += At[j, k] * x[j]
+    r = np.empty(m)
     prev2 = np.inf
     prev1 = np.inf
     it = 0
     while it < max_iter and (it < 2 or prev2 - prev1 > min_decrease_sq):
         it += 1
-        r = Ax - b
-        # half gradient A'(Ax - b) + eta x and the best vertex
+        for k in range(m):
+            r[k] = Ax[k] - b[k]
         best = 0
         best_val = np.inf
+        xx = 0.0
         for j in range(n):
             g = eta * x[j]
             for k in range(m):
-                g += A[k, j] * r[k]
+                g += At[j, k] * r[k]
             if g < best_val:
                 best_val = g
                 best = j
-        # direction d = e_best - x; d_err = A d = A[:, best] - Ax
+            xx += x[j] * x[j]
+        # line search along d = e_best - x: A d = A_best - Ax
         num = 0.0
         den_err = 0.0
         for k in range(m):
-            de = A[k, best] - Ax[k]
+            de = At[best, k] - Ax[k]
             num -= r[k] * de
             den_err += de * de
-        # -half_grad . d = -(g_best - g . x); g . x = r'Ax + eta ||x||^2
-        xx = 0.0
-        for j in range(n):
-            xx += x[j] * x[j]
-        dx2 = xx - 2.0 * x[best] + 1.0
         num -= eta * (x[best] - xx)
+        dx2 = xx - 2.0 * x[best] + 1.0
         if dx2 > 0.0:
             den = den_err + eta * dx2
-            step = num / den if den > 0.0 else 0.0
-            step = min(1.0, max(0.0, step))
+            step = min(1.0, max(0.0, num / den)) if den > 0.0 else 0.0
             for j in range(n):
                 x[j] *= 1.0 - step
             x[best] += step
             for k in range(m):
-                Ax[k] += step * (A[k, best] - Ax[k])
+                Ax[k] += step * (At[best, k] - Ax[k])
         err = 0.0
         for k in range(m):
             e = Ax[k] - b[k]
@@ -85,6 +88,56 @@ def _fw_loop(A: np.ndarray, b: np.ndarray, eta: float, x: np.ndarray,
     return x, it
 
 
+@njit(cache=True)
+def _fw_gram(G: np.ndarray, c: np.ndarray, bb: float, m: int, eta: float, x: np.ndarray,
+             min_decrease_sq: float, max_iter: int) -> tuple[np.ndarray, int]:
+    """The same iterations from ``G = A'A``, ``c = A'b``, ``bb = b'b``: O(n) per step (m >> n)."""
+    n = G.shape[0]
+    x = x.copy()
+    Gx = G @ x
+    prev2 = np.inf
+    prev1 = np.inf
+    it = 0
+    while it < max_iter and (it < 2 or prev2 - prev1 > min_decrease_sq):
+        it += 1
+        best = 0
+        best_val = np.inf
+        xx = 0.0
+        xGx = 0.0
+        cx = 0.0
+        for j in range(n):
+            g = Gx[j] - c[j] + eta * x[j]
+            if g < best_val:
+                best_val = g
+                best = j
+            xx += x[j] * x[j]
+            xGx += x[j] * Gx[j]
+            cx += c[j] * x[j]
+        # r'A d = (Gx - c)'(e_best - x); ||A d||^2 = G_bb - 2 (Gx)_b + x'Gx
+        rAd = (Gx[best] - c[best]) - (xGx - cx)
+        num = -rAd - eta * (x[best] - xx)
+        den_err = G[best, best] - 2.0 * Gx[best] + xGx
+        dx2 = xx - 2.0 * x[best] + 1.0
+        if dx2 > 0.0:
+            den = den_err + eta * dx2
+            step = min(1.0, max(0.0, num / den)) if den > 0.0 else 0.0
+            for j in range(n):
+                x[j] *= 1.0 - step
+                Gx[j] = (1.0 - step) * Gx[j] + step * G[j, best]
+            x[best] += step
+        xx = 0.0
+        xGx = 0.0
+        cx = 0.0
+        for j in range(n):
+            xx += x[j] * x[j]
+            xGx += x[j] * Gx[j]
+            cx += c[j] * x[j]
+        err = max(xGx - 2.0 * cx + bb, 0.0)
+        prev2 = prev1
+        prev1 = (eta * xx + err) / m
+    return x, it
+
+
 def frank_wolfe(A: np.ndarray, b: np.ndarray, eta: float, x0: np.ndarray,
                 min_decrease: float, max_iter: int) -> tuple[np.ndarray, int]:
     """Frank–Wolfe for ``min ||A x - b||^2 + eta ||x||^2`` over the simplex, from ``x0``.
@@ -92,11 +145,18 @@ def frank_wolfe(A: np.ndarray, b: np.ndarray, eta: float, x0: np.ndarray,
     Returns the weights and the number of iterations run.  The stopping rule is
     synthdid's: stop once an iteration lowers ``(eta ||x||^2 + ||Ax - b||^2) / m``
     (``m`` rows of ``A``) by at most ``min_decrease**2`` (after at least two steps),
-    or after ``max_iter`` steps.
+    or after ``max_iter`` steps.  With many more rows than columns the steps are
+    taken on the Gram matrix ``A'A`` (the same iterates, O(n) each).
     """
-    A = np.ascontiguousarray(A, dtype=float)
-    return _fw_loop(A, np.asarray(b, dtype=float), float(eta),
-                    np.asarray(x0, dtype=float), float(min_decrease) ** 2, int(max_iter))
+    A = np.asarray(A, dtype=float)
+    b = np.asarray(b, dtype=float)
+    x0 = np.asarray(x0, dtype=float)
+    m, n = A.shape
+    if m > 4 * n:
+        return _fw_gram(A.T @ A, A.T @ b, float(b @ b), m, float(eta), x0,
+                        float(min_decrease) ** 2, int(max_iter))
+    return _fw_columns(np.ascontiguousarray(A.T), b, float(eta), x0,
+                       float(min_decrease) ** 2, int(max_iter))
 
 
 @njit(cache=True)
