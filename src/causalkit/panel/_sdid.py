@@ -257,7 +257,7 @@ def placebo(Y: np.ndarray, adoption: np.ndarray, kind: str, fit: DesignFit, B: i
     treated_adoption = adoption[adoption >= 0]
     n_tr = treated_adoption.size
     if controls.size <= n_tr:
-        return _undefined(fit, f"the placebo standard error needs more control units "
+        return undefined(fit, f"the placebo standard error needs more control units "
                           f"({controls.size}) than treated units ({n_tr})")
     est, ev = [], []
     for perm in _assignments(controls, n_tr, len(np.unique(treated_adoption)) == 1, B, rng):
@@ -294,7 +294,7 @@ def bootstrap(Y: np.ndarray, adoption: np.ndarray, kind: str, fit: DesignFit, B:
     """Unit bootstrap SE; draws without a control or without a treated unit are redrawn."""
     n = Y.shape[0]
     if n - int((adoption < 0).sum()) == 1:
-        return _undefined(fit, "the bootstrap standard error is not defined with a single "
+        return undefined(fit, "the bootstrap standard error is not defined with a single "
                           "treated unit (synthdid returns NA); use se_method='placebo'")
     est, ev = [], []
     while len(est) < B:
@@ -315,10 +315,10 @@ def jackknife(Y: np.ndarray, adoption: np.ndarray, kind: str, fit: DesignFit
     """Jackknife SE with the weights held fixed (leave one unit out)."""
     sizes = {c.adoption: len(c.treated) for c in fit.cohorts}
     if min(sizes.values()) < 2:
-        return _undefined(fit, "the jackknife standard error needs at least 2 treated units "
+        return undefined(fit, "the jackknife standard error needs at least 2 treated units "
                           "in every adoption cohort (synthdid returns NA)")
     if kind != "did" and any(np.count_nonzero(c.omega) == 1 for c in fit.cohorts):
-        return _undefined(fit, "the jackknife standard error is not defined when one "
+        return undefined(fit, "the jackknife standard error is not defined when one "
                           "control unit has all the weight")
     n = Y.shape[0]
     est, ev = [], []
@@ -342,7 +342,7 @@ def _finish(est: np.ndarray, ev: np.ndarray) -> Replicates:
                       event_std_errors=_sd_b(ev))
 
 
-def _undefined(fit: DesignFit, reason: str) -> Replicates:
+def undefined(fit: DesignFit, reason: str) -> Replicates:
     return Replicates(estimates=np.array([]), event_estimates=np.empty((0, fit.event_times.size)),
                       std_error=float("nan"),
                       event_std_errors=np.full(fit.event_times.size, np.nan), reason=reason)

@@ -55,7 +55,8 @@ from ..effect import Effect
 from ..errors import OptionError
 from ..inference import critical_value
 from ..registry import register
-from ._sdid import KINDS, SE_METHODS, DesignFit, bootstrap, fit_design, jackknife, placebo
+from ._sdid import (KINDS, SE_METHODS, DesignFit, bootstrap, fit_design, jackknife, placebo,
+                    undefined)
 from ._wide import WidePanel, wide_panel
 
 _NAMES = {"sdid": "synthetic difference-in-differences", "sc": "synthetic control (SDID "
@@ -66,8 +67,8 @@ def _check_options(estimator: str, se_method: str, n_replications: int) -> None:
     if estimator not in KINDS:
         raise OptionError(f"estimator must be one of {', '.join(map(repr, KINDS))}, "
                           f"got {estimator!r}")
-    if se_method not in (*SE_METHODS, "auto"):
-        raise OptionError(f"se_method must be 'auto' or one of "
+    if se_method not in (*SE_METHODS, "auto", "none"):
+        raise OptionError(f"se_method must be 'auto', 'none' or one of "
                           f"{', '.join(map(repr, SE_METHODS))}, got {se_method!r}")
     if isinstance(n_replications, bool) or int(n_replications) != n_replications \
             or n_replications < 2:
@@ -131,7 +132,8 @@ def synthetic_did(data: pd.DataFrame, treatment: str, outcome: str, unit: str, t
         paper's Table 1 in one framework.
     se_method
         ``"placebo"``, ``"bootstrap"``, ``"jackknife"`` or ``"auto"`` (placebo when
-        there are more control than treated units, else bootstrap).
+        there are more control than treated units, else bootstrap); ``"none"``
+        for the estimate and weights only (no inference).
     n_replications
         Placebo / bootstrap replications (synthdid's default 200).
     random_state
@@ -149,8 +151,10 @@ def synthetic_did(data: pd.DataFrame, treatment: str, outcome: str, unit: str, t
         reps = placebo(wp.Y, adoption, estimator, fit, int(n_replications), rng)
     elif method == "bootstrap":
         reps = bootstrap(wp.Y, adoption, estimator, fit, int(n_replications), rng)
-    else:
+    elif method == "jackknife":
         reps = jackknife(wp.Y, adoption, estimator, fit)
+    else:
+        reps = undefined(fit, "no standard error was asked for (se_method='none')")
     crit = critical_value(alpha)
     ev_se = reps.event_std_errors
     events = pd.DataFrame({"event_time": fit.event_times, "att": fit.event_effects,
@@ -163,8 +167,10 @@ def synthetic_did(data: pd.DataFrame, treatment: str, outcome: str, unit: str, t
                        + ", weights re-estimated)",
             "bootstrap": f"unit bootstrap standard error ({int(n_replications)} draws, "
                          "weights re-estimated)",
-            "jackknife": "jackknife standard error (weights fixed)"}[method]
-    if reps.reason:
+            "jackknife": "jackknife standard error (weights fixed)", "none": ""}[method]
+    if method == "none":
+        what = "no standard error (se_method='none')"
+    elif reps.reason:
         what = f"{method} standard error undefined: {reps.reason}"
     cohorts = len(fit.cohorts)
     design = (f"one adoption period ({wp.period(fit.cohorts[0].adoption)!r})" if cohorts == 1
