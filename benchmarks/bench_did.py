@@ -176,7 +176,7 @@ def compare_synthetic_did(df: pd.DataFrame, cols: tuple, label: str, se: bool,
     """Estimates and times of the three estimators; placebo SEs when ``se`` (else none)."""
     treatment, outcome, unit, time_ = cols
     print(f"\n{label}: {df[unit].nunique()} units x {df[time_].nunique()} periods")
-    synthetic_did(block_panel(30, 8), "d", "y", "unit", "time", n_replications=2)  # compile
+    synthetic_did(block_panel(30), "d", "y", "unit", "time", n_replications=2)  # compile
     for kind in ("sdid", "sc", "did"):
         ours, t_ours = timed(lambda: synthetic_did(
             df, treatment, outcome, unit, time_, estimator=kind,
@@ -222,8 +222,18 @@ def compare_synthetic_control(df: pd.DataFrame, cols: tuple, label: str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+    parser.add_argument("--sizes", type=int, nargs="*", default=None,
+                        help="units of the simulated synthetic-control panels")
+    parser.add_argument("--synth-only", action="store_true",
+                        help="only synthetic_did / synthetic_control")
     args = parser.parse_args()
     repeat = 1 if args.quick else 3
+    if not args.synth_only:
+        other_benchmarks(args, repeat)
+    synth_benchmarks(args)
+
+
+def other_benchmarks(args: argparse.Namespace, repeat: int) -> None:
     if MPDTA.exists():
         compare_cs(pd.read_csv(MPDTA), ("lemp", "first.treat", "countyreal", "year", "lpop"),
                    "mpdta", repeat)
@@ -233,6 +243,9 @@ def main() -> None:
     panel = staggered_panel(n_units, 8)
     compare_cs(panel, ("y", "g", "id", "t", "x"), "synthetic staggered panel", repeat)
     compare_twfe(staggered_panel(200 if args.quick else 1000, 8), repeat)
+
+
+def synth_benchmarks(args: argparse.Namespace) -> None:
     if PROP99.exists():
         prop99 = pd.read_csv(PROP99, sep=";")
         cols = ("treated", "PacksPerCapita", "State", "Year")
@@ -240,7 +253,7 @@ def main() -> None:
         compare_synthetic_control(prop99, cols, "Proposition 99", None)
     else:
         print(f"Proposition 99 not found at {PROP99}: skipped")
-    sizes = [1000] if args.quick else [1000, 10_000, 100_000]
+    sizes = args.sizes or ([1000] if args.quick else [1000, 10_000, 100_000])
     for n in sizes:
         panel = block_panel(n)
         compare_synthetic_did(panel, ("d", "y", "unit", "time"), "simulated block panel",
