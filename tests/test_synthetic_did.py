@@ -215,3 +215,14 @@ def test_weights_are_refused(method):
     df = _panel().assign(w=1.0)
     with pytest.raises(errors.RoleError, match="weights"):
         causalkit.estimate(df, "d", "y", method=method, unit="i", time="t", weights="w")
+
+
+def test_gram_steps_equal_column_steps():
+    """With many more rows than columns the steps run on A'A: the same iterates."""
+    from causalkit.panel._simplex import _fw_columns
+
+    rng = np.random.default_rng(5)
+    A, b = rng.normal(size=(300, 10)), rng.normal(size=300)
+    x, it = frank_wolfe(A, b, 0.5, np.full(10, 0.1), 1e-8, 1000)
+    z, it2 = _fw_columns(np.ascontiguousarray(A.T), b, 0.5, np.full(10, 0.1), 1e-16, 1000)
+    assert it == it2 and np.abs(x - z).max() < 1e-12

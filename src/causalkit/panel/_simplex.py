@@ -30,6 +30,15 @@ from numba import njit
 
 
 @njit(cache=True)
+def _line_step(num: float, den_err: float, eta: float, dx2: float) -> float:
+    """Exact line-search step along d = e_best - x, clipped to [0, 1] (0 when d = 0)."""
+    if dx2 <= 0.0:
+        return 0.0
+    den = den_err + eta * dx2
+    return min(1.0, max(0.0, num / den)) if den > 0.0 else 0.0
+
+
+@njit(cache=True)
 def _fw_columns(At: np.ndarray, b: np.ndarray, eta: float, x: np.ndarray,
                 min_decrease_sq: float, max_iter: int) -> tuple[np.ndarray, int]:
     """Frank–Wolfe with ``At = A'`` (n x m, rows contiguous): O(mn) per step."""
@@ -67,15 +76,12 @@ def _fw_columns(At: np.ndarray, b: np.ndarray, eta: float, x: np.ndarray,
             num -= r[k] * de
             den_err += de * de
         num -= eta * (x[best] - xx)
-        dx2 = xx - 2.0 * x[best] + 1.0
-        if dx2 > 0.0:
-            den = den_err + eta * dx2
-            step = min(1.0, max(0.0, num / den)) if den > 0.0 else 0.0
-            for j in range(n):
-                x[j] *= 1.0 - step
-            x[best] += step
-            for k in range(m):
-                Ax[k] += step * (At[best, k] - Ax[k])
+        step = _line_step(num, den_err, eta, xx - 2.0 * x[best] + 1.0)
+        for j in range(n):
+            x[j] *= 1.0 - step
+        x[best] += step
+        for k in range(m):
+            Ax[k] += step * (At[best, k] - Ax[k])
         err = 0.0
         for k in range(m):
             e = Ax[k] - b[k]
@@ -117,14 +123,11 @@ def _fw_gram(G: np.ndarray, c: np.ndarray, bb: float, m: int, eta: float, x: np.
         rAd = (Gx[best] - c[best]) - (xGx - cx)
         num = -rAd - eta * (x[best] - xx)
         den_err = G[best, best] - 2.0 * Gx[best] + xGx
-        dx2 = xx - 2.0 * x[best] + 1.0
-        if dx2 > 0.0:
-            den = den_err + eta * dx2
-            step = min(1.0, max(0.0, num / den)) if den > 0.0 else 0.0
-            for j in range(n):
-                x[j] *= 1.0 - step
-                Gx[j] = (1.0 - step) * Gx[j] + step * G[j, best]
-            x[best] += step
+        step = _line_step(num, den_err, eta, xx - 2.0 * x[best] + 1.0)
+        for j in range(n):
+            x[j] *= 1.0 - step
+            Gx[j] = (1.0 - step) * Gx[j] + step * G[j, best]
+        x[best] += step
         xx = 0.0
         xGx = 0.0
         cx = 0.0
