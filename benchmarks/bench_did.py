@@ -11,6 +11,12 @@
   variance loops over clusters, O(clusters x rows), so clustering by unit there would take
   hours): largest |difference| of the event-time estimates and SEs, and the time ratio
   pyfixest / causalkit.  Skipped gracefully when pyfixest is not installed.
+* ``synthetic_did`` (sdid / sc / did) against the Python ``synthdid`` package and
+  ``synthetic_control`` against ``pysyncon``, on Proposition 99 and on a simulated
+  block panel (10^5 units x 20 periods; ``--quick`` 10^3): estimates and times.  The
+  references run as subprocesses (``synth_reference.py``) in the interpreters named by
+  ``SYNTHDID_PYTHON`` / ``PYSYNCON_PYTHON`` (synthdid pins old numpy/pandas, so it has its
+  own environment); a reference without an interpreter is skipped with a message.
 
 Run ``python benchmarks/bench_did.py`` (or ``--quick`` for small sizes, ``--modern`` for
 the pyfixest comparisons only).
@@ -21,6 +27,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
+import os
+import subprocess
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -33,9 +43,13 @@ from causalkit.panel.callaway_santanna import callaway_santanna
 from causalkit.panel.did2s import did2s
 from causalkit.panel.imputation_did import imputation_did
 from causalkit.panel.sun_abraham import sun_abraham
+from causalkit.panel.synthetic_control import synthetic_control
+from causalkit.panel.synthetic_did import synthetic_did
 from causalkit.panel.twfe import twfe
 
 MPDTA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mpdta.csv"
+PROP99 = Path(__file__).resolve().parents[2] / "shared" / "data" / "california_prop99.csv"
+SYNTH_REFERENCE = Path(__file__).resolve().parent / "synth_reference.py"
 
 
 def best_time(fn, repeat: int) -> float:
@@ -220,6 +234,95 @@ def compare_modern(df, cols, label, repeat, cluster, full: bool = True):
                 line += (f", pyfixest {ref_t:8.2f} s, ratio pyfixest/causalkit "
                          f"{ref_t / ours_t:6.1f}x; {_gap(ours_fit, ref_fit, method, full)}")
         print(line, flush=True)
+def block_panel(n_units: int, n_periods: int = 20, n_treated: int | None = None,
+                seed: int = 0) -> pd.DataFrame:
+    """Two-factor panel; the last ``n_treated`` units (1%) treated from period 16, effect 1."""
+    rng = np.random.default_rng(seed)
+    n_treated = n_treated or max(1, n_units // 100)
+    F = rng.normal(size=(n_periods, 2)).cumsum(axis=0)
+    L = rng.uniform(0.5, 1.5, size=(n_units, 2))
+    d = np.zeros((n_units, n_periods), dtype=int)
+    d[n_units - n_treated:, 15:] = 1
+    Y = L @ F.T + rng.normal(size=n_units)[:, None] + rng.normal(size=(n_units, n_periods)) + d
+    return pd.DataFrame({"unit": np.repeat(np.arange(n_units), n_periods),
+                         "time": np.tile(np.arange(1, n_periods + 1), n_units),
+                         "d": d.ravel(), "y": Y.ravel()})
+
+
+def reference(env: str, package: str, df: pd.DataFrame, cols: tuple, *extra: str,
+              timeout: float = 3600) -> dict | None:
+    """One reference fit in a subprocess (None, with a message, when it cannot run)."""
+    python = os.environ.get(env)
+    if not python:
+        print(f"  {package}: set {env} to an interpreter with {package} installed: skipped")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "panel.csv"
+        df.to_csv(path, index=False)
+        try:
+            out = subprocess.run([python, str(SYNTH_REFERENCE), package, str(path), *cols,
+                                  *extra], capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            print(f"  {package}: no answer within {timeout:.0f} s")
+            return None
+    if out.returncode != 0:
+        print(f"  {package} failed: {out.stderr.strip().splitlines()[-1:]}")
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def timed_once(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def compare_synthetic_did(df: pd.DataFrame, cols: tuple, label: str, se: bool,
+                          timeout: float = 1200) -> None:
+    """Estimates and times of the three estimators; placebo SEs when ``se`` (else none)."""
+    treatment, outcome, unit, time_ = cols
+    print(f"\n{label}: {df[unit].nunique()} units x {df[time_].nunique()} periods")
+    synthetic_did(block_panel(30), "d", "y", "unit", "time", n_replications=2)  # compile
+    for kind in ("sdid", "sc", "did"):
+        ours, t_ours = timed_once(lambda: synthetic_did(
+            df, treatment, outcome, unit, time_, estimator=kind,
+            se_method="placebo" if se else "none"))
+        line = (f"  {kind:<5} causalkit {ours.estimate:10.5f} (SE {ours.std_error:.4f}, "
+                f"{ours.diagnostics['se_method']} x{ours.diagnostics['n_replications']}) "
+                f"{t_ours:8.2f} s")
+        if kind != "sc":                 # synthdid's `synth` mode is not the paper's SC
+            ref = reference("SYNTHDID_PYTHON", "synthdid", df, (unit, time_, treatment, outcome),
+                            "--estimator", kind, *(["--se", "placebo"] if se else []),
+                            timeout=timeout)
+            if ref:
+                line += (f" | synthdid {ref['estimate']:10.5f} {ref['seconds']:8.2f} s "
+                         f"(|diff| {abs(ref['estimate'] - ours.estimate):.1e})")
+                if "se" in ref:
+                    line += f", placebo SE {ref['se']:.4f} (50 draws) {ref['se_seconds']:.1f} s"
+        print(line)
+
+
+def compare_synthetic_control(df: pd.DataFrame, cols: tuple, label: str,
+                              n_placebos: int | None, timeout: float = 1200) -> None:
+    """Point fit and placebo-in-space run of ours, point fit of pysyncon."""
+    treatment, outcome, unit, time_ = cols
+    print(f"\n{label} (synthetic control, every pre-period outcome a predictor)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, t_point = timed_once(lambda: synthetic_control(df, treatment, outcome, unit, time_,
+                                                        n_placebos=0))
+        full, t_full = timed_once(lambda: synthetic_control(df, treatment, outcome, unit, time_,
+                                                       n_placebos=n_placebos))
+    line = (f"  causalkit {ours.estimate:10.5f} (pre MSPE {ours.diagnostics['pre_rmspe'] ** 2:.5f})"
+            f" {t_point:8.2f} s; with {full.diagnostics['placebos'].shape[0]} placebos "
+            f"p = {full.p_value:.4f} in {t_full:.2f} s")
+    ref = reference("PYSYNCON_PYTHON", "pysyncon", df, (unit, time_, treatment, outcome),
+                    timeout=timeout)
+    if ref:
+        line += (f" | pysyncon {ref['estimate']:10.5f} (pre MSPE {ref['mspe']:.5f}) "
+                 f"{ref['seconds']:8.2f} s, ratio pysyncon/causalkit "
+                 f"{ref['seconds'] / t_point:.1f}x")
+    print(line)
 
 
 def main() -> None:
@@ -227,8 +330,22 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     parser.add_argument("--modern", action="store_true",
                         help="only sun_abraham / imputation_did / did2s against pyfixest")
+    parser.add_argument("--sizes", type=int, nargs="*", default=None,
+                        help="units of the simulated synthetic-control panels")
+    parser.add_argument("--synth-only", action="store_true",
+                        help="only synthetic_did / synthetic_control")
     args = parser.parse_args()
     repeat = 1 if args.quick else 3
+    if not args.synth_only:
+        modern_benchmarks(args, repeat)
+        if args.modern:
+            return
+        other_benchmarks(args, repeat)
+    synth_benchmarks(args)
+
+
+def modern_benchmarks(args: argparse.Namespace, repeat: int) -> None:
+    """sun_abraham / imputation_did / did2s against pyfixest on mpdta and a big panel."""
     modern_units = 10_000 if args.quick else 100_000
     if not MPDTA.exists():
         print(f"mpdta not found at {MPDTA}: skipped")
@@ -240,8 +357,9 @@ def main() -> None:
                        repeat, "countyreal")
     compare_modern(modern_panel(modern_units, 20), ("y", "g", "id", "t"),
                    "simulated staggered panel", 1, "state", full=False)
-    if args.modern:
-        return
+
+
+def other_benchmarks(args: argparse.Namespace, repeat: int) -> None:
     if MPDTA.exists():
         compare_cs(pd.read_csv(MPDTA), ("lemp", "first.treat", "countyreal", "year", "lpop"),
                    "mpdta", repeat)
@@ -251,6 +369,23 @@ def main() -> None:
     panel = staggered_panel(n_units, 8)
     compare_cs(panel, ("y", "g", "id", "t", "x"), "synthetic staggered panel", repeat)
     compare_twfe(staggered_panel(200 if args.quick else 1000, 8), repeat)
+
+
+def synth_benchmarks(args: argparse.Namespace) -> None:
+    if PROP99.exists():
+        prop99 = pd.read_csv(PROP99, sep=";")
+        cols = ("treated", "PacksPerCapita", "State", "Year")
+        compare_synthetic_did(prop99, cols, "Proposition 99", se=True)
+        compare_synthetic_control(prop99, cols, "Proposition 99", None)
+    else:
+        print(f"Proposition 99 not found at {PROP99}: skipped")
+    sizes = args.sizes or ([1000] if args.quick else [1000, 10_000, 100_000])
+    for n in sizes:
+        panel = block_panel(n)
+        compare_synthetic_did(panel, ("d", "y", "unit", "time"), "simulated block panel",
+                              se=False)
+        compare_synthetic_control(block_panel(n, n_treated=1), ("d", "y", "unit", "time"),
+                                  f"simulated panel, {n} units", 20)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,16 @@ def _dosed(n: int = 400, seed: int = 1) -> pd.DataFrame:
     a = 0.5 * x1 + 0.3 * x2 + rng.normal(size=n)
     return pd.DataFrame({"x1": x1, "x2": x2, "a": a,
                          "y": a - 0.2 * a * a + x1 + rng.normal(size=n)})
+def _block_panel(n_units: int = 24, n_periods: int = 8, seed: int = 1) -> pd.DataFrame:
+    """Factor-model panel, one treated unit from period 6 on, a unit-level covariate x."""
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=n_periods).cumsum()
+    load = rng.uniform(0.5, 1.5, n_units)
+    x = load + 0.3 * rng.normal(size=n_units)
+    unit, time = np.repeat(np.arange(n_units), n_periods), np.tile(np.arange(1, n_periods + 1), n_units)
+    d = ((unit == 0) & (time >= 6)).astype(int)
+    y = load[unit] * f[time - 1] + d + 0.2 * rng.normal(size=unit.size)
+    return pd.DataFrame({"unit": unit, "time": time, "d": d, "x": x[unit], "y": y})
 
 
 #: Methods no catalogue design fits: their data and roles.
@@ -74,6 +84,10 @@ SPECIAL = {
     "frontdoor": lambda: (_mediated(), {"treatment": "t", "outcome": "y", "mediators": ["m"]}),
     "mediation": lambda: (_mediated(), {"treatment": "t", "outcome": "y", "mediators": ["m"],
                                         "covariates": ["x"]}),
+    # the catalogue's panel is staggered; the synthetic control needs one adoption period
+    "synthetic_control": lambda: (_block_panel(), {"treatment": "d", "outcome": "y",
+                                                   "unit": "unit", "time": "time",
+                                                   "covariates": ["x"], "n_placebos": 6}),
     "id_plugin": lambda: (_mediated(discrete=True),
                           {"treatment": "t", "outcome": "y",
                            "graph": "dag { t -> m -> y; t <-> y }"}),

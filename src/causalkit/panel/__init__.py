@@ -2,11 +2,13 @@
 
 The 2x2 DiD, two-way fixed effects, the TWFE event study, Callaway & Sant'Anna's
 staggered-adoption estimator, Sun & Abraham's interaction-weighted event study,
-the Borusyak–Jaravel–Spiess imputation estimator and Gardner's two-stage DiD,
-with the panel checks (``_panel``, ``_staggered``), the exact two-way
-fixed-effects solver (``_fe``), the shared untreated-outcome model
-(``_imputation``), the two-period doubly robust DiD cells (``_drdid``) and the
-tidy event-time frame with uniform bands (``_eventtime``) that only they use.
+the Borusyak–Jaravel–Spiess imputation estimator, Gardner's two-stage DiD,
+synthetic difference-in-differences and the synthetic control, with the panel
+checks (``_panel``, ``_staggered``, ``_wide``), the exact two-way fixed-effects
+solver (``_fe``), the shared untreated-outcome model (``_imputation``), the
+two-period doubly robust DiD cells (``_drdid``), the simplex solvers and
+synthetic-DiD framework (``_simplex``, ``_sdid``) and the tidy event-time frame
+with uniform bands (``_eventtime``) that only they use.
 :func:`bacon_decomposition` decomposes a TWFE estimate into its 2x2 comparisons;
 :func:`plot_event_study` draws the event-time effects of any of the estimators.
 
@@ -20,7 +22,8 @@ from .bacon import BaconDecomposition, bacon_decomposition, plot_bacon
 
 #: Modules of this family that register an estimator (the registry imports them).
 ESTIMATORS: tuple[str, ...] = ("did", "twfe", "event_study", "callaway_santanna",
-                               "sun_abraham", "imputation_did", "did2s")
+                               "sun_abraham", "imputation_did", "did2s",
+                               "synthetic_did", "synthetic_control")
 
 __all__ = ["ESTIMATORS", "EVENT_COLUMNS", "BaconDecomposition", "bacon_decomposition",
            "plot_bacon", "plot_event_study"]
