@@ -199,28 +199,46 @@ def _cluster_sums(inf: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     return summed
 
 
+def _covariance(inf: np.ndarray, clusters: np.ndarray, diagonal: bool = False
+                ) -> np.ndarray:
+    """Analytic covariance of the columns of an influence-function matrix (units x m).
+
+    One way: (summed influence)'(summed influence) / n^2 over clusters; with two
+    cluster columns (``clusters`` units x 2) the two-way covariance of Cameron,
+    Gelbach & Miller (2011), ``V_a + V_b - V_ab`` (``ab`` the intersection
+    clusters).  ``diagonal``: only the variances (a vector).
+    """
+    inf = np.atleast_2d(inf.T).T
+    n = inf.shape[0]
+
+    def cross(c: np.ndarray) -> np.ndarray:
+        summed = _cluster_sums(inf, c)
+        return (summed ** 2).sum(axis=0) if diagonal else summed.T @ summed
+
+    if clusters.ndim == 2:
+        both = pd.factorize(pd.MultiIndex.from_arrays(clusters.T))[0]
+        cov = cross(clusters[:, 0]) + cross(clusters[:, 1]) - cross(both)
+    else:
+        cov = cross(clusters)
+    return cov / n ** 2
+
+
 def _std_errors(inf: np.ndarray, clusters: np.ndarray, n_bootstrap: int,
                 rng: np.random.Generator | None) -> np.ndarray:
     """Standard errors of columns of an influence-function matrix (units x m).
 
-    Analytic: sqrt(sum over clusters of (summed influence)^2) / n; with two
-    cluster columns (``clusters`` units x 2) the two-way variance of Cameron,
-    Gelbach & Miller (2011), ``V_a + V_b - V_ab`` (``ab`` the intersection
-    clusters).  Bootstrap: the multiplier bootstrap with one Rademacher weight
-    per cluster, the SE being the interquartile range of the draws over that of
-    the standard normal.
+    Analytic: the root of the diagonal of :func:`_covariance` (NaN where a
+    two-way variance is negative).  Bootstrap: the multiplier bootstrap with
+    one Rademacher weight per cluster, the SE being the interquartile range of
+    the draws over that of the standard normal.
     """
+    if clusters.ndim == 2 or not n_bootstrap:
+        var = _covariance(inf, clusters, diagonal=True)
+        return np.sqrt(np.where(var >= 0, var, np.nan))      # NaN: a negative variance
     inf = np.atleast_2d(inf.T).T
     n = inf.shape[0]
-    if clusters.ndim == 2:
-        both = pd.factorize(pd.MultiIndex.from_arrays(clusters.T))[0]
-        var = sum(sign * (_cluster_sums(inf, c) ** 2).sum(axis=0)
-                  for sign, c in ((1, clusters[:, 0]), (1, clusters[:, 1]), (-1, both)))
-        return np.sqrt(np.where(var >= 0, var, np.nan)) / n   # NaN: a negative variance
     summed = _cluster_sums(inf, clusters)
     n_cl = summed.shape[0]
-    if not n_bootstrap:
-        return np.sqrt((summed ** 2).sum(axis=0)) / n
     assert rng is not None
     v = rng.choice([-1.0, 1.0], size=(n_bootstrap, n_cl))
     draws = v @ summed / n
@@ -365,6 +383,8 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         "skipped_cells": [c for c in gt.info if "skipped" in c],
         "att_gt": att_gt,
         "event_study": _table(e_vals, att_e, se_e, alpha, "event_time"),
+        "event_study_vcov": pd.DataFrame(_covariance(inf_e, clusters), index=e_vals,
+                                         columns=e_vals),
         "group_effects": _table(g_vals, att_g, se_g, alpha, "group"),
     })
     idx = AGGREGATIONS.index(aggregation)
