@@ -9,11 +9,11 @@ Effect of the family) and its ``plot_sensitivity`` are loaded on first use.
 
 >>> from causalkit.panel import ESTIMATORS
 >>> ESTIMATORS
-('did', 'twfe', 'event_study', 'callaway_santanna')
+("did", "twfe", "event_study", "callaway_santanna", "dcdh")
 """
 
 #: Modules of this family that register an estimator (the registry imports them).
-ESTIMATORS: tuple[str, ...] = ("did", "twfe", "event_study", "callaway_santanna")
+ESTIMATORS: tuple[str, ...] = ("did", "twfe", "event_study", "callaway_santanna", "dcdh")
 
 _LAZY = {"honest_did": "honest", "honest_did_arrays": "honest", "plot_sensitivity": "honest"}
 
