@@ -115,3 +115,12 @@ def test_absorbing_estimators_refuse_a_treatment_that_switches_off(switching):
     with pytest.raises(CausalKitError, match="switches off"):
         causalkit.estimate(switching, outcome="y", method="event_study", unit="id", time="t",
                            treatment="d")
+
+
+def test_weights_are_refused(switching):
+    """dcdh needs unit and time, so the registry-wide weights check cannot reach it."""
+    from causalkit.errors import RoleError
+
+    with pytest.raises(RoleError, match="weights"):
+        causalkit.estimate(switching.assign(w=1.0), "d", "y", method="dcdh", unit="id",
+                           time="t", weights="w")

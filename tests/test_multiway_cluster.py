@@ -218,3 +218,35 @@ def test_a_single_cluster_is_refused(cross_section, method, roles, cluster):
     """linearmodels used to raise a raw ValueError for iv_2sls with one cluster."""
     with pytest.raises(ConstantColumnError, match="cluster column 'one' has a single cluster"):
         causalkit.estimate(cross_section.assign(one=1), method=method, cluster=cluster, **roles)
+
+
+@pytest.mark.parametrize("method", ["twfe", "event_study"])
+def test_two_way_panel_clustering_equals_pyfixest(method):
+    """pyfixest's feols with both effects absorbed and CRV1 on two non-nesting columns: with
+    every effect counted in K (fixef_k='full') and each of the three CGM terms with its own
+    G/(G-1) (cluster_df='conventional') it is the same sandwich as ours."""
+    pf = pytest.importorskip("pyfixest", reason="pyfixest not installed")
+    df = _panel(9)
+    if method == "twfe":
+        eff = causalkit.estimate(df, "d", "y", method="twfe", unit="id", time="t",
+                                 covariates=["x"], cluster=["a", "b"])
+        fit = pf.feols("y ~ d + x | id + t", data=df, vcov={"CRV1": "a+b"},
+                       ssc=pf.ssc(fixef_k="full", cluster_df="conventional"))
+        pairs = [(eff.estimate, eff.std_error, "d")]
+    else:
+        eff = causalkit.estimate(df, outcome="y", method="event_study", unit="id", time="t",
+                                 cohort="g", cluster=["a", "b"])
+        table = eff.diagnostics["event_study"].set_index("event_time")
+        e = np.where(df.g > 0, df.t - df.g, -99)
+        cols = {f"e{'m' if k < 0 else ''}{abs(k)}": ((df.g > 0) & (e == k)).astype(float)
+                for k in sorted(set(e[df.g > 0])) if k != -1}
+        fit = pf.feols(f"y ~ {' + '.join(cols)} | id + t", data=df.assign(**cols),
+                       vcov={"CRV1": "a+b"},
+                       ssc=pf.ssc(fixef_k="full", cluster_df="conventional"))
+        pairs = [(table.loc[(-1 if n[1] == "m" else 1) * int(n.lstrip("em")), "att"],
+                  table.loc[(-1 if n[1] == "m" else 1) * int(n.lstrip("em")), "std_error"], n)
+                 for n in cols]
+    coef, se = fit.coef(), fit.se()
+    for est, ours_se, name in pairs:
+        assert est == pytest.approx(coef[name], rel=1e-8)
+        assert ours_se == pytest.approx(se[name], rel=1e-6)

@@ -41,7 +41,7 @@ def test_direct_calls_are_checked_the_same_way(df):
 @pytest.mark.parametrize("method", sorted(set(registry.names()) - {"rdd", "twfe",
                                                                      "event_study", "did",
                                                                      "callaway_santanna",
-                                                                     "iv_2sls"}))
+                                                                     "iv_2sls", "dcdh"}))
 def test_weights_are_refused_until_a_method_supports_them(df, method):
     """Even all-zero weights used to return the unweighted answer."""
     spec = registry.get(method)
