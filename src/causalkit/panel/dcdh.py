@@ -126,9 +126,8 @@ def _did_l(W: np.ndarray, Y: np.ndarray, N: np.ndarray, D: np.ndarray, horizon: 
     against units with the same baseline that have not switched by ``F - 1 + l``."""
     base, first, sign = _switch_metadata(D, N)
     T = D.shape[1]
-    num = np.zeros(W.shape[0])
-    den = np.zeros(W.shape[0])
-    for b, f in {(b, f) for b, f in zip(base, first) if f > 0}:
+    columns = []                                  # per cohort: pool, pool x change, movers...
+    for b, f in sorted({(b, f) for b, f in zip(base, first) if f > 0}):
         ref, fwd = f - 1, f - 1 + horizon
         out = ref - horizon if placebo else fwd
         if fwd >= T or out < 0:
@@ -140,12 +139,15 @@ def _did_l(W: np.ndarray, Y: np.ndarray, N: np.ndarray, D: np.ndarray, horizon: 
         if not (movers.any() and pool.any()):
             continue
         change = Y[:, out] - Y[:, ref]
-        wp = W[:, pool]
-        wsum = wp.sum(axis=1)
-        ctrl = np.divide(wp @ change[pool], wsum, out=np.zeros_like(wsum), where=wsum > 0)
-        wm = W[:, movers] * (wsum > 0)[:, None]
-        num += wm @ (sign[movers] * change[movers]) - (wm @ sign[movers]) * ctrl
-        den += wm.sum(axis=1)
+        columns += [pool, pool * change, movers * sign * change, movers * sign, movers]
+    if not columns:
+        return np.full(W.shape[0], np.nan)
+    sums = (W @ np.column_stack(columns).astype(float)).reshape(W.shape[0], -1, 5)
+    wsum, wchange, msc, ms, m = (sums[..., i] for i in range(5))   # B x cohorts
+    ctrl = np.divide(wchange, wsum, out=np.zeros_like(wsum), where=wsum > 0)
+    live = wsum > 0
+    num = np.where(live, msc - ms * ctrl, 0.0).sum(axis=1)
+    den = np.where(live, m, 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return num / den
 
