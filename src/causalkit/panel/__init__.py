@@ -1,7 +1,7 @@
 """Panel and difference-in-differences estimators, and HonestDiD sensitivity.
 
-The 2x2 DiD, two-way fixed effects, the event study and Callaway & Sant'Anna's
-staggered-adoption estimator, with the panel checks (``_panel``) and the
+The 2x2 DiD, two-way fixed effects, the event study, Callaway & Sant'Anna's
+staggered-adoption estimator and de Chaisemartin & D'Haultfoeuille's ``dcdh``, with the panel checks (``_panel``) and the
 two-period doubly robust DiD cells (``_drdid``) that only they use.
 
 ``honest_did`` (Rambachan & Roth 2023 robust confidence sets for any event-study
@@ -9,7 +9,7 @@ Effect of the family) and its ``plot_sensitivity`` are loaded on first use.
 
 >>> from causalkit.panel import ESTIMATORS
 >>> ESTIMATORS
-("did", "twfe", "event_study", "callaway_santanna", "dcdh")
+('did', 'twfe', 'event_study', 'callaway_santanna', 'dcdh')
 """
 
 #: Modules of this family that register an estimator (the registry imports them).
