@@ -194,11 +194,14 @@ def dcdh(data: pd.DataFrame, treatment: str, outcome: str, unit: str, time: str,
             f"no unit switches treatment {treatment!r} between consecutive periods with a "
             "comparison group whose treatment stays the same (joiners need units untreated "
             "in both periods, leavers units treated in both)")
-    codes, used = cluster_codes(frame, cluster, unit, max_columns=1, method="dcdh")
-    per_unit = pd.Series(codes).groupby(frame[unit].to_numpy()).agg(["nunique", "first"])
-    if (per_unit["nunique"] > 1).any():
-        raise OptionError(f"cluster column {used!r} must be constant within each unit")
-    cl = pd.factorize(per_unit.loc[units, "first"].to_numpy(), sort=True)[0]
+    _, used = cluster_codes(frame, cluster, unit, max_columns=1, method="dcdh")
+    if cluster is None:
+        cl = np.arange(units.size)                   # units sorted: the row order is irrelevant
+    else:
+        per_unit = frame.groupby(unit)[used].agg(["nunique", "first"])
+        if (per_unit["nunique"] > 1).any():
+            raise OptionError(f"cluster column {used!r} must be constant within each unit")
+        cl = pd.factorize(per_unit.loc[units, "first"].to_numpy(), sort=True)[0]
     n_cl = int(cl.max()) + 1
     rng = np.random.default_rng(random_state)
     draws = rng.multinomial(n_cl, np.full(n_cl, 1.0 / n_cl), size=int(n_bootstrap))
