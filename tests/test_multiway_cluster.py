@@ -106,6 +106,13 @@ def _panel(seed=5, n_units=90, n_periods=6):
                          "state": unit % 11})
 
 
+def _event_dummies(df):
+    """One indicator per event time of the treated (the reference -1 left out), named e2/em2."""
+    e = np.where(df.g > 0, df.t - df.g, -99)
+    return {f"e{'m' if k < 0 else ''}{abs(k)}": (int(k), ((df.g > 0) & (e == k)).astype(float))
+            for k in sorted(set(e[df.g > 0])) if k != -1}
+
+
 @LSDV_SQRT_WARNING
 def test_twfe_two_way_non_nested_equals_statsmodels_lsdv():
     """Neither cluster dimension nests the units: every effect is counted, as the LSDV."""
@@ -141,17 +148,13 @@ def test_event_study_two_way_equals_statsmodels_lsdv():
     eff = causalkit.estimate(df, outcome="y", method="event_study", unit="id", time="t",
                              cohort="g", cluster=["a", "b"])
     table = eff.diagnostics["event_study"].set_index("event_time")
-    e = np.where(df.g > 0, df.t - df.g, -99)
-    dummies = {f"e{k}": ((df.g > 0) & (e == k)).astype(float)
-               for k in sorted(set(e[df.g > 0])) if k != -1}
-    design = df.assign(**{k.replace("-", "m"): v for k, v in dummies.items()})
-    terms = " + ".join(k.replace("-", "m") for k in dummies)
-    ref = smf.ols(f"y ~ {terms} + C(id) + C(t)", data=design).fit(
+    dummies = _event_dummies(df)
+    design = df.assign(**{name: col for name, (_, col) in dummies.items()})
+    ref = smf.ols(f"y ~ {' + '.join(dummies)} + C(id) + C(t)", data=design).fit(
         cov_type="cluster", cov_kwds={"groups": df[["a", "b"]].to_numpy()}, use_t=True)
-    for k in dummies:
-        name = k.replace("-", "m")
-        assert table.loc[int(k[1:]), "att"] == pytest.approx(ref.params[name], rel=1e-8)
-        assert table.loc[int(k[1:]), "std_error"] == pytest.approx(ref.bse[name], rel=1e-8)
+    for name, (k, _) in dummies.items():
+        assert table.loc[k, "att"] == pytest.approx(ref.params[name], rel=1e-8)
+        assert table.loc[k, "std_error"] == pytest.approx(ref.bse[name], rel=1e-8)
 
 
 def test_callaway_santanna_two_way_is_the_cgm_combination():
@@ -218,3 +221,33 @@ def test_a_single_cluster_is_refused(cross_section, method, roles, cluster):
     """linearmodels used to raise a raw ValueError for iv_2sls with one cluster."""
     with pytest.raises(ConstantColumnError, match="cluster column 'one' has a single cluster"):
         causalkit.estimate(cross_section.assign(one=1), method=method, cluster=cluster, **roles)
+
+
+@pytest.mark.parametrize("method", ["twfe", "event_study"])
+def test_two_way_panel_clustering_equals_pyfixest(method):
+    """pyfixest's feols with both effects absorbed and CRV1 on two non-nesting columns: with
+    every effect counted in K (fixef_k='full') and each of the three CGM terms with its own
+    G/(G-1) (cluster_df='conventional') it is the same sandwich as ours."""
+    pf = pytest.importorskip("pyfixest", reason="pyfixest not installed")
+    df = _panel(9)
+    if method == "twfe":
+        eff = causalkit.estimate(df, "d", "y", method="twfe", unit="id", time="t",
+                                 covariates=["x"], cluster=["a", "b"])
+        fit = pf.feols("y ~ d + x | id + t", data=df, vcov={"CRV1": "a+b"},
+                       ssc=pf.ssc(fixef_k="full", cluster_df="conventional"))
+        pairs = [(eff.estimate, eff.std_error, "d")]
+    else:
+        eff = causalkit.estimate(df, outcome="y", method="event_study", unit="id", time="t",
+                                 cohort="g", cluster=["a", "b"])
+        table = eff.diagnostics["event_study"].set_index("event_time")
+        dummies = _event_dummies(df)
+        fit = pf.feols(f"y ~ {' + '.join(dummies)} | id + t",
+                       data=df.assign(**{n: col for n, (_, col) in dummies.items()}),
+                       vcov={"CRV1": "a+b"},
+                       ssc=pf.ssc(fixef_k="full", cluster_df="conventional"))
+        pairs = [(table.loc[k, "att"], table.loc[k, "std_error"], n)
+                 for n, (k, _) in dummies.items()]
+    coef, se = fit.coef(), fit.se()
+    for est, ours_se, name in pairs:
+        assert est == pytest.approx(coef[name], rel=1e-8)
+        assert ours_se == pytest.approx(se[name], rel=1e-6)

@@ -83,6 +83,8 @@ def rank_deficiency(X: np.ndarray) -> tuple[int, list[int]]:
     norms = np.sqrt(np.einsum("ij,ij->j", X, X))
     zero = ~(norms > 0)
     unit = X / np.where(zero, 1.0, norms)
+    if n > 4 * k:        # tall: the triangular factor has the same singular values, fast
+        unit = np.linalg.qr(unit, mode="r")
     _, sv, vt = np.linalg.svd(unit, full_matrices=n < k)   # the whole null space when n < k
     sv = np.concatenate([sv, np.zeros(k - len(sv))])
     tol = sv.max() * max(n, k) * np.finfo(float).eps if sv.size else 0.0

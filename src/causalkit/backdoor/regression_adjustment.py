@@ -35,6 +35,7 @@ from ..linear import fit_coefficient
 from ..overlap import check_overlap
 from ..registry import register
 from ..validation import prepare
+from ..wild_bootstrap import bootstrap_effect, check_options, document_options
 from .standardization import standardize
 
 
@@ -67,12 +68,16 @@ def design_names(treatment: Any, covariates: Sequence[Any], interacted: bool) ->
 
 @register("regression_adjustment", estimand=("ATE", "ATT", "ATC"),
           roles=("treatment", "outcome"), optional_roles=("covariates", "cluster", "weights"))
+@document_options
 def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
                           covariates: Sequence[str] | None = None,
                           cluster: str | Sequence[str] | None = None,
                           weights: str | None = None,
                           alpha: float = 0.05, interacted: bool = True, cov_type: str = "HC2",
-                          estimand: str = "ATE", outcome_formula: str | None = None) -> Effect:
+                          estimand: str = "ATE", outcome_formula: str | None = None,
+                          bootstrap: str | None = None,
+                          n_bootstrap: int = 9999, bootstrap_weights: str = "rademacher",
+                          impose_null: bool = True, random_state: int = 0) -> Effect:
     """OLS regression adjustment (Lin 2013 interacted form by default) with HC2 robust SE.
 
     Parameters
@@ -117,18 +122,22 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
                 "regression_adjustment with outcome_formula= (standardization) does not take "
                 "weights= yet; drop outcome_formula (weighted least squares on the covariates) "
                 "or the weights")
+        if bootstrap is not None:
+            raise OptionError("bootstrap='wild' is for the regression on the covariates; "
+                              "with outcome_formula= (standardization) drop one of them")
         return _standardized(data, treatment, outcome, covariates, cluster, alpha, cov_type,
                              estimand, outcome_formula)
     d = prepare(data, treatment, outcome, covariates, cluster=cluster, min_per_arm=2,
                 min_rows=(2 if interacted else 1) * len(covariates or ()) + 3, weights=weights)
+    check_options(bootstrap, n_bootstrap, bootstrap_weights, d.cluster, weights=weights)
     overlap = check_overlap(d.X, d.t, d.covariates)
     X = design_matrix(d.t.astype(float), d.X, interacted and d.X.shape[1] > 0, estimand, d.w)
+    names = design_names(treatment, d.covariates, interacted and d.X.shape[1] > 0)
     coef = fit_coefficient(d.y, X, index=1, cov_type=cov_type, groups=d.cluster, weights=d.w,
-                           names=design_names(treatment, d.covariates,
-                                              interacted and d.X.shape[1] > 0))
+                           names=names)
     form = "Lin (2013) interacted" if interacted and d.covariates else "additive"
     fitted = "OLS" if d.w is None else f"weighted least squares (sampling weights {weights!r})"
-    return Effect.from_estimate(
+    effect = Effect.from_estimate(
         method="regression_adjustment", estimand=estimand, estimate=coef.estimate,
         std_error=coef.std_error, alpha=alpha, df=coef.df, treatment=treatment,
         outcome=outcome, n_treated=d.n_treated, n_control=d.n_control,
@@ -136,6 +145,11 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
         diagnostics={"r_squared": float(coef.results.rsquared), "form": form,
                      "sampling_weights": weights,
                      "overlap": overlap})
+    if bootstrap is None:
+        return effect
+    return bootstrap_effect(effect, d.y, X, np.eye(X.shape[1])[1], d.cluster,
+                            n_bootstrap=n_bootstrap, weights=bootstrap_weights,
+                            impose_null=impose_null, random_state=random_state, names=names)
 
 
 def _standardized(data: pd.DataFrame, treatment: str, outcome: str, covariates: Any,

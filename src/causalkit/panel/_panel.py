@@ -235,3 +235,43 @@ def covariate_columns(frame: pd.DataFrame, covariates: str | Sequence[str] | Non
         raise RoleError(f"column {clash[0]!r} is used in another role and cannot be a covariate")
     check_frame(frame, roles={"covariates": covs})
     return covs
+
+
+def wild_twfe(effect: Any, frame: pd.DataFrame, outcome: Any, regressors: pd.DataFrame,
+              R: np.ndarray, unit: Any, time: Any, clusters: np.ndarray | None, *,
+              bootstrap: str | None, n_bootstrap: int, bootstrap_weights: str,
+              impose_null: bool, random_state: int, max_dummies: int = 5000) -> Any:
+    """``effect`` with the wild cluster bootstrap of ``R'beta`` in the two-way FE regression.
+
+    The fixed effects nested in the clusters (the unit effects when clustering by
+    unit or a coarser group; else the period effects when those nest) are
+    partialled out exactly; the other set enters as dummies.  Without
+    ``bootstrap`` the effect is returned as it is.
+    """
+    from ..wild_bootstrap import bootstrap_effect, check_options
+
+    check_options(bootstrap, n_bootstrap, bootstrap_weights, clusters)
+    if bootstrap is None:
+        return effect
+    cl = pd.factorize(np.asarray(clusters))[0]
+
+    def nested(col: Any) -> bool:
+        return bool((pd.Series(cl).groupby(frame[col].to_numpy()).nunique() == 1).all())
+
+    absorbed, other = (unit, time) if nested(unit) else (time, unit) if nested(time) else (None,
+                                                                                           None)
+    if absorbed is None:
+        raise EstimationError("the wild cluster bootstrap with unit and period fixed effects "
+                              "needs the units (or the periods) nested within the clusters")
+    dummies = pd.get_dummies(frame[other].to_numpy(), drop_first=True, dtype=float)
+    if dummies.shape[1] > max_dummies:
+        raise EstimationError(f"the wild bootstrap would need {dummies.shape[1]} {other!r} "
+                              f"dummies (more than {max_dummies}); cluster on {unit!r} or a "
+                              "coarser group in which the units are nested")
+    X = np.column_stack([regressors.to_numpy(dtype=float), dummies.to_numpy()])
+    names = [*map(str, regressors.columns), *[f"{other}={c}" for c in dummies.columns]]
+    return bootstrap_effect(effect, frame[outcome].to_numpy(dtype=float), X,
+                            np.concatenate([R, np.zeros(dummies.shape[1])]), cl,
+                            n_bootstrap=n_bootstrap, weights=bootstrap_weights,
+                            impose_null=impose_null, random_state=random_state,
+                            absorb=frame[absorbed].to_numpy(), names=names)

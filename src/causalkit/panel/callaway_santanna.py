@@ -57,7 +57,7 @@ from ._eventtime import event_time_diagnostics
 from ._panel import (check_panel, cluster_codes, cohort_column, covariate_columns,
                      require_treated_after_start)
 
-AGGREGATIONS = ("simple", "group", "dynamic")
+AGGREGATIONS = ("simple", "group", "dynamic", "calendar")
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 
 
@@ -101,20 +101,23 @@ def _wide(frame: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
 def group_time_att(Y: np.ndarray, g: np.ndarray, periods: np.ndarray, Xc: np.ndarray,
                    control_group: str = "never_treated", est_method: str = "dr",
                    base_period: str = "varying", covariates: Sequence[Any] | None = None,
-                   weights: np.ndarray | None = None) -> GroupTime:
+                   weights: np.ndarray | None = None, anticipation: int = 0) -> GroupTime:
     """Every estimable ATT(g, t) and its influence function on the full set of units.
 
     ``covariates`` name the columns of ``Xc`` in error messages; ``weights`` are
-    per-unit sampling weights of mean one (``None``: unweighted).
+    per-unit sampling weights of mean one (``None``: unweighted).  With
+    ``anticipation`` = a, effects may start a periods before ``g``: the
+    (universal) base period is the last one before ``g - a`` and not-yet-treated
+    comparison units must be untreated until ``max(t, base) + a``.
     """
     n = len(g)
-    cohorts = np.unique(g[(g > periods[0]) & (g <= periods[-1])])
+    cohorts = np.unique(g[(g - anticipation > periods[0]) & (g <= periods[-1])])
     cells_g, cells_t, atts, infs, info = [], [], [], [], []
     for gv in cohorts:
-        before = np.flatnonzero(periods < gv)
+        before = np.flatnonzero(periods < gv - anticipation)
         for ti in range(1, len(periods)):
             t = periods[ti]
-            if t < gv and base_period == "varying":
+            if t < gv - anticipation and base_period == "varying":
                 bi = ti - 1
             else:
                 bi = before[-1]
@@ -124,7 +127,7 @@ def group_time_att(Y: np.ndarray, g: np.ndarray, periods: np.ndarray, Xc: np.nda
             if control_group == "never_treated":
                 control = g == 0
             else:
-                control = (g == 0) | ((g > max(t, periods[bi])) & (g != gv))
+                control = (g == 0) | ((g > max(t, periods[bi]) + anticipation) & (g != gv))
             keep = treated | control
             n_c = int(control.sum())
             if n_c < 2:
@@ -172,7 +175,12 @@ def _combine(gt: GroupTime, keep: np.ndarray, pg: np.ndarray | None
 
 
 def aggregate(gt: GroupTime) -> dict[str, Any]:
-    """The simple, group and dynamic aggregations with their influence functions."""
+    """The simple, group, dynamic and calendar aggregations with their influence functions.
+
+    Calendar (R ``did``'s ``type="calendar"``): at each period t the cohort-share
+    weighted average of the post-treatment ATT(g, t), and their mean over t.
+    Cohort shares are weighted by the sampling weights (if any).
+    """
     pg_cohort = {gv: np.mean(gt.unit_weight * (gt.unit_cohort == gv))
                  for gv in np.unique(gt.group)}
     pg = np.array([pg_cohort[gv] for gv in gt.group])
@@ -198,6 +206,13 @@ def aggregate(gt: GroupTime) -> dict[str, Any]:
     pos = e_values >= 0
     out["dynamic"] = (float(att_e[pos].mean()), inf_e[:, pos].mean(axis=1))
     out["by_event"] = (e_values, att_e, inf_e)
+
+    times = np.unique(gt.time[post])                 # calendar: cohort-share weights per t
+    by_t = [_combine(gt, post & (gt.time == tv), pg) for tv in times]
+    att_t = np.array([a for a, _ in by_t])
+    inf_t = np.column_stack([f for _, f in by_t])
+    out["calendar"] = (float(att_t.mean()), inf_t.mean(axis=1))
+    out["by_time"] = (times, att_t, inf_t)
     return out
 
 
@@ -208,28 +223,46 @@ def _cluster_sums(inf: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     return summed
 
 
+def _covariance(inf: np.ndarray, clusters: np.ndarray, diagonal: bool = False
+                ) -> np.ndarray:
+    """Analytic covariance of the columns of an influence-function matrix (units x m).
+
+    One way: (summed influence)'(summed influence) / n^2 over clusters; with two
+    cluster columns (``clusters`` units x 2) the two-way covariance of Cameron,
+    Gelbach & Miller (2011), ``V_a + V_b - V_ab`` (``ab`` the intersection
+    clusters).  ``diagonal``: only the variances (a vector).
+    """
+    inf = np.atleast_2d(inf.T).T
+    n = inf.shape[0]
+
+    def cross(c: np.ndarray) -> np.ndarray:
+        summed = _cluster_sums(inf, c)
+        return (summed ** 2).sum(axis=0) if diagonal else summed.T @ summed
+
+    if clusters.ndim == 2:
+        both = pd.factorize(pd.MultiIndex.from_arrays(clusters.T))[0]
+        cov = cross(clusters[:, 0]) + cross(clusters[:, 1]) - cross(both)
+    else:
+        cov = cross(clusters)
+    return cov / n ** 2
+
+
 def _std_errors(inf: np.ndarray, clusters: np.ndarray, n_bootstrap: int,
                 rng: np.random.Generator | None) -> np.ndarray:
     """Standard errors of columns of an influence-function matrix (units x m).
 
-    Analytic: sqrt(sum over clusters of (summed influence)^2) / n; with two
-    cluster columns (``clusters`` units x 2) the two-way variance of Cameron,
-    Gelbach & Miller (2011), ``V_a + V_b - V_ab`` (``ab`` the intersection
-    clusters).  Bootstrap: the multiplier bootstrap with one Rademacher weight
-    per cluster, the SE being the interquartile range of the draws over that of
-    the standard normal.
+    Analytic: the root of the diagonal of :func:`_covariance` (NaN where a
+    two-way variance is negative).  Bootstrap: the multiplier bootstrap with
+    one Rademacher weight per cluster, the SE being the interquartile range of
+    the draws over that of the standard normal.
     """
+    if clusters.ndim == 2 or not n_bootstrap:
+        var = _covariance(inf, clusters, diagonal=True)
+        return np.sqrt(np.where(var >= 0, var, np.nan))      # NaN: a negative variance
     inf = np.atleast_2d(inf.T).T
     n = inf.shape[0]
-    if clusters.ndim == 2:
-        both = pd.factorize(pd.MultiIndex.from_arrays(clusters.T))[0]
-        var = sum(sign * (_cluster_sums(inf, c) ** 2).sum(axis=0)
-                  for sign, c in ((1, clusters[:, 0]), (1, clusters[:, 1]), (-1, both)))
-        return np.sqrt(np.where(var >= 0, var, np.nan)) / n   # NaN: a negative variance
     summed = _cluster_sums(inf, clusters)
     n_cl = summed.shape[0]
-    if not n_bootstrap:
-        return np.sqrt((summed ** 2).sum(axis=0)) / n
     assert rng is not None
     v = rng.choice([-1.0, 1.0], size=(n_bootstrap, n_cl))
     draws = v @ summed / n
@@ -240,15 +273,7 @@ def _std_errors(inf: np.ndarray, clusters: np.ndarray, n_bootstrap: int,
 def _event_cov(inf: np.ndarray, clusters: np.ndarray, se: np.ndarray) -> np.ndarray:
     """Covariance of the event-time effects: the clustered influence-function correlation
     scaled by the standard errors ``se`` (analytic or bootstrap)."""
-    n = inf.shape[0]
-    if clusters.ndim == 2:
-        both = pd.factorize(pd.MultiIndex.from_arrays(clusters.T))[0]
-        parts = [(s, _cluster_sums(inf, c)) for s, c in
-                 ((1, clusters[:, 0]), (1, clusters[:, 1]), (-1, both))]
-        cov = sum(s * p.T @ p for s, p in parts) / n ** 2
-    else:
-        summed = _cluster_sums(inf, clusters)
-        cov = summed.T @ summed / n ** 2
+    cov = _covariance(inf, clusters)
     sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = np.where(np.outer(sd, sd) > 0, cov / np.outer(sd, sd), 0.0)
@@ -318,7 +343,8 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
                       weights: str | None = None, alpha: float = 0.05,
                       control_group: str = "never_treated",
                       est_method: str = "dr", aggregation: str = "simple",
-                      base_period: str = "varying", n_bootstrap: int = 0,
+                      base_period: str = "varying", anticipation: int = 0,
+                      n_bootstrap: int = 0,
                       random_state: int | np.random.Generator | None = None,
                       ) -> Effect:
     """Callaway–Sant'Anna (2021) staggered-adoption DiD: ATT(g, t) and its aggregations.
@@ -345,9 +371,12 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         ``"dr"`` (doubly robust, default), ``"reg"`` or ``"ipw"``.
     aggregation
         Which aggregation is the returned estimate: ``"simple"`` (default),
-        ``"group"`` or ``"dynamic"``.  All three are in ``diagnostics``.
+        ``"group"``, ``"dynamic"`` or ``"calendar"``.  All four are in ``diagnostics``.
     base_period
         ``"varying"`` (default, as the R ``did`` package) or ``"universal"``.
+    anticipation
+        Number of periods before ``cohort`` in which treatment may already act (the
+        base period and the not-yet-treated controls move back by as many; R ``did``).
     n_bootstrap
         0 for analytic influence-function SEs; otherwise the number of multiplier
         bootstrap draws (seeded by ``random_state``).
@@ -365,6 +394,8 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
                                  ("base_period", base_period, ("varying", "universal"))):
         if value not in allowed:
             raise OptionError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    if isinstance(anticipation, bool) or int(anticipation) != anticipation or anticipation < 0:
+        raise OptionError(f"anticipation must be an integer >= 0, got {anticipation!r}")
     if int(n_bootstrap) < 0:
         raise OptionError(f"n_bootstrap must be >= 0, got {n_bootstrap!r}")
     frame, row_w = weighted_rows(data, weights)
@@ -390,16 +421,19 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
                           "with analytic standard errors only (n_bootstrap=0)")
 
     gt = group_time_att(Y, g, periods, Xc, control_group, est_method, base_period, covs,
-                        unit_w)
+                        unit_w, int(anticipation))
     agg = aggregate(gt)
     rng = np.random.default_rng(random_state) if n_bootstrap else None
     e_vals, att_e, inf_e = agg["by_event"]
     g_vals, att_g, inf_g = agg["by_group"]
-    everything = np.column_stack([agg[a][1] for a in AGGREGATIONS] + [gt.inf, inf_e, inf_g])
+    t_vals, att_t, inf_t = agg["by_time"]
+    everything = np.column_stack([agg[a][1] for a in AGGREGATIONS]
+                                 + [gt.inf, inf_e, inf_g, inf_t])
     se_all = _std_errors(everything, clusters, int(n_bootstrap), rng)
-    se_agg, rest = se_all[:3], se_all[3:]
+    se_agg, rest = se_all[:len(AGGREGATIONS)], se_all[len(AGGREGATIONS):]
     se_gt, rest = rest[:len(gt.att)], rest[len(gt.att):]
-    se_e, se_g = rest[:len(e_vals)], rest[len(e_vals):]
+    se_e, rest = rest[:len(e_vals)], rest[len(e_vals):]
+    se_g, se_t = rest[:len(g_vals)], rest[len(g_vals):]
 
     att_gt = pd.DataFrame([c for c in gt.info if "skipped" not in c])
     att_gt = att_gt.assign(att=gt.att, std_error=se_gt)
@@ -419,7 +453,11 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         "att_gt": att_gt,
         **event_time_diagnostics(e_vals, att_e, _event_cov(inf_e, clusters, se_e), alpha,
                                  random_state=0 if random_state is None else random_state),
+        "event_study_vcov": pd.DataFrame(_covariance(inf_e, clusters), index=e_vals,
+                                         columns=e_vals),
         "group_effects": _table(g_vals, att_g, se_g, alpha, "group"),
+        "calendar_effects": _table(t_vals, att_t, se_t, alpha, "time"),
+        "anticipation": int(anticipation),
     })
     idx = AGGREGATIONS.index(aggregation)
     if not np.isfinite(se_agg[idx]):

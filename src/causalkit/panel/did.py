@@ -39,6 +39,7 @@ from ..linear import fit_coefficient
 from ..registry import register
 from ..validation import (as_column_list, prepare, require_columns, require_finite,
                           weighted_rows)
+from ..wild_bootstrap import bootstrap_effect, check_options, document_options
 from ._panel import check_panel, cluster_codes
 
 
@@ -75,10 +76,13 @@ def _cells(t: np.ndarray, p: np.ndarray, y: np.ndarray, treatment: str, post: st
 
 @register("did", estimand="ATT", roles=("treatment", "outcome", "post"),
           optional_roles=("covariates", "cluster", "unit", "weights"))
+@document_options
 def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
         covariates: Sequence[str] | None = None, cluster: str | Sequence[str] | None = None,
         unit: str | None = None, weights: str | None = None, alpha: float = 0.05,
-        cov_type: str = "HC1") -> Effect:
+        cov_type: str = "HC1", bootstrap: str | None = None, n_bootstrap: int = 9999,
+        bootstrap_weights: str = "rademacher", impose_null: bool = True,
+        random_state: int = 0) -> Effect:
     """2x2 difference-in-differences: OLS of outcome on group, post and group x post.
 
     Parameters
@@ -110,6 +114,7 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
     d = prepare(frame, treatment, outcome, covariates, min_per_arm=1,
                 min_rows=len(as_column_list(covariates)) + 5, weights=weights)
     codes, cluster_used = cluster_codes(d.frame, cluster, unit, method="did")
+    check_options(bootstrap, n_bootstrap, bootstrap_weights, codes, weights=weights)
     p = _post_indicator(d.frame, post)
     if post in d.covariates:
         raise RoleError(f"post column {post!r} cannot also be a covariate")
@@ -131,7 +136,7 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
         "cluster": cluster_used if cluster_used is not None else "(none)",
         "r_squared": float(coef.results.rsquared),
     }
-    return Effect.from_estimate(
+    effect = Effect.from_estimate(
         method="did", estimand="ATT", estimate=coef.estimate, std_error=coef.std_error,
         alpha=alpha, df=coef.df, treatment=treatment, outcome=outcome,
         n_treated=int(d.t.sum()), n_control=int(d.n - d.t.sum()), n_obs=d.n,
@@ -140,3 +145,8 @@ def did(data: pd.DataFrame, treatment: str, outcome: str, post: str,
                   + ("OLS" if d.w is None else f"WLS (sampling weights {weights!r})")
                   + " with group x post interaction",
         diagnostics=diagnostics)
+    if bootstrap is None:
+        return effect
+    return bootstrap_effect(effect, d.y, X, np.eye(X.shape[1])[3], codes,
+                            n_bootstrap=n_bootstrap, weights=bootstrap_weights,
+                            impose_null=impose_null, random_state=random_state, names=names)

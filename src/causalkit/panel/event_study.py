@@ -46,10 +46,11 @@ from scipy import stats
 from ..effect import Effect
 from ..errors import EstimationError, OptionError
 from ..registry import register
-from ._eventtime import check_random_state, event_time_diagnostics, plot_event_study
 from ..validation import weighted_rows
+from ..wild_bootstrap import check_options, document_options
+from ._eventtime import check_random_state, event_time_diagnostics, plot_event_study
 from ._panel import (check_panel, cluster_codes, cohort_column, cohort_from_treatment,
-                     covariate_columns, fit_twfe, require_treated_after_start)
+                     covariate_columns, fit_twfe, require_treated_after_start, wild_twfe)
 from .twfe import treatment_path
 
 
@@ -78,11 +79,14 @@ def wald_pretrend(params: np.ndarray, cov: np.ndarray, df: float) -> dict[str, f
 @register("event_study", estimand="ATT", roles=("outcome", "unit", "time"),
           optional_roles=("treatment", "cohort", "covariates", "cluster", "weights"),
           uses_adjustment_set=False)
+@document_options
 def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
                 treatment: str | None = None, cohort: str | None = None,
                 covariates: Sequence[str] | None = None,
                 cluster: str | Sequence[str] | None = None, weights: str | None = None,
                 alpha: float = 0.05, leads: int | None = None, lags: int | None = None,
+                bootstrap: str | None = None, n_bootstrap: int = 9999,
+                bootstrap_weights: str = "rademacher", impose_null: bool = True,
                 random_state: int | np.random.Generator = 0) -> Effect:
     """TWFE event study with leads/lags, a joint pre-trend test, clustered by unit.
 
@@ -134,6 +138,7 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
     for c in covs:
         regressors[c] = frame[c].to_numpy(dtype=float)
     codes, cluster_used = cluster_codes(frame, cluster, unit, method="event_study")
+    check_options(bootstrap, n_bootstrap, bootstrap_weights, codes, weights=weights)
     fit = fit_twfe(frame, outcome, regressors, unit, time, codes, weights=w)
 
     cols = list(dummies.columns)
@@ -148,10 +153,11 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
     diagnostics: dict[str, Any] = {
         **event_time_diagnostics(e_vals, b, V, alpha, fit.df, drop, random_state),
         "reference_periods": drop,
+        "event_study_vcov": pd.DataFrame(V, index=e_vals, columns=e_vals),
         **wald_pretrend(b[pre], V[np.ix_(pre, pre)], fit.df),
         "cluster": cluster_used, "n_clusters": fit.n_clusters,
     }
-    return Effect.from_estimate(
+    effect = Effect.from_estimate(
         method="event_study", estimand="ATT", estimate=float(b @ w),
         std_error=float(np.sqrt(w @ V @ w)), alpha=alpha, df=fit.df, treatment=name,
         outcome=outcome, n_treated=int(frame.loc[treated, unit].nunique()),
@@ -159,6 +165,11 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
         covariates=tuple(covs),
         inference=f"{fit.inference}; estimate = mean of post-treatment event-time coefficients",
         diagnostics=diagnostics)
+    R = np.concatenate([w, np.zeros(len(covs))])
+    return wild_twfe(effect, frame, outcome, regressors, R, unit, time, codes,
+                     bootstrap=bootstrap, n_bootstrap=n_bootstrap,
+                     bootstrap_weights=bootstrap_weights, impose_null=impose_null,
+                     random_state=random_state)
 
 
 __all__ = ["event_study", "event_dummies", "plot_event_study", "wald_pretrend"]

@@ -44,8 +44,9 @@ from ..errors import ConstantColumnError, RoleError
 from ..registry import register
 from ..validation import weighted_rows
 from ..validation import binary_treatment
+from ..wild_bootstrap import check_options, document_options
 from ._panel import (check_panel, cluster_codes, cohort_column, covariate_columns, fit_twfe,
-                     require_treated_after_start)
+                     require_treated_after_start, wild_twfe)
 
 
 def treatment_path(frame: pd.DataFrame, treatment: str | None, cohort: str | None,
@@ -73,11 +74,14 @@ def treatment_path(frame: pd.DataFrame, treatment: str | None, cohort: str | Non
 @register("twfe", estimand="ATT", roles=("outcome", "unit", "time"),
           optional_roles=("treatment", "cohort", "covariates", "cluster", "weights"),
           uses_adjustment_set=False)
+@document_options
 def twfe(data: pd.DataFrame, outcome: str, unit: str, time: str,
          treatment: str | None = None, cohort: str | None = None,
          covariates: Sequence[str] | None = None,
          cluster: str | Sequence[str] | None = None, weights: str | None = None,
-         alpha: float = 0.05) -> Effect:
+         alpha: float = 0.05, bootstrap: str | None = None, n_bootstrap: int = 9999,
+         bootstrap_weights: str = "rademacher", impose_null: bool = True,
+         random_state: int = 0) -> Effect:
     """Two-way fixed-effects DiD (unit and period effects, PanelOLS), clustered by unit.
 
     Biased under staggered adoption with cohort-varying effects: see the module
@@ -102,12 +106,13 @@ def twfe(data: pd.DataFrame, outcome: str, unit: str, time: str,
         c for c in (outcome, unit, time, treatment, cohort, weights) if c is not None])
     d, name = treatment_path(frame, treatment, cohort, unit, time)
     codes, cluster_used = cluster_codes(frame, cluster, unit, method="twfe")
+    check_options(bootstrap, n_bootstrap, bootstrap_weights, codes, weights=weights)
     regressors = pd.DataFrame({"treatment": d.astype(float)})
     for c in covs:
         regressors[c] = frame[c].to_numpy(dtype=float)
     fit = fit_twfe(frame, outcome, regressors, unit, time, codes, weights=w)
     units_treated = frame.loc[d == 1, unit].nunique()
-    return Effect.from_estimate(
+    effect = Effect.from_estimate(
         method="twfe", estimand="ATT", estimate=float(fit.params["treatment"]),
         std_error=float(np.sqrt(fit.cov.loc["treatment", "treatment"])), alpha=alpha,
         df=fit.df, treatment=name, outcome=outcome, n_treated=int(units_treated),
@@ -117,3 +122,8 @@ def twfe(data: pd.DataFrame, outcome: str, unit: str, time: str,
                      "within_r_squared": float(fit.results.rsquared_within),
                      "warning": "biased under staggered adoption with heterogeneous "
                                 "effects; see callaway_santanna"})
+    R = np.eye(regressors.shape[1])[0]
+    return wild_twfe(effect, frame, outcome, regressors, R, unit, time, codes,
+                     bootstrap=bootstrap, n_bootstrap=n_bootstrap,
+                     bootstrap_weights=bootstrap_weights, impose_null=impose_null,
+                     random_state=random_state)
