@@ -19,7 +19,7 @@ Example
 """
 
 from .aggregates import ExperimentStats
-from .analyze import ExperimentResult, UndefinedTestWarning, analyze
+from .analyze import Decision, ExperimentResult, UndefinedTestWarning, analyze
 from .assignment import assign, block_randomize
 from .bandits import UCB1, EpsilonGreedy, ThompsonSampling, off_policy_value, simulate
 from .bayes import beta_binomial, normal_means
@@ -38,7 +38,7 @@ from .srm import SampleRatioMismatchWarning, srm_check
 from .stats import Moments, group_moments
 
 __all__ = [
-    "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
+    "Decision", "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
     "SampleRatioMismatchWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
     "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cuped", "dunnett", "group_moments",
     "group_sequential", "mde_means", "mde_proportions", "msprt", "normal_means",

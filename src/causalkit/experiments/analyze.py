@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -39,6 +39,7 @@ from .control import resolve_control
 from .dunnett import dunnett_adjust
 from .metrics import Comparison, Metric, compare
 from .multiple import adjust_p, holm_across_families
+from .noninferiority import decide, noninferiority
 from .srm import SRMResult, srm_check
 from .stats import Moments
 
@@ -85,8 +86,30 @@ class ExperimentResult:
             lines += ["", "Notes:"] + notes
         return "\n".join(lines)
 
+    def decision(self) -> "Decision":
+        """Ship / hold / roll back per arm from the primary and guardrail metrics.
+
+        The rule is in :mod:`.noninferiority`: roll back when a primary metric
+        is significantly worse or a guardrail fails; ship when a primary
+        metric wins and every guardrail passes; hold otherwise.
+        """
+        rows, by_arm = decide(self.table, self.alpha)
+        return Decision(rows, by_arm)
+
     def __str__(self) -> str:
         return self.summary()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``metrics``: status of every metric x arm (win / flat / loss, pass / inconclusive /
+    fail); ``arms``: the decision (ship / hold / roll back) and its reason per arm."""
+
+    metrics: pd.DataFrame
+    arms: pd.DataFrame
+
+    def __str__(self) -> str:
+        return "\n".join(f"{r.arm}: {r.decision.upper()} ({r.reason})" for r in self.arms.itertuples())
 
 
 def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
@@ -150,6 +173,7 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     alpha = check_alpha(alpha)
     if correct_across not in ACROSS:
         raise OptionError(f"correct_across must be one of {ACROSS}, got {correct_across!r}")
+    metrics, policy = _split_policy(metrics)
     if isinstance(data, ExperimentStats):
         if variant is not None:
             raise OptionError("variant= is for raw rows; an ExperimentStats already holds the arms")
@@ -173,6 +197,8 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
             r = compare(mom.take(a), mom.take(c), metric, alpha, kind, relative_ci, pooled)
             rows.append(_row(name, kind, arm, arms[c], mom.take(a), mom.take(c), r))
             control_var.append(float(r.var_control))
+            if policy:
+                rows[-1].update(noninferiority(r, policy.get(name, metric)))
     table = pd.DataFrame(rows)
     if correction == "dunnett":
         table["p_adjusted"] = dunnett_table(table, np.array(control_var), correct_across)
@@ -185,6 +211,22 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
             + " (p-value NaN; see the note column)", UndefinedTestWarning, stacklevel=2)
     return ExperimentResult(table=table, srm=srm, control=arms[c], alpha=alpha,
                             correction=correction, stats=st, control_rule=rule)
+
+
+def _split_policy(metrics: Any) -> tuple[Any, dict[str, Metric]]:
+    """Metrics without their decision fields (margin, direction, guardrail) and those fields by name.
+
+    The statistics depend only on the columns and kind; the decision fields
+    drive :mod:`.noninferiority` and :meth:`ExperimentResult.decision`.
+    """
+    if metrics is None:
+        return None, {}
+    given = as_metrics(metrics)
+    plain = [replace(m, margin=None, margin_kind="absolute", direction="higher", guardrail=False)
+             for m in given]
+    if all(m == p for m, p in zip(given, plain)):
+        return metrics, {}
+    return plain, {m.name: m for m in given}
 
 
 def dunnett_table(table: pd.DataFrame, control_var: np.ndarray, across: str) -> np.ndarray:
