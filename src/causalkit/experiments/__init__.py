@@ -27,6 +27,7 @@ from .bayes import from_stats as bayes_from_stats
 from .control import resolve_control
 from .cuped import cuped, regression_adjusted
 from .design import clustered, post_stratified
+from .quantiles import quantile_effect
 from .dunnett import dunnett
 from .metrics import Metric, compare
 from .relative import relative_lift, score_interval
@@ -42,7 +43,7 @@ __all__ = [
     "SampleRatioMismatchWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
     "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cuped", "dunnett", "group_moments",
     "group_sequential", "mde_means", "mde_proportions", "msprt", "normal_means",
-    "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "power_proportions",
+    "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "quantile_effect", "power_proportions",
     "regression_adjusted", "relative_lift", "resolve_control", "sample_size_means",
     "sample_size_proportions", "score_interval", "simulate", "srm_check", "UndefinedTestWarning",
 ]
