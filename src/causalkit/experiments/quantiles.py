@@ -25,7 +25,7 @@ Example
 ...                    "y": np.r_[rng.exponential(1, 2000), rng.exponential(1.3, 2000)]})
 >>> t = quantile_effect(df, "arm", "y", q=[0.5, 0.9]).table
 >>> t[["q", "estimate"]].round(2).values.tolist()
-[[0.5, 0.28], [0.9, 0.7]]
+[[0.5, 0.21], [0.9, 0.72]]
 """
 
 from __future__ import annotations
