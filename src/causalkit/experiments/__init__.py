@@ -25,7 +25,7 @@ from .bandits import UCB1, EpsilonGreedy, ThompsonSampling, off_policy_value, si
 from .bayes import beta_binomial, normal_means
 from .bayes import from_stats as bayes_from_stats
 from .control import resolve_control
-from .cuped import cuped, regression_adjusted
+from .cuped import cupac, cuped, regression_adjusted
 from .design import clustered, post_stratified
 from .quantiles import quantile_effect
 from .dunnett import dunnett
@@ -41,7 +41,7 @@ from .stats import Moments, group_moments
 __all__ = [
     "Decision", "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
     "SampleRatioMismatchWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
-    "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cuped", "dunnett", "group_moments",
+    "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cupac", "cuped", "dunnett", "group_moments",
     "group_sequential", "mde_means", "mde_proportions", "msprt", "normal_means",
     "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "quantile_effect", "power_proportions",
     "regression_adjusted", "relative_lift", "resolve_control", "sample_size_means",
