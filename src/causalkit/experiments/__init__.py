@@ -32,7 +32,9 @@ from .dunnett import dunnett
 from .metrics import Metric, compare
 from .relative import relative_lift, score_interval
 from .multiple import adjust_p
-from .power import (mde_means, mde_proportions, power_means, power_proportions,
+from .power import (conditional_power, cuped_sd, mde_means, mde_proportions, power_means,
+                    power_proportions, ratio_sd, ratio_sd_from_data, sample_size_cuped,
+                    sample_size_ratio,
                     sample_size_means, sample_size_proportions)
 from .sequential import group_sequential, msprt, planned_mixing_variance
 from .srm import SampleRatioMismatchWarning, srm_check
@@ -42,7 +44,7 @@ __all__ = [
     "Decision", "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
     "SampleRatioMismatchWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
     "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cupac", "cuped", "dunnett", "group_moments",
-    "group_sequential", "mde_means", "mde_proportions", "msprt", "normal_means",
+    "conditional_power", "cuped_sd", "group_sequential", "mde_means", "ratio_sd", "ratio_sd_from_data", "sample_size_cuped", "sample_size_ratio", "mde_proportions", "msprt", "normal_means",
     "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "quantile_effect", "power_proportions",
     "regression_adjusted", "relative_lift", "resolve_control", "sample_size_means",
     "sample_size_proportions", "score_interval", "simulate", "srm_check", "UndefinedTestWarning",
