@@ -28,6 +28,7 @@ from .control import resolve_control
 from .cuped import cupac, cuped, regression_adjusted
 from .design import clustered, post_stratified
 from .quantiles import quantile_effect
+from .segments import SimpsonsParadoxWarning, segment_effects
 from .dunnett import dunnett
 from .metrics import Metric, compare
 from .relative import relative_lift, score_interval
@@ -42,10 +43,10 @@ from .stats import Moments, group_moments
 
 __all__ = [
     "Decision", "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
-    "SampleRatioMismatchWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
+    "SampleRatioMismatchWarning", "SimpsonsParadoxWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
     "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cupac", "cuped", "dunnett", "group_moments",
     "conditional_power", "cuped_sd", "group_sequential", "mde_means", "ratio_sd", "ratio_sd_from_data", "sample_size_cuped", "sample_size_ratio", "mde_proportions", "msprt", "normal_means",
     "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "quantile_effect", "power_proportions",
-    "regression_adjusted", "relative_lift", "resolve_control", "sample_size_means",
+    "regression_adjusted", "relative_lift", "segment_effects", "resolve_control", "sample_size_means",
     "sample_size_proportions", "score_interval", "simulate", "srm_check", "UndefinedTestWarning",
 ]
