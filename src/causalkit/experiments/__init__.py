@@ -24,6 +24,7 @@ from .assignment import assign, block_randomize
 from .bandits import UCB1, EpsilonGreedy, ThompsonSampling, off_policy_value, simulate
 from .bayes import beta_binomial, normal_means
 from .bayes import from_stats as bayes_from_stats
+from .bayes_sequential import sequential_beta_binomial, sequential_normal
 from .control import resolve_control
 from .cuped import cupac, cuped, regression_adjusted
 from .design import clustered, post_stratified
@@ -38,16 +39,16 @@ from .power import (conditional_power, cuped_sd, mde_means, mde_proportions, pow
                     power_proportions, ratio_sd, ratio_sd_from_data, sample_size_cuped,
                     sample_size_ratio,
                     sample_size_means, sample_size_proportions)
-from .sequential import group_sequential, msprt, planned_mixing_variance
+from .sequential import classical_boundaries, group_sequential, msprt, planned_mixing_variance
 from .srm import SampleRatioMismatchWarning, srm_check
 from .stats import Moments, group_moments
 
 __all__ = [
     "Decision", "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
     "SampleRatioMismatchWarning", "SimpsonsParadoxWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
-    "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cupac", "cuped", "daily_effects", "dunnett", "group_moments",
+    "bayes_from_stats", "beta_binomial", "block_randomize", "classical_boundaries", "clustered", "compare", "cupac", "cuped", "daily_effects", "dunnett", "group_moments",
     "conditional_power", "cuped_sd", "group_sequential", "mde_means", "ratio_sd", "ratio_sd_from_data", "sample_size_cuped", "sample_size_ratio", "mde_proportions", "msprt", "normal_means",
     "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "quantile_effect", "power_proportions",
     "regression_adjusted", "relative_lift", "segment_effects", "resolve_control", "sample_size_means",
-    "sample_size_proportions", "score_interval", "simulate", "srm_check", "UndefinedTestWarning",
+    "sample_size_proportions", "score_interval", "sequential_beta_binomial", "sequential_normal", "simulate", "srm_check", "UndefinedTestWarning",
 ]
