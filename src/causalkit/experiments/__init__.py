@@ -28,6 +28,7 @@ from .bayes_sequential import sequential_beta_binomial, sequential_normal
 from .control import resolve_control
 from .cuped import cupac, cuped, regression_adjusted
 from .design import clustered, post_stratified
+from .interleaving import interleave, interleaving_analysis
 from .novelty import daily_effects
 from .quantiles import quantile_effect
 from .segments import SimpsonsParadoxWarning, segment_effects
@@ -46,7 +47,7 @@ from .stats import Moments, group_moments
 __all__ = [
     "Decision", "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
     "SampleRatioMismatchWarning", "SimpsonsParadoxWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
-    "bayes_from_stats", "beta_binomial", "block_randomize", "classical_boundaries", "clustered", "compare", "cupac", "cuped", "daily_effects", "dunnett", "group_moments",
+    "bayes_from_stats", "beta_binomial", "block_randomize", "classical_boundaries", "clustered", "compare", "cupac", "cuped", "daily_effects", "dunnett", "interleave", "interleaving_analysis", "group_moments",
     "conditional_power", "cuped_sd", "group_sequential", "mde_means", "ratio_sd", "ratio_sd_from_data", "sample_size_cuped", "sample_size_ratio", "mde_proportions", "msprt", "normal_means",
     "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "quantile_effect", "power_proportions",
     "regression_adjusted", "relative_lift", "segment_effects", "resolve_control", "sample_size_means",
