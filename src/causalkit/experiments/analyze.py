@@ -38,6 +38,7 @@ from .aggregates import ExperimentStats, as_metrics
 from .control import resolve_control
 from .dunnett import dunnett_adjust
 from .metrics import Comparison, Metric, compare
+from .multiple import METHODS as P_METHODS
 from .multiple import adjust_p, holm_across_families
 from .noninferiority import decide, noninferiority
 from .srm import SRMResult, srm_check
@@ -46,6 +47,7 @@ from .stats import Moments
 __all__ = ["ExperimentResult", "ExperimentStats", "UndefinedTestWarning", "analyze", "as_metrics"]
 
 ACROSS = ("all", "metrics", "arms", "none")
+CORRECTIONS = tuple(P_METHODS) + ("dunnett",)
 
 
 class UndefinedTestWarning(UserWarning):
@@ -173,6 +175,8 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     alpha = check_alpha(alpha)
     if correct_across not in ACROSS:
         raise OptionError(f"correct_across must be one of {ACROSS}, got {correct_across!r}")
+    if correction not in CORRECTIONS:
+        raise OptionError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
     metrics, policy = _split_policy(metrics)
     if isinstance(data, ExperimentStats):
         if variant is not None:
