@@ -30,6 +30,7 @@ from .cuped import cupac, cuped, regression_adjusted
 from .design import clustered, post_stratified
 from .interleaving import interleave, interleaving_analysis
 from .novelty import daily_effects
+from .switchback import switchback_analysis, switchback_schedule
 from .quantiles import quantile_effect
 from .segments import SimpsonsParadoxWarning, segment_effects
 from .dunnett import dunnett
@@ -51,5 +52,5 @@ __all__ = [
     "conditional_power", "cuped_sd", "group_sequential", "mde_means", "ratio_sd", "ratio_sd_from_data", "sample_size_cuped", "sample_size_ratio", "mde_proportions", "msprt", "normal_means",
     "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "quantile_effect", "power_proportions",
     "regression_adjusted", "relative_lift", "segment_effects", "resolve_control", "sample_size_means",
-    "sample_size_proportions", "score_interval", "sequential_beta_binomial", "sequential_normal", "simulate", "srm_check", "UndefinedTestWarning",
+    "sample_size_proportions", "score_interval", "sequential_beta_binomial", "sequential_normal", "simulate", "srm_check", "switchback_analysis", "switchback_schedule", "UndefinedTestWarning",
 ]
