@@ -47,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="CUPED pre-period covariate for a --metric column (not a --ratio)")
     p.add_argument("--control", default=None, help="label of the control arm")
     p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--correction", default="holm", help="holm, bonferroni, bh, by or none")
+    p.add_argument("--correction", default="holm", help="holm, bonferroni, bh, by, dunnett or none")
     p.add_argument("--across", default="all", help="correction family: all, metrics, arms, none")
     p.add_argument("--split", nargs="*", type=float, default=None,
                    help="intended allocation weights for the SRM check (sorted arm order)")

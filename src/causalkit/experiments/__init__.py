@@ -19,29 +19,38 @@ Example
 """
 
 from .aggregates import ExperimentStats
-from .analyze import ExperimentResult, UndefinedTestWarning, analyze
+from .analyze import Decision, ExperimentResult, UndefinedTestWarning, analyze
 from .assignment import assign, block_randomize
 from .bandits import UCB1, EpsilonGreedy, ThompsonSampling, off_policy_value, simulate
 from .bayes import beta_binomial, normal_means
 from .bayes import from_stats as bayes_from_stats
+from .bayes_sequential import sequential_beta_binomial, sequential_normal
 from .control import resolve_control
-from .cuped import cuped, regression_adjusted
+from .cuped import cupac, cuped, regression_adjusted
 from .design import clustered, post_stratified
+from .interleaving import interleave, interleaving_analysis
+from .novelty import daily_effects
+from .switchback import switchback_analysis, switchback_schedule
+from .quantiles import quantile_effect
+from .segments import SimpsonsParadoxWarning, segment_effects
+from .dunnett import dunnett
 from .metrics import Metric, compare
 from .relative import relative_lift, score_interval
 from .multiple import adjust_p
-from .power import (mde_means, mde_proportions, power_means, power_proportions,
+from .power import (conditional_power, cuped_sd, mde_means, mde_proportions, power_means,
+                    power_proportions, ratio_sd, ratio_sd_from_data, sample_size_cuped,
+                    sample_size_ratio,
                     sample_size_means, sample_size_proportions)
-from .sequential import group_sequential, msprt, planned_mixing_variance
+from .sequential import classical_boundaries, group_sequential, msprt, planned_mixing_variance
 from .srm import SampleRatioMismatchWarning, srm_check
 from .stats import Moments, group_moments
 
 __all__ = [
-    "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
-    "SampleRatioMismatchWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
-    "bayes_from_stats", "beta_binomial", "block_randomize", "clustered", "compare", "cuped", "group_moments",
-    "group_sequential", "mde_means", "mde_proportions", "msprt", "normal_means",
-    "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "power_proportions",
-    "regression_adjusted", "relative_lift", "resolve_control", "sample_size_means",
-    "sample_size_proportions", "score_interval", "simulate", "srm_check", "UndefinedTestWarning",
+    "Decision", "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
+    "SampleRatioMismatchWarning", "SimpsonsParadoxWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
+    "bayes_from_stats", "beta_binomial", "block_randomize", "classical_boundaries", "clustered", "compare", "cupac", "cuped", "daily_effects", "dunnett", "interleave", "interleaving_analysis", "group_moments",
+    "conditional_power", "cuped_sd", "group_sequential", "mde_means", "ratio_sd", "ratio_sd_from_data", "sample_size_cuped", "sample_size_ratio", "mde_proportions", "msprt", "normal_means",
+    "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "quantile_effect", "power_proportions",
+    "regression_adjusted", "relative_lift", "segment_effects", "resolve_control", "sample_size_means",
+    "sample_size_proportions", "score_interval", "sequential_beta_binomial", "sequential_normal", "simulate", "srm_check", "switchback_analysis", "switchback_schedule", "UndefinedTestWarning",
 ]

@@ -35,6 +35,7 @@ proportion metric 'c': arm 'A' has 60 successes out of 50 units; successes must 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -269,7 +270,7 @@ def check_underflow(metric: Metric, mom: Moments, largest: Mapping[str, float]) 
 
 
 def _with_kind(m: Metric, kind: str) -> Metric:
-    return Metric(m.name, kind, m.column, m.denominator, m.covariate, m.covariate_denominator)
+    return dataclasses.replace(m, kind=kind)      # every other field (margins, guardrails) kept
 
 
 def _is_binary(lo: float, hi: float, mom: Moments) -> bool:

@@ -24,8 +24,9 @@ Example
 
 from __future__ import annotations
 
+import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -35,8 +36,11 @@ from ..errors import ConstantColumnError, DataError, EmptyArmError, OptionError
 from ..inference import check_alpha
 from .aggregates import ExperimentStats, as_metrics
 from .control import resolve_control
+from .dunnett import dunnett_adjust
 from .metrics import Comparison, Metric, compare
-from .multiple import adjust_p
+from .multiple import METHODS as P_METHODS
+from .multiple import adjust_p, holm_across_families
+from .noninferiority import decide, noninferiority
 from .srm import SRMResult, srm_check
 from .stats import Moments
 from .warehouse import is_ibis_table, stats_from_table
@@ -44,6 +48,7 @@ from .warehouse import is_ibis_table, stats_from_table
 __all__ = ["ExperimentResult", "ExperimentStats", "UndefinedTestWarning", "analyze", "as_metrics"]
 
 ACROSS = ("all", "metrics", "arms", "none")
+CORRECTIONS = tuple(P_METHODS) + ("dunnett",)
 
 
 class UndefinedTestWarning(UserWarning):
@@ -86,6 +91,16 @@ class ExperimentResult:
             lines += ["", "Notes:"] + notes
         return "\n".join(lines)
 
+    def decision(self) -> "Decision":
+        """Ship / hold / roll back per arm from the primary and guardrail metrics.
+
+        The rule is in :mod:`.noninferiority`: roll back when a primary metric
+        is significantly worse or a guardrail fails; ship when a primary
+        metric wins and every guardrail passes; hold otherwise.
+        """
+        rows, by_arm = decide(self.table, self.alpha)
+        return Decision(rows, by_arm)
+
     def __str__(self) -> str:
         return self.summary()
 
@@ -97,6 +112,18 @@ class ExperimentResult:
                 f"{html.escape(self.control_rule)}; alpha = {self.alpha}, correction = "
                 f"{html.escape(str(self.correction))})<br>{html.escape(str(self.srm))}</p>")
         return head + self.table.to_html(classes="causalkit-experiment", float_format="%.4g")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``metrics``: status of every metric x arm (win / flat / loss, pass / inconclusive /
+    fail); ``arms``: the decision (ship / hold / roll back) and its reason per arm."""
+
+    metrics: pd.DataFrame
+    arms: pd.DataFrame
+
+    def __str__(self) -> str:
+        return "\n".join(f"{r.arm}: {r.decision.upper()} ({r.reason})" for r in self.arms.itertuples())
 
 
 def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
@@ -129,7 +156,16 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     alpha
         One minus the confidence level of every interval.
     correction
-        ``"holm"`` (default), ``"bonferroni"``, ``"bh"``, ``"by"`` or ``"none"``.
+        ``"holm"`` (default), ``"bonferroni"``, ``"bh"``, ``"by"``, ``"dunnett"``
+        or ``"none"``.  ``"dunnett"`` (:mod:`.dunnett`) adjusts each metric's
+        treatment-vs-control comparisons jointly by the distribution of their
+        maximum statistic (large-sample, unequal variances: the correlation of
+        two arms' statistics comes from the shared control); with
+        ``correct_across="all"`` these are then Holm-adjusted across metrics
+        (each metric a family: step-down over metrics ordered by their smallest
+        Dunnett p-value, which controls the family-wise error over every metric
+        x arm); ``"arms"`` is Dunnett per metric only; ``"metrics"`` is refused
+        (one comparison per metric and arm: nothing for Dunnett to do).
     correct_across
         The family of each correction: ``"all"`` (every metric x arm),
         ``"metrics"`` (per arm), ``"arms"`` (per metric) or ``"none"``.
@@ -160,6 +196,9 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     if correct_across not in ACROSS:
         raise OptionError(f"correct_across must be one of {ACROSS}, got {correct_across!r}")
     sql: tuple[str, ...] = ()
+    if correction not in CORRECTIONS:
+        raise OptionError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
+    metrics, policy = _split_policy(metrics)
     if isinstance(data, ExperimentStats):
         if variant is not None or unit is not None:
             raise OptionError(f"{'variant' if variant is not None else 'unit'}= is for raw rows; "
@@ -177,7 +216,7 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
     _check_pooled(pooled, st)
     srm = srm_check(st.counts(), split=split, threshold=srm_threshold, labels=arms)
     _check_statistics(st, srm)
-    rows = []
+    rows, control_var = [], []
     for name, mom in st.moments.items():
         metric = st.metrics[name]
         kind = metric.kind if metric.kind != "auto" else ("ratio" if metric.is_ratio else "mean")
@@ -186,8 +225,14 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
                 continue
             r = compare(mom.take(a), mom.take(c), metric, alpha, kind, relative_ci, pooled)
             rows.append(_row(name, kind, arm, arms[c], mom.take(a), mom.take(c), r))
+            control_var.append(float(r.var_control))
+            if policy:
+                rows[-1].update(noninferiority(r, policy.get(name, metric)))
     table = pd.DataFrame(rows)
-    table["p_adjusted"] = _adjust(table, correction, correct_across)
+    if correction == "dunnett":
+        table["p_adjusted"] = dunnett_table(table, np.array(control_var), correct_across)
+    else:
+        table["p_adjusted"] = _adjust(table, correction, correct_across)
     undefined = table[table["p_value"].isna()]
     if len(undefined):
         warnings.warn("no test for " + "; ".join(
@@ -195,6 +240,47 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
             + " (p-value NaN; see the note column)", UndefinedTestWarning, stacklevel=2)
     return ExperimentResult(table=table, srm=srm, control=arms[c], alpha=alpha,
                             correction=correction, stats=st, control_rule=rule, sql=sql)
+
+
+def _split_policy(metrics: Any) -> tuple[Any, dict[str, Metric]]:
+    """Metrics without their decision fields (margin, direction, guardrail) and those fields by name.
+
+    The statistics depend only on the columns and kind; the decision fields
+    drive :mod:`.noninferiority` and :meth:`ExperimentResult.decision`.
+    """
+    if metrics is None:
+        return None, {}
+    given = as_metrics(metrics)
+    plain = [replace(m, margin=None, margin_kind="absolute", direction="higher", guardrail=False)
+             for m in given]
+    if all(m == p for m, p in zip(given, plain)):
+        return metrics, {}
+    return plain, {m.name: m for m in given}
+
+
+def dunnett_table(table: pd.DataFrame, control_var: np.ndarray, across: str) -> np.ndarray:
+    """Dunnett within each metric's arms, then Holm across metrics when ``across="all"``.
+
+    ``control_var`` is the control's part of each row's variance of the
+    difference; a Welch row's df enters as the smallest df of its metric
+    (conservative; irrelevant at experiment sizes).
+    """
+    if across == "metrics":
+        raise OptionError('correction="dunnett" adjusts across arms (within a metric); with '
+                          'correct_across="metrics" each family has one comparison per metric. '
+                          'Use correct_across="arms" or "all", or correction="holm"')
+    if across == "none":
+        return table["p_value"].to_numpy(dtype=float).copy()
+    p = np.full(len(table), np.nan)
+    # the control's share of each comparison's variance of the difference
+    total = table["std_error"].to_numpy(dtype=float) ** 2
+    share = control_var / np.where(total > 0, total, np.nan)
+    groups = table.groupby("metric", sort=False).indices
+    for idx in groups.values():
+        df = table["df"].to_numpy(dtype=float)[idx]
+        dfs = float(np.nanmin(df)) if np.isfinite(df).any() else math.inf
+        p[idx] = dunnett_adjust(table["statistic"].to_numpy(dtype=float)[idx], share[idx], dfs)
+    return p if across == "arms" else holm_across_families(p, list(groups.values()))
 
 
 def _check_pooled(pooled: Any, st: ExperimentStats) -> None:

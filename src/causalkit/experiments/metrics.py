@@ -80,6 +80,8 @@ from .relative import relative_lift, score_interval
 from .stats import Moments
 
 KINDS = ("auto", "mean", "proportion", "ratio")
+DIRECTIONS = ("higher", "lower")
+MARGIN_KINDS = ("absolute", "relative")
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,16 @@ class Metric:
         Denominator column of a ratio metric (e.g. sessions per user).
     covariate
         Pre-period column for CUPED; for a ratio, ``covariate_denominator`` too.
+    margin
+        Non-inferiority margin: the largest loss that is still acceptable, as
+        a non-negative number on the difference scale (``margin_kind=
+        "absolute"``) or as a fraction of the control (``"relative"``: 0.02 is
+        a 2% loss).  Adds the one-sided test of :mod:`.noninferiority`.
+    direction
+        ``"higher"`` (default) or ``"lower"`` is better (latency, churn, errors).
+    guardrail
+        A metric that must not get worse, rather than one the change is meant
+        to move; see :meth:`~.analyze.ExperimentResult.decision`.
 
     >>> Metric("ctr", column="clicks", denominator="sessions").columns
     ('clicks', 'sessions')
@@ -110,8 +122,28 @@ class Metric:
     denominator: str | None = None
     covariate: str | None = None
     covariate_denominator: str | None = None
+    margin: float | None = None
+    margin_kind: str = "absolute"
+    direction: str = "higher"
+    guardrail: bool = False
 
     def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise OptionError(f"metric {self.name!r}: direction must be one of {DIRECTIONS} "
+                              f"(which is better), got {self.direction!r}")
+        if self.margin_kind not in MARGIN_KINDS:
+            raise OptionError(f"metric {self.name!r}: margin_kind must be one of {MARGIN_KINDS}, "
+                              f"got {self.margin_kind!r}")
+        if self.margin is not None:
+            if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)) \
+                    or not np.isfinite(self.margin) or self.margin < 0:
+                raise OptionError(f"metric {self.name!r}: margin must be a finite number >= 0 "
+                                  f"(the acceptable loss), got {self.margin!r}")
+            if self.margin_kind == "relative" and self.direction == "higher" and self.margin >= 1:
+                raise OptionError(f"metric {self.name!r}: a relative margin for a higher-is-better "
+                                  f"metric must be below 1 (a 100% loss), got {self.margin!r}")
+        if not isinstance(self.guardrail, (bool, np.bool_)):
+            raise OptionError(f"metric {self.name!r}: guardrail must be True or False")
         if self.kind not in KINDS:
             raise OptionError(f"metric {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
         if self.kind == "ratio" and self.denominator is None:

@@ -229,3 +229,132 @@ def mde_proportions(p0: float, n_control: float, alpha: float = 0.05, power: flo
     if gap(hi) < 0:
         raise OptionError("no change of the proportion reaches the requested power at this n")
     return sign * optimize.brentq(gap, lo, hi, xtol=1e-14)
+
+
+# ---------------------------------------------------------------- ratio and CUPED metrics
+def ratio_sd(mean_numerator: float, mean_denominator: float, var_numerator: float,
+             var_denominator: float, cov: float) -> float:
+    """Per-unit SD of a ratio metric ``sum(num) / sum(den)`` by the delta method (Deng et al. 2018).
+
+    ``n Var(R_hat) -> (s_num^2 - 2 R s_num,den + R^2 s_den^2) / mu_den^2`` with
+    ``R = mu_num / mu_den``; use it as ``sd`` in :func:`sample_size_means` /
+    :func:`power_means` (the ratio's difference between arms is then a
+    difference of approximately normal means).
+
+    >>> round(ratio_sd(2.0, 4.0, 1.0, 1.0, 0.0), 4)   # sqrt(1 + 0.25) / 4
+    0.2795
+    """
+    if not mean_denominator != 0:
+        raise OptionError("the denominator's mean must be non-zero for a ratio metric")
+    r = mean_numerator / mean_denominator
+    v = (var_numerator - 2 * r * cov + r * r * var_denominator) / mean_denominator ** 2
+    if not v > 0:
+        raise OptionError("the ratio's delta-method variance is not positive: check the "
+                          "variances and the covariance (their matrix must be positive definite)")
+    return math.sqrt(v)
+
+
+def ratio_sd_from_data(numerator: object, denominator: object) -> float:
+    """:func:`ratio_sd` from per-unit pre-period numerator and denominator values."""
+    import numpy as np
+    num = np.asarray(numerator, dtype=float)
+    den = np.asarray(denominator, dtype=float)
+    if num.shape != den.shape or num.ndim != 1 or len(num) < 3:
+        raise OptionError("numerator and denominator must be 1-D arrays of one length >= 3")
+    if not (np.all(np.isfinite(num)) and np.all(np.isfinite(den))):
+        raise OptionError("numerator and denominator must be finite (no NaN)")
+    c = np.cov(num, den)
+    return ratio_sd(float(num.mean()), float(den.mean()), float(c[0, 0]), float(c[1, 1]),
+                    float(c[0, 1]))
+
+
+def cuped_sd(sd: float | None = None, rho: float | None = None, *, metric: object = None,
+             covariate: object = None) -> float:
+    """Residual SD after CUPED: ``sd sqrt(1 - rho^2)`` (given, or from pre-period data).
+
+    Either ``sd`` and ``rho`` (the metric's correlation with its covariate),
+    or the pre-period ``metric`` and ``covariate`` arrays, from which both
+    are estimated.  The required sample size scales by ``1 - rho^2``.
+
+    >>> round(cuped_sd(2.0, 0.6), 3)
+    1.6
+    """
+    import numpy as np
+    if metric is not None or covariate is not None:
+        if sd is not None or rho is not None:
+            raise OptionError("give sd and rho, or metric and covariate data, not both")
+        y = np.asarray(metric, dtype=float)
+        x = np.asarray(covariate, dtype=float)
+        if y.shape != x.shape or y.ndim != 1 or len(y) < 3 or not np.all(np.isfinite(y * x)):
+            raise OptionError("metric and covariate must be finite 1-D arrays of one length >= 3")
+        sd, rho = float(np.std(y, ddof=1)), float(np.corrcoef(y, x)[0, 1])
+    if sd is None or rho is None:
+        raise OptionError("cuped_sd needs sd and rho, or metric= and covariate= data")
+    if not sd > 0 or not -1 < rho < 1:
+        raise OptionError(f"sd must be positive and rho in (-1, 1), got {sd!r}, {rho!r}")
+    return sd * math.sqrt(1 - rho * rho)
+
+
+def conditional_power(z_interim: float, information: float, alpha: float = 0.05,
+                      drift: float | str = "current", alternative: str = "two-sided") -> float:
+    """Probability that the final test rejects, given the interim z statistic.
+
+    With ``t = information`` (the fraction of the planned sample observed),
+    the score process ``B(t) = Z_t sqrt(t)`` is Brownian motion with drift
+    ``theta`` (the expected final z; Lan & Wittes 1988), so
+
+        CP = P(Z_1 > c | Z_t) = 1 - Phi((c - B(t) - theta (1 - t)) / sqrt(1 - t))
+
+    (the upper tail; for ``"two-sided"`` both tails are added).  ``drift``:
+    ``"current"`` (the trend so far, ``theta = Z_t / sqrt(t)``), ``"null"``
+    (``theta = 0``) or a number (the planned effect in units of the final
+    SE, e.g. ``z_{1-alpha/2} + z_{power}`` for the design's effect).
+
+    >>> round(conditional_power(0.0, 0.5, drift="null"), 4)
+    0.0056
+    """
+    check_alpha(alpha)
+    if not 0 < information < 1:
+        raise OptionError(f"information must be a fraction in (0, 1), got {information!r}")
+    if alternative not in ALTERNATIVES:
+        raise OptionError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
+    t = float(information)
+    if drift == "current":
+        theta = z_interim / math.sqrt(t)
+    elif drift == "null":
+        theta = 0.0
+    elif isinstance(drift, (int, float)) and not isinstance(drift, bool) and math.isfinite(drift):
+        theta = float(drift)
+    else:
+        raise OptionError(f"drift must be 'current', 'null' or a finite number, got {drift!r}")
+    b, rest = z_interim * math.sqrt(t), 1.0 - t
+    mean, sd = b + theta * rest, math.sqrt(rest)
+    if alternative == "two-sided":
+        c = stats.norm.isf(alpha / 2)
+        return float(stats.norm.sf((c - mean) / sd) + stats.norm.cdf((-c - mean) / sd))
+    c = stats.norm.isf(alpha)
+    if alternative == "larger":
+        return float(stats.norm.sf((c - mean) / sd))
+    return float(stats.norm.cdf((-c - mean) / sd))
+
+
+def sample_size_ratio(delta: float, numerator: object, denominator: object,
+                      **options: object) -> SampleSize:
+    """Units per arm to detect a change ``delta`` of a ratio metric, its SD from pre-period data.
+
+    :func:`sample_size_means` with ``sd = ratio_sd_from_data(numerator, denominator)``.
+    """
+    return sample_size_means(delta, ratio_sd_from_data(numerator, denominator), **options)  # type: ignore[arg-type]
+
+
+def sample_size_cuped(delta: float, sd: float | None = None, rho: float | None = None, *,
+                      metric: object = None, covariate: object = None,
+                      **options: object) -> SampleSize:
+    """Units per arm for a CUPED-adjusted metric: :func:`sample_size_means` with :func:`cuped_sd`.
+
+    >>> plain, adj = sample_size_means(0.1, 1.0).n_control, sample_size_cuped(0.1, 1.0, 0.5).n_control
+    >>> plain, adj     # about 1 - 0.5^2 = 75% of the units
+    (1570, 1178)
+    """
+    return sample_size_means(delta, cuped_sd(sd, rho, metric=metric, covariate=covariate),
+                             **options)  # type: ignore[arg-type]

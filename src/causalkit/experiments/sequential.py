@@ -20,10 +20,12 @@ Looking at a fixed-horizon p-value every day and stopping at the first
   ``mixing_variance=`` at every look (the default, tuned on the looks passed
   in, is for retrospective analysis of a complete sequence of looks).
 * :func:`group_sequential` — a pre-planned number of looks with Lan–DeMets
-  (1983) alpha spending of O'Brien–Fleming or Pocock type; returns the z
+  (1983) alpha spending of O'Brien–Fleming or Pocock type, or the ``alpha
+  t^rho`` power family (``spending="power", rho=``); returns the z
   boundary at each look, computed by recursive numerical integration of the
   Brownian-motion statistic (Armitage, McPherson & Rowe 1969; Jennison &
-  Turnbull 2000, ch. 19).
+  Turnbull 2000, ch. 19).  :func:`classical_boundaries` gives the original
+  Pocock and O'Brien–Fleming boundaries (equal looks, no spending function).
 
 Example
 -------
@@ -44,7 +46,7 @@ from scipy import optimize, stats
 from ..errors import OptionError
 from ..inference import check_alpha
 
-SPENDING = ("obrien_fleming", "pocock")
+SPENDING = ("obrien_fleming", "pocock", "power")
 
 
 # ---------------------------------------------------------------------------- mSPRT
@@ -128,11 +130,14 @@ def msprt(estimate: Any, variance: Any, alpha: float = 0.05,
 
 
 # ---------------------------------------------------------------------------- alpha spending
-def spending(t: Any, alpha: float = 0.025, kind: str = "obrien_fleming") -> np.ndarray:
+def spending(t: Any, alpha: float = 0.025, kind: str = "obrien_fleming",
+             rho: float = 2.0) -> np.ndarray:
     """Lan–DeMets cumulative alpha spent at information fraction ``t`` on one side.
 
     O'Brien–Fleming type ``2 - 2 Phi(z_{1-alpha/2} / sqrt t)``; Pocock type
-    ``alpha log(1 + (e - 1) t)``.  ``alpha`` is the one-sided level: a
+    ``alpha log(1 + (e - 1) t)``; ``"power"``: the ``alpha t^rho`` family of
+    Kim & DeMets (1987) used by Spotify's group-sequential tests (``rho = 1``
+    is close to Pocock, ``rho = 3`` to O'Brien–Fleming).  ``alpha`` is the one-sided level: a
     two-sided design at level 0.05 spends ``spending(t, 0.025)`` on each side,
     the convention of gsDesign, rpact and EAST.
 
@@ -146,6 +151,10 @@ def spending(t: Any, alpha: float = 0.025, kind: str = "obrien_fleming") -> np.n
             return np.where(t > 0, 2 * stats.norm.sf(stats.norm.isf(alpha / 2) / np.sqrt(t)), 0.0)
     if kind == "pocock":
         return alpha * np.log1p((math.e - 1) * t)
+    if kind == "power":
+        if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not rho > 0:
+            raise OptionError(f"rho of the alpha * t^rho spending must be positive, got {rho!r}")
+        return alpha * np.clip(t, 0.0, None) ** rho
     raise OptionError(f"spending must be one of {SPENDING}, got {kind!r}")
 
 
@@ -184,9 +193,75 @@ def _simpson(a: float, b: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     return x, w * (b - a) / (6 * n)
 
 
+class _Continuing:
+    """Sub-density of the standardized statistic on the paths that have not crossed yet.
+
+    Propagated look by look on a Simpson grid of ``2 * grid + 1`` points
+    (Armitage, McPherson & Rowe 1969; Jennison & Turnbull 2000, ch. 19).
+    """
+
+    def __init__(self, t: np.ndarray, first: float, two_sided: bool, grid: int) -> None:
+        self.t, self.two_sided, self.grid = t, two_sided, grid
+        self.x, self.w = _simpson(-first if two_sided else -12.0, first, grid)
+        self.dens = stats.norm.pdf(self.x)
+
+    def _scales(self, k: int) -> tuple[float, float, float]:
+        r0, r1 = math.sqrt(self.t[k - 1]), math.sqrt(self.t[k])
+        return r0, r1, math.sqrt(self.t[k] - self.t[k - 1])
+
+    def exit_prob(self, k: int, c: float) -> float:
+        """Probability of crossing ``c`` at look ``k`` and not before."""
+        r0, r1, sd = self._scales(k)
+        mass = self.w * self.dens
+        up = stats.norm.sf((c * r1 - self.x * r0) / sd)
+        down = stats.norm.cdf((-c * r1 - self.x * r0) / sd) if self.two_sided else 0.0
+        return float(np.sum(mass * (up + down)))
+
+    def advance(self, k: int, c: float) -> None:
+        """Move the sub-density to look ``k``, dropping the paths beyond ``c``."""
+        r0, r1, sd = self._scales(k)
+        xn, wn = _simpson(-c if self.two_sided else -12.0, c, self.grid)
+        kern = stats.norm.pdf((xn[:, None] * r1 - self.x[None, :] * r0) / sd) * (r1 / sd)
+        self.dens, self.x, self.w = kern @ (self.w * self.dens), xn, wn
+
+
+def classical_boundaries(looks: int, alpha: float = 0.05, kind: str = "pocock",
+                         two_sided: bool = True, grid: int = 100) -> np.ndarray:
+    """Pocock (1977) constant or O'Brien–Fleming (1979) ``c sqrt(K / k)`` boundaries, equal looks.
+
+    ``c`` makes the probability of crossing at any of the ``looks`` equally
+    spaced looks equal ``alpha`` under the null (Jennison & Turnbull 2000,
+    Tables 2.1 and 2.3: K = 5, alpha = 0.05 two-sided gives 2.413 and 2.040).
+    ``grid=100`` reproduces grid 400 to 1e-7.
+
+    >>> round(float(classical_boundaries(5, kind="pocock")[0]), 3)
+    2.413
+    """
+    alpha = check_alpha(alpha)
+    if kind not in ("pocock", "obrien_fleming"):
+        raise OptionError(f"kind must be 'pocock' or 'obrien_fleming', got {kind!r}")
+    if isinstance(looks, bool) or not isinstance(looks, (int, np.integer)) or looks < 1:
+        raise OptionError(f"looks must be a positive integer, got {looks!r}")
+    t = np.arange(1, looks + 1) / looks
+    shape = np.ones(looks) if kind == "pocock" else np.sqrt(looks / np.arange(1, looks + 1))
+    tail = 2.0 if two_sided else 1.0
+
+    def total(c: float) -> float:
+        b = c * shape
+        walk = _Continuing(t, b[0], two_sided, grid)
+        out = tail * float(stats.norm.sf(b[0]))
+        for k in range(1, looks):
+            out += walk.exit_prob(k, b[k])
+            walk.advance(k, b[k])
+        return out - alpha
+
+    c = optimize.brentq(total, stats.norm.isf(alpha / tail) * 0.5, 10.0, xtol=1e-8)
+    return c * shape
+
+
 def group_sequential(looks: int | Sequence[float], alpha: float = 0.05,
                      spending: str = "obrien_fleming", two_sided: bool = True,
-                     grid: int = 400) -> GroupSequentialDesign:
+                     grid: int = 400, rho: float = 2.0) -> GroupSequentialDesign:
     """Lan–DeMets group-sequential boundaries for ``looks`` (a count or information fractions).
 
     At look ``k`` the boundary ``c_k`` solves ``P(no crossing before k, |Z_k| >= c_k)
@@ -207,31 +282,20 @@ def group_sequential(looks: int | Sequence[float], alpha: float = 0.05,
     if t.ndim != 1 or len(t) < 1 or np.any(np.diff(t) <= 0) or t[0] <= 0 or t[-1] > 1:
         raise OptionError("information fractions must increase strictly within (0, 1]")
     tail = 2.0 if two_sided else 1.0
-    side = globals()["spending"](t, alpha / tail, spending)   # cumulative, per side
+    side = globals()["spending"](t, alpha / tail, spending, rho)   # cumulative, per side
     side[-1] = alpha / tail if math.isclose(t[-1], 1.0) else side[-1]
     inc = tail * np.diff(np.r_[0.0, side])
     cum = tail * side
     bounds = np.empty(len(t))
     bounds[0] = stats.norm.isf(inc[0] / tail)
-    x, w = _simpson(-bounds[0] if two_sided else -12.0, bounds[0], grid)
-    dens = stats.norm.pdf(x)
+    walk = _Continuing(t, bounds[0], two_sided, grid)
     for k in range(1, len(t)):
-        r0, r1, dt = math.sqrt(t[k - 1]), math.sqrt(t[k]), t[k] - t[k - 1]
-        sd = math.sqrt(dt)
-        mass = w * dens
-
-        def exit_prob(c: float) -> float:
-            up = stats.norm.sf((c * r1 - x * r0) / sd)
-            down = stats.norm.cdf((-c * r1 - x * r0) / sd) if two_sided else 0.0
-            return float(np.sum(mass * (up + down)))
-
         if inc[k] <= 0:
             bounds[k] = np.inf
             continue
-        bounds[k] = optimize.brentq(lambda c: exit_prob(c) - inc[k], 0.0, 40.0, xtol=1e-10)
-        xn, wn = _simpson(-bounds[k] if two_sided else -12.0, bounds[k], grid)
-        kern = stats.norm.pdf((xn[:, None] * r1 - x[None, :] * r0) / sd) * (r1 / sd)
-        dens, x, w = kern @ mass, xn, wn
+        bounds[k] = optimize.brentq(lambda c: walk.exit_prob(k, c) - inc[k], 0.0, 40.0,
+                                    xtol=1e-10)
+        walk.advance(k, bounds[k])
     nominal = tail * stats.norm.sf(bounds)
     return GroupSequentialDesign(information=t, boundaries=bounds, alpha_spent=cum,
                                  nominal_p=nominal, spending=spending, alpha=alpha,
