@@ -36,8 +36,9 @@ proportion metric 'c': arm 'A' has 60 successes out of 50 units; successes must 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -143,11 +144,9 @@ class ExperimentStats:
                     f"metric {m.name!r}: its values (up to {big:.3g} in magnitude) overflow "
                     "float64 when squared, so no variance can be computed; rescale the "
                     f"column(s) {list(m.columns)} (e.g. divide by 1e{int(np.log10(big)) - 3})")
-            check_underflow(m, mom, {c: _largest(arrays[c]) for c in m.columns})
+            check_underflow(m, mom, lambda c: _largest(arrays[c]))
             moments[m.name] = mom
-            first = arrays[m.columns[0]]
-            lo, hi = (float(first.min()), float(first.max())) if len(first) else (0.0, 0.0)
-            resolved[m.name] = resolve_kind(m, lo, hi, mom)
+            resolved[m.name] = resolve_kind(m, functools.partial(_range, arrays[m.columns[0]]), mom)
         return cls(tuple(labels), moments, resolved)
 
     @classmethod
@@ -245,10 +244,14 @@ def _per_unit(frame: pd.DataFrame, variant: str, unit: str, cols: Sequence[str])
 
 
 def _largest(values: np.ndarray) -> float:
-    return float(np.abs(values).max()) if len(values) else 0.0
+    return max(-float(values.min()), float(values.max())) if len(values) else 0.0
 
 
-def check_underflow(metric: Metric, mom: Moments, largest: Mapping[str, float]) -> None:
+def _range(values: np.ndarray) -> tuple[float, float]:
+    return (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
+
+
+def check_underflow(metric: Metric, mom: Moments, largest: Callable[[str], float]) -> None:
     """Refuse columns whose values are so small that their (co)variances underflow float64.
 
     A variance of an arm's mean in ``(0, 1e-305)`` can only come from values of
@@ -261,7 +264,7 @@ def check_underflow(metric: Metric, mom: Moments, largest: Mapping[str, float]) 
         return
     for j, column in enumerate(metric.columns):
         vj = v[mom.n > 0, j]
-        big = largest[column]
+        big = largest(column)
         if np.any((vj > 0) & (vj < TINY_VARIANCE)) or (np.any(vj == 0) and 0.0 < big < 1e-152):
             raise DataError(
                 f"metric {metric.name!r}: column {column!r} has values no larger than {big:.3g}, "
@@ -273,34 +276,40 @@ def _with_kind(m: Metric, kind: str) -> Metric:
     return dataclasses.replace(m, kind=kind)      # every other field (margins, guardrails) kept
 
 
-def _is_binary(lo: float, hi: float, mom: Moments) -> bool:
-    """Whether a column of range ``[lo, hi]`` is 0/1: within [0, 1] with ``E[x^2] = E[x]`` in every arm.
+def _is_binary(bounds: Callable[[], tuple[float, float]], mom: Moments) -> bool:
+    """Whether a column is 0/1: ``E[x^2] = E[x]`` in every arm and its range within [0, 1].
 
-    Checked on the moments (population variance ``p (1 - p)``, relative
-    tolerance 1e-9, no absolute one: values of 1e-150 are not a proportion)
-    given the column's minimum and maximum.
+    Checked on the moments first (population variance ``p (1 - p)``, relative
+    tolerance 1e-9, no absolute one: values of 1e-150 are not a proportion),
+    and only then on the column's minimum and maximum (``bounds()``, a pass
+    over the rows that most metrics never need).
     """
-    if np.all(mom.n == 0) or lo < 0 or hi > 1:
+    if np.all(mom.n == 0):
         return False
     p = mom.mean[:, 0]
     popvar = np.divide(mom.comoment[:, 0, 0], mom.n, out=np.zeros_like(p), where=mom.n > 0)
-    return bool(np.allclose(popvar, p * (1 - p), rtol=1e-9, atol=0.0))   # relative only: scale-free
+    if not np.allclose(popvar, p * (1 - p), rtol=1e-9, atol=0.0):   # relative only: scale-free
+        return False
+    lo, hi = bounds()
+    return bool(lo >= 0 and hi <= 1)
 
 
-def resolve_kind(metric: Metric, lo: float, hi: float, mom: Moments) -> Metric:
+def resolve_kind(metric: Metric, bounds: Callable[[], tuple[float, float]], mom: Moments
+                 ) -> Metric:
     """``auto`` -> ``ratio`` with a denominator, ``proportion`` for a 0/1 column, else ``mean``.
 
-    ``lo`` and ``hi`` are the minimum and maximum of the metric's (first)
-    column.  A declared ``proportion`` must be a 0/1 column.
+    ``bounds()`` gives the minimum and maximum of the metric's (first) column.
+    A declared ``proportion`` must be a 0/1 column.
     """
-    if metric.kind == "proportion" and not _is_binary(lo, hi, mom):
+    if metric.kind == "proportion" and not _is_binary(bounds, mom):
+        lo, hi = bounds()
         raise DataError(
             f"metric {metric.name!r} is declared kind='proportion' but column "
             f"{metric.column or metric.name!r} is not 0/1 (values from {lo:.4g} to "
             f"{hi:.4g}); use kind='mean' (Welch t) for a continuous metric")
     if metric.kind != "auto":
         return metric
-    kind = "ratio" if metric.is_ratio else ("proportion" if _is_binary(lo, hi, mom) else "mean")
+    kind = "ratio" if metric.is_ratio else ("proportion" if _is_binary(bounds, mom) else "mean")
     return _with_kind(metric, kind)
 
 

@@ -193,10 +193,9 @@ def stats_from_table(table: Any, variant: str, metrics: str | Metric | Sequence[
         com -= resid[:, :, None] * resid[:, None, :] / safe[:, None, None]   # two-pass correction
         mean = mean + resid / safe[:, None]
         mom = Moments(n.copy(), mean, com, m.columns)
-        biggest = {c: float(one[f"abs{index[c]}"].max()) for c in m.columns}
-        check_underflow(m, mom, biggest)
+        check_underflow(m, mom, lambda c: float(one[f"abs{index[c]}"].max()))
         first_col = index[m.columns[0]]
-        lo, hi = float(one[f"min{first_col}"].min()), float(one[f"max{first_col}"].max())
+        bounds = (float(one[f"min{first_col}"].min()), float(one[f"max{first_col}"].max()))
         moments[m.name] = mom
-        resolved[m.name] = resolve_kind(m, lo, hi, mom)
+        resolved[m.name] = resolve_kind(m, lambda b=bounds: b, mom)
     return ExperimentStats(tuple(arms), moments, resolved), tuple(sqls)
