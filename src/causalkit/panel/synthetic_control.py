@@ -191,6 +191,8 @@ def synthetic_control(data: pd.DataFrame, treatment: str, outcome: str, unit: st
     n_placebos
         Placebo-in-space runs: ``None`` uses every donor, a number a random subset
         (``random_state``), 0 none (no inference).
+    random_state
+        Seed of the random subset of placebo donors (only with ``n_placebos``).
     """
     _check_n_placebos(n_placebos)
     wp = wide_panel(data, outcome, unit, time, treatment, method="synthetic_control",
