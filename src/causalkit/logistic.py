@@ -220,6 +220,11 @@ def logistic_newton(Z: Design | np.ndarray, t: np.ndarray, tol: float = 1e-9,
     return beta
 
 
+#: Below this median curvature ``e (1 - e)`` a singular information matrix means the
+#: scores have run to 0 and 1 (separation), not collinear covariates.
+SEPARATED_CURVATURE = 1e-10
+
+
 def fit_logistic(design: Design, t: np.ndarray, tol: float = 1e-9,
                  max_iter: int = 50, sample_weight: np.ndarray | None = None
                  ) -> tuple[np.ndarray, bool]:
@@ -271,6 +276,8 @@ def _newton(design: Design, tf: np.ndarray, beta: np.ndarray, info: np.ndarray |
             try:
                 step = np.linalg.solve(info, grad)
             except np.linalg.LinAlgError as err:
+                if float(np.median(e * (1.0 - e))) < SEPARATED_CURVATURE:
+                    return beta, None, False     # the fit diverges (separation): not converged
                 raise EstimationError("the logistic propensity model is singular (collinear "
                                       "covariates?)") from err
             size = float(np.max(np.abs(step)))
