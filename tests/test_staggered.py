@@ -215,4 +215,4 @@ def test_bad_inputs(mpdta):
     with pytest.raises(OptionError, match="control_group"):
         _cs(mpdta, control_group="everyone")
     with pytest.raises(OptionError, match="aggregation"):
-        _cs(mpdta, aggregation="calendar")
+        _cs(mpdta, aggregation="weekly")

@@ -185,7 +185,7 @@ def check_method_options(specs: Sequence[registry.EstimatorSpec],
     >>> check_method_options([registry.get("ipw")], {"ipw": {"trimm": 0.01}})
     Traceback (most recent call last):
     ...
-    causalkit.errors.OptionError: method 'ipw' has no option 'trimm'; did you mean 'trim'? Its options: estimand, normalized, stabilized, propensity_model, trim, clip
+    causalkit.errors.OptionError: method 'ipw' has no option 'trimm'; did you mean 'trim'? Its options: estimand, normalized, stabilized, propensity_model, trim, clip, propensity_formula, variance
     """
     if options is None:
         return {}

@@ -6,7 +6,8 @@ Example
 >>> main(["methods", "difference_in_means"])  # doctest: +ELLIPSIS
 difference_in_means: Difference in mean outcomes between arms, with Neyman (Welch) standard error.
   estimands: ATE
-  roles: treatment, outcome (optional: cluster)
+  roles: treatment, outcome (optional: cluster, weights)
+  treatment types: binary
   options:
     use_t: bool = True  ...
 0
