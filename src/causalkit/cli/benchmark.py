@@ -65,6 +65,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="joblib backend (dask: a local dask.distributed cluster unless "
                         "DASK_SCHEDULER_ADDRESS is set; ray: ray's joblib backend)")
     p.add_argument("--no-progress", action="store_true", help="no progress line")
+    p.add_argument("--memory", choices=("on", "off"), default=None,
+                   help="record each fit's peak memory (tracemalloc, which slows every fit "
+                        "and so inflates its time); default on with --suite, off otherwise")
     p.set_defaults(func=run)
 
 
@@ -158,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
                                seed=args.seed, alpha=args.alpha, adjustment=args.adjustment,
                                options=method_option_grid(args.option),
                                progress=False if args.no_progress else None,
-                               suite=args.suite, suite_params=params, out=args.out)
+                               suite=args.suite, suite_params=params, out=args.out,
+                               memory=(args.memory == "on") if args.memory else bool(args.suite))
     elapsed = time.perf_counter() - start
     if not len(result.results):
         reasons = "; ".join(result.skipped["reason"].drop_duplicates()) or "nothing to fit"
