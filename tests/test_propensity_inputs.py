@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import causalkit
-from causalkit.errors import ConstantColumnError, EmptyArmError, OverlapError
+from causalkit.errors import ConstantColumnError, EmptyArmError, OptionError, OverlapError
 
 METHODS = ["propensity_matching", "ipw", "aipw"]
 
@@ -133,3 +133,16 @@ def test_aipw_refuses_a_fold_whose_logistic_fit_separates():
         with pytest.raises(OverlapError, match="in a cross-fitting training fold.*no overlap"):
             causalkit.estimate(df, "t", "y", method="aipw", covariates=["x"], n_folds=6,
                                random_state=0)
+
+
+@pytest.mark.parametrize("method, option", [("ipw", "propensity_model"),
+                                            ("aipw", "propensity_model"),
+                                            ("aipw", "outcome_model")])
+def test_a_model_that_is_not_an_estimator_is_an_option_error(method, option):
+    # it was scikit-learn's raw TypeError from clone()
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=200), "t": rng.integers(0, 2, 200)})
+    df["y"] = df.x + df.t + rng.normal(size=200)
+    for bad in ("foo", 3):
+        with pytest.raises(OptionError, match=option):
+            causalkit.estimate(df, "t", "y", method=method, covariates=["x"], **{option: bad})

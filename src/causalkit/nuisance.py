@@ -19,7 +19,7 @@ Example
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from scipy.special import expit
@@ -75,6 +75,31 @@ def default_effect_regressor() -> HistGradientBoostingRegressor:
     2
     """
     return HistGradientBoostingRegressor(**_HGB_EFFECT)
+
+
+def model_or_default(model: Any, default: Callable[[], Any], role: str) -> Any:
+    """A fresh clone of ``model`` (checked to look like a scikit-learn estimator), or the default.
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> type(model_or_default(LinearRegression(), default_regressor, "outcome_model")).__name__
+    'LinearRegression'
+    """
+    if model is None:
+        return default()
+    if not (hasattr(model, "fit") and (hasattr(model, "predict")
+                                       or hasattr(model, "predict_proba"))):
+        raise OptionError(f"{role} must be a scikit-learn estimator with fit and predict, "
+                          f"got {type(model).__name__}")
+    return clone(model)
+
+
+def check_classifier(model: Any, role: str = "propensity_model") -> Any:
+    """Like :func:`model_or_default` for a classifier: it must have ``predict_proba``."""
+    model = model_or_default(model, default_classifier, role)
+    if not hasattr(model, "predict_proba"):
+        raise OptionError(f"{role} must be a classifier with predict_proba, "
+                          f"got {type(model).__name__}")
+    return model
 
 
 def folds(n: int, n_folds: int, random_state: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:

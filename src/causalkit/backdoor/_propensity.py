@@ -32,7 +32,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import EstimationError, OptionError, OverlapError
-from ..nuisance import fit_weighted, folds, median_aggregate, repeated_folds  # noqa: F401
+from ..nuisance import (check_classifier, fit_weighted, folds, median_aggregate,  # noqa: F401
+                        model_or_default, repeated_folds)
 from ..formula import formula_part
 from ..validation import PreparedData, prepare
 from ..logistic import Design, StandardizedDesign, logistic_newton
@@ -197,6 +198,8 @@ def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         Sampling weights: the weighted (pseudo-)likelihood is maximized
         (:func:`~causalkit.nuisance.fit_weighted` for a user model).
     """
+    if model is not None:
+        check_classifier(model)
     trim, clip = _check_bound("trim", trim), _check_bound("clip", clip)
     is_default = model is None
     design, index = None, None
@@ -280,12 +283,19 @@ def cross_fit(X: np.ndarray, t: np.ndarray, y: np.ndarray, splits: Sequence[tupl
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold propensity ``e`` and per-arm outcome predictions ``mu1``, ``mu0``.
 
+    A model that is not a scikit-learn estimator is an :class:`OptionError` naming
+    the option, before any fit.
+
     With ``splits=None`` every model is fitted on all rows (no cross-fitting).
     The outcome model is fitted separately on treated and control rows of each
     training fold, on ``X_outcome`` when given (its own design), else on ``X``.
     With ``sample_weight`` every model is fitted weighted
     (:func:`~causalkit.nuisance.fit_weighted`).
     """
+    if propensity_model is not None:
+        check_classifier(propensity_model)
+    if outcome_model is not None:
+        model_or_default(outcome_model, lambda: None, "outcome_model")
     sw = sample_weight
     n = len(t)
     e, mu1, mu0 = np.empty(n), np.empty(n), np.empty(n)

@@ -42,37 +42,13 @@ from sklearn.base import clone
 
 from ..effect import Effect
 from ..errors import DataError, EstimationError, OptionError, RoleError
-from ..nuisance import default_classifier, default_effect_regressor, default_regressor  # noqa: F401
+from ..nuisance import (check_classifier, default_classifier, default_effect_regressor,  # noqa: F401
+                        default_regressor, model_or_default)
 from ..overlap import check_overlap
 from ..validation import as_dataframe, check_frame, prepare
 
 #: Default number of bootstrap refits for learners without analytic ATE inference.
 DEFAULT_BOOTSTRAP = 100
-def model_or_default(model: Any, default: Callable[[], Any], role: str) -> Any:
-    """A fresh clone of ``model`` (checked to look like a scikit-learn estimator), or the default.
-
-    >>> from sklearn.linear_model import LinearRegression
-    >>> type(model_or_default(LinearRegression(), default_regressor, "outcome_model")).__name__
-    'LinearRegression'
-    """
-    if model is None:
-        return default()
-    if not (hasattr(model, "fit") and (hasattr(model, "predict")
-                                       or hasattr(model, "predict_proba"))):
-        raise OptionError(f"{role} must be a scikit-learn estimator with fit and predict, "
-                          f"got {type(model).__name__}")
-    return clone(model)
-
-
-def check_classifier(model: Any, role: str = "propensity_model") -> Any:
-    """Like :func:`model_or_default` for a classifier: it must have ``predict_proba``."""
-    model = model_or_default(model, default_classifier, role)
-    if not hasattr(model, "predict_proba"):
-        raise OptionError(f"{role} must be a classifier with predict_proba, "
-                          f"got {type(model).__name__}")
-    return model
-
-
 def cross_fit_models(outcome_model: Any, propensity_model: Any, final_model: Any, cv: Any,
                      with_final: bool = True) -> tuple[Any, Any, Any, int]:
     """Checked ``(outcome, propensity, final, cv)`` for the cross-fitted learners.
