@@ -323,3 +323,13 @@ def test_a_direct_call_with_positional_covariates_builds_the_design():
     ref = causalkit.estimate(df, "y ~ d | C(g) | z", method="iv_2sls")
     assert direct.estimate == pytest.approx(ref.estimate, rel=1e-12)
     assert direct.covariates == ("C(g)[T.b]", "C(g)[T.c]")
+
+
+def test_interacted_given_with_an_outcome_formula_is_an_option_error():
+    # outcome_formula replaces the Lin/additive model, so interacted=False was silently ignored
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"t": rng.integers(0, 2, 200), "x": rng.normal(size=200)})
+    df["y"] = df.t + df.x + rng.normal(size=200)
+    with pytest.raises(errors.OptionError, match="interacted=False"):
+        causalkit.estimate(df, "t", "y", method="regression_adjustment", covariates=["x"],
+                           outcome_formula="x", interacted=False)

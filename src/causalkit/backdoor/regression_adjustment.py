@@ -102,7 +102,7 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
         ``outcome ~`` in front): it is fitted by OLS and standardized
         (g-computation, :mod:`causalkit.backdoor.standardization`) over the
         estimand's population, with a delta-method SE.  It replaces the Lin /
-        additive regression (``interacted`` is then not used); the covariates, if
+        additive regression (so ``interacted=False`` with it is an error); the covariates, if
         given, are those whose overlap is checked.
 
     Note: the standard error treats the covariate means as fixed, as Lin (2013)
@@ -125,6 +125,10 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
         if bootstrap is not None:
             raise OptionError("bootstrap='wild' is for the regression on the covariates; "
                               "with outcome_formula= (standardization) drop one of them")
+        if not interacted:
+            raise OptionError("interacted=False chooses the Lin or additive regression on the "
+                              "covariates; outcome_formula= replaces that model (write the "
+                              "interactions in the formula instead)")
         return _standardized(data, treatment, outcome, covariates, cluster, alpha, cov_type,
                              estimand, outcome_formula)
     d = prepare(data, treatment, outcome, covariates, cluster=cluster, min_per_arm=2,
