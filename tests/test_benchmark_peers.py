@@ -74,3 +74,16 @@ def test_causalml_t_regressor_is_causalmls_own_fit(data):
     ate, low, high = ref.estimate_ate(X, treatment=t, y=y)
     assert eff.estimate == pytest.approx(float(np.ravel(ate)[0]), rel=1e-10)
     assert eff.ci == pytest.approx((float(np.ravel(low)[0]), float(np.ravel(high)[0])), rel=1e-10)
+
+
+def test_peers_are_registered_in_a_fresh_interpreter():
+    """The adapters family is a built-in family: a new process lists the peers (a merge once lost it)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c",
+                          "import causalkit; print(' '.join(causalkit.registry.names()))"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    for name in ("econml.LinearDML", "econml.CausalForestDML", "doubleml.DoubleMLIRM",
+                 "dowhy.backdoor.linear_regression"):
+        assert name in out

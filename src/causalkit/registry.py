@@ -331,7 +331,7 @@ def unregister(name: str) -> None:
 #: registry, never the other way round at import time).
 BUILTIN_FAMILIES: tuple[str, ...] = (
     "causalkit.backdoor", "causalkit.panel", "causalkit.rd", "causalkit.iv", "causalkit.cate",
-    "causalkit.general",
+    "causalkit.general", "causalkit.benchmark.adapters",
 )
 
 #: The entry-point group through which third-party packages register estimators.
