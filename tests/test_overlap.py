@@ -163,3 +163,41 @@ def test_check_overlap_is_unaffected_by_collinear_covariates():
     assert independent_columns(np.column_stack([X, 3 * X[:, 0] - X[:, 1]])).size == 2
     assert doubled["propensity_min"] == pytest.approx(plain["propensity_min"], rel=1e-8)
     assert doubled["n_outside_bounds"] == plain["n_outside_bounds"]
+
+
+def _quasi_separated(seed: int = 0, n: int = 673, p: int = 12):
+    """A level of a dummy (24 units) holds controls only; the arms overlap elsewhere."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    t = rng.binomial(1, expit(-1.5 + 0.4 * X[:, 0] - 0.3 * X[:, 1]))
+    d = np.ones(n)
+    d[np.flatnonzero(t == 0)[:24]] = 0.0
+    return np.column_stack([X, d]), t
+
+
+def test_quasi_separation_is_not_reported_as_no_overlap():
+    """IHDP-B replication 34 (24 controls with prenatal = 0, no treated) was an OverlapError
+    with treated scores "[0.5, 0.5]": one Newton step ran the separating coefficient to 3e17
+    and the standardized index cancelled to 0.  The fit must stop at a sane iterate whose
+    scores on the overlapping units equal statsmodels' (BFGS, which stops there too)."""
+    X, t = _quasi_separated()
+    names = [f"x{j}" for j in range(X.shape[1] - 1)] + ["dummy"]
+    with pytest.warns(UserWarning):
+        diag = check_overlap(X, t, names)
+    assert "quasi-separation" in diag["model"]
+    ref = sm.Logit(t, sm.add_constant(X)).fit(disp=0, method="bfgs", maxiter=2000,
+                                              gtol=1e-10).predict()
+    ours_treated = (diag["propensity_min_treated"])
+    assert ours_treated == pytest.approx(ref[t == 1].min(), rel=1e-3)
+    assert diag["propensity_max_control"] == pytest.approx(ref[t == 0].max(), rel=1e-3)
+
+
+@pytest.mark.parametrize("method", ["aipw", "ipw"])
+def test_estimators_run_under_quasi_separation_and_say_so(method):
+    X, t = _quasi_separated(1)
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])]).assign(t=t)
+    df["y"] = 1.0 * t + df["x0"] + np.random.default_rng(2).normal(size=len(df))
+    with pytest.warns(UserWarning, match="quasi-separat"):
+        effect = causalkit.estimate(df, "t", "y", method=method,
+                                    covariates=[c for c in df if c.startswith("x")])
+    assert np.isfinite(effect.estimate) and np.isfinite(effect.std_error)

@@ -224,6 +224,12 @@ def logistic_newton(Z: Design | np.ndarray, t: np.ndarray, tol: float = 1e-9,
 #: scores have run to 0 and 1 (separation), not collinear covariates.
 SEPARATED_CURVATURE = 1e-10
 
+#: A standardized coefficient beyond which an iterate has run away (quasi-separation:
+#: the information matrix is near-singular in the separating direction, so one Newton
+#: step can jump by 1e17 and the linear index then cancels to garbage).  The fit stops
+#: at the last sane iterate, reported as not converged.
+RUNAWAY_COEFFICIENT = 1e4
+
 
 def fit_logistic(design: Design, t: np.ndarray, tol: float = 1e-9,
                  max_iter: int = 50, sample_weight: np.ndarray | None = None
@@ -284,7 +290,7 @@ def _newton(design: Design, tf: np.ndarray, beta: np.ndarray, info: np.ndarray |
             if fresh or size <= 0.5 * previous:
                 break
             info = None                   # a stale information matrix stalls: refresh it
-        if not np.isfinite(size):
+        if not np.isfinite(size) or float(np.max(np.abs(beta + step))) > RUNAWAY_COEFFICIENT:
             return beta, info, False
         if size < tol:
             return beta + step, info, True

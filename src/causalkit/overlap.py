@@ -191,9 +191,25 @@ def converged_logistic(design: Design, t: np.ndarray, names: Sequence[str] | Non
             positivity(scores, t, warn=False)
         except OverlapError as err:
             raise _name_separation(err, beta, names) from None
-        raise EstimationError("the logistic propensity model did not converge "
-                              "(near-separation?); pass propensity_model=")
+        if float(np.max(np.abs(beta))) < DIVERGENT_COEFFICIENT:
+            raise EstimationError("the logistic propensity model did not converge "
+                                  "(near-separation?); pass propensity_model=")
+        _warn_quasi_separation(scores, beta, names)
     return beta, index
+
+
+def _warn_quasi_separation(scores: np.ndarray, beta: np.ndarray,
+                           names: Sequence[str] | None) -> None:
+    """Quasi-separation: the arms overlap, but some units' scores run to 0 or 1 (a level
+    of a covariate with units of one arm only).  The MLE does not exist; as R's ``glm``,
+    the fit stops at an iterate whose scores for those units are numerically 0 or 1,
+    and says so (the positivity warning and the estimator's trim / clip handle them)."""
+    extreme = int(((scores < 1e-8) | (scores > 1 - 1e-8)).sum())
+    where = f", along {separating_covariates(beta, names)}" if names else ""
+    warnings.warn(f"quasi-separation: the logistic propensity model diverges{where}; "
+                  f"{extreme} unit(s) have fitted scores numerically 0 or 1 (no unit of the "
+                  "other arm is like them); their weights are clipped or trimmed as the "
+                  "estimator's options say", UserWarning, stacklevel=4)
 
 
 def independent_columns(X: np.ndarray, tol: float = 1e-9) -> np.ndarray:
