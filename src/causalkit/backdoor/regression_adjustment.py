@@ -105,6 +105,8 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
         additive regression (so ``interacted=False`` with it is an error); the covariates, if
         given, are those whose overlap is checked.
 
+    Notes
+    -----
     Note: the standard error treats the covariate means as fixed, as Lin (2013)
     and statsmodels do.
 
