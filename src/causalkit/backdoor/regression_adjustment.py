@@ -107,7 +107,7 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
 
     Notes
     -----
-    Note: the standard error treats the covariate means as fixed, as Lin (2013)
+    The standard error treats the covariate means as fixed, as Lin (2013)
     and statsmodels do.
 
     Overlap is checked first (:func:`causalkit.overlap.check_overlap`): covariates
