@@ -117,10 +117,14 @@ def wald(estimate: float, std_error: float, alpha: float = 0.05,
     null
         Value under the null hypothesis.
 
+    Notes
+    -----
     A standard error that is not a finite positive number (NaN, infinite, zero
     or negative) gives no test: statistic, p-value and interval are NaN, never
     an infinite statistic with p = 0 (see :func:`undefined_inference_reason`).
 
+    Examples
+    --------
     >>> w = wald(1.0, 0.5, df=10)
     >>> round(w.p_value, 6)
     0.073388

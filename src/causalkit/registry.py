@@ -140,17 +140,17 @@ def register(name: str, *, estimand: str | Iterable[str], roles: Iterable[str],
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator that registers an estimator function under ``name``.
 
+    Every keyword parameter of the function besides ``data``, ``alpha`` and the
+    roles is an *option*; a call with any other keyword, directly or through
+    :func:`causalkit.estimate`, raises :class:`~causalkit.errors.OptionError`
+    naming it (the function returned is the original wrapped in that check).
+
     Parameters
     ----------
     name
         The method name users pass to :func:`causalkit.estimate`.
     estimand
         The estimand, or several (the first is the default).
-
-    Every keyword parameter of the function besides ``data``, ``alpha`` and the
-    roles is an *option*; a call with any other keyword, directly or through
-    :func:`causalkit.estimate`, raises :class:`~causalkit.errors.OptionError`
-    naming it (the function returned is the original wrapped in that check).
     roles
         Roles the estimator requires, e.g. ``("treatment", "outcome")``.
     optional_roles

@@ -87,6 +87,8 @@ def msm_continuous(data: pd.DataFrame, treatment: str, outcome: str,
         Doses at which the curve ``E[Y^a]`` is reported: a number of points between
         the 5th and 95th percentiles of the treatment (default 25), or the doses.
 
+    Notes
+    -----
     The treatment's point mass (if any) is reported in the diagnostics but not
     refused: the normal density is the book's model.  Use ``dose_response`` for a
     curve that does not assume a polynomial.

@@ -438,12 +438,16 @@ def propensity_matching(data: pd.DataFrame, treatment: str, outcome: str,
         with a user ``propensity_model``, where the adjustment is not
         available) treats the score as known.
 
+    Notes
+    -----
     Diagnostics report ``n_match_sets_enlarged_by_ties`` (units with more than
     ``k`` matches because of ties), ``largest_match_set`` and
     ``n_variance_sets_enlarged_by_ties``; without replacement
     ``n_ties_settled_by_rule`` (matches where another available control was at
     the same distance).
 
+    Examples
+    --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"t": [1, 0, 0, 1, 0, 0, 0, 1], "x": [0, 0, 0, 1, 1, 1, 2, 2],
     ...                    "y": [5.0, 1.0, 3.0, 6.0, 2.0, 4.0, 9.0, 8.0]})

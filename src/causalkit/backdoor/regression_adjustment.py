@@ -105,7 +105,9 @@ def regression_adjustment(data: pd.DataFrame, treatment: str, outcome: str,
         additive regression (so ``interacted=False`` with it is an error); the covariates, if
         given, are those whose overlap is checked.
 
-    Note: the standard error treats the covariate means as fixed, as Lin (2013)
+    Notes
+    -----
+    The standard error treats the covariate means as fixed, as Lin (2013)
     and statsmodels do.
 
     Overlap is checked first (:func:`causalkit.overlap.check_overlap`): covariates

@@ -45,6 +45,8 @@ class ADMG:
     bidirected
         Pairs ``(a, b)`` standing for ``a <-> b``.
 
+    Examples
+    --------
     >>> g = ADMG(["a", "b"], [("a", "b")], [("a", "b")])
     >>> g.parents("b"), g.siblings("a")
     (frozenset({'a'}), frozenset({'b'}))

@@ -65,6 +65,8 @@ class CausalDAG:
     bounding_box
         DAGitty's ``bb`` ``(x0, y0, x1, y1)``, the canvas the positions live on.
 
+    Notes
+    -----
     Equality compares nodes, edges, latent nodes, bidirected pairs and the
     exposure/outcome/adjusted/selected marks; positions are a drawing and are not
     compared.  Node insertion order is kept (and deterministic).

@@ -186,6 +186,8 @@ def analyze(data: pd.DataFrame | ExperimentStats, variant: str | None = None,
         Rows are events of this unit column (e.g. ``user_id``): summed per unit
         before the analysis, so ratio and clustered metrics are per unit.
 
+    Notes
+    -----
     A row whose test cannot be computed (e.g. a zero standard error) has NaN
     statistic, p-value and intervals, the reason in its ``note`` column, and
     an :class:`UndefinedTestWarning` is issued.  An arm with no units (an

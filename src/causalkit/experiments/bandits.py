@@ -155,9 +155,13 @@ def off_policy_value(rewards: Any, actions: Any, propensities: Any, target_probs
         model of the DR estimator); default: the logged mean reward of each
         action (a context-free model).
 
+    Notes
+    -----
     Standard errors: sample SD / sqrt(n) of the per-row terms for IPS and DR;
     the delta method for the ratio SNIPS.
 
+    Examples
+    --------
     >>> r = off_policy_value([1, 0, 1, 1], [0, 1, 0, 1], [.5] * 4, [[1, 0]] * 4)
     >>> r.loc["ips", "estimate"], r.loc["snips", "estimate"]
     (np.float64(1.0), np.float64(1.0))

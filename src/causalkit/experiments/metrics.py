@@ -112,6 +112,8 @@ class Metric:
         A metric that must not get worse, rather than one the change is meant
         to move; see :meth:`~.analyze.ExperimentResult.decision`.
 
+    Examples
+    --------
     >>> Metric("ctr", column="clicks", denominator="sessions").columns
     ('clicks', 'sessions')
     """

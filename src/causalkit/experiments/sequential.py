@@ -104,6 +104,8 @@ def msprt(estimate: Any, variance: Any, alpha: float = 0.05,
     null
         Effect under the null hypothesis.
 
+    Examples
+    --------
     >>> r = msprt([0.6, 0.5, 0.4], [0.04, 0.02, 0.01])
     >>> bool(np.all(np.diff(r.p_value) <= 0)), bool(r.ci_low[-1] > 0)
     (True, True)

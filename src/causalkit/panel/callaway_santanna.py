@@ -384,6 +384,8 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         Seed (or ``numpy`` Generator) of the multiplier bootstrap; unused when
         ``n_bootstrap=0``.
 
+    Notes
+    -----
     Diagnostics: ``att_gt`` (table of every cell), ``event_study`` and
     ``group_effects`` tables, each aggregation's estimate and SE, and a Wald
     pre-trend test on the pre-treatment cells.

@@ -103,6 +103,8 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str,
     random_state
         Seed of the simulation behind the uniform (sup-t) band.
 
+    Notes
+    -----
     ``diagnostics["event_study"]`` is the tidy event-time frame shared by the
     family (pointwise intervals and the uniform band,
     :mod:`causalkit.panel._eventtime`).

@@ -465,6 +465,8 @@ def honest_did(effect: Any, *, restriction: str = "relative_magnitude",
     breakdown
         Also compute the breakdown value (the smallest bound whose set contains 0).
 
+    Examples
+    --------
     >>> import numpy as np, pandas as pd, causalkit
     >>> rng = np.random.default_rng(0)
     >>> n = 300; unit = np.repeat(np.arange(n), 6); t = np.tile(np.arange(6), n)

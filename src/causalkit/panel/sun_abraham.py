@@ -186,6 +186,8 @@ def sun_abraham(data: pd.DataFrame, outcome: str, unit: str, time: str,
     random_state
         Seed of the simulation behind the uniform (sup-t) band.
 
+    Notes
+    -----
     Diagnostics: ``event_study`` (IW effects, pointwise CI and sup-t band),
     ``cohort_effects`` (every ``delta_{g,e}`` with its SE, row count and IW
     weight), the joint pre-trend F test on the IW leads, ``control_cohort``.

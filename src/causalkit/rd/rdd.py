@@ -90,6 +90,8 @@ def rdd(data: pd.DataFrame, outcome: str, running: str, cutoff: float,
     sensitivity
         Multiples of ``h`` for the bandwidth-sensitivity table in the diagnostics.
 
+    Notes
+    -----
     ``n_treated`` / ``n_control`` count the observations above / below the cutoff
     (the whole sample; the effective numbers within ``h`` are in the diagnostics).
     The diagnostics hold the conventional and bias-corrected estimates, both

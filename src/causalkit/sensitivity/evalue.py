@@ -156,6 +156,8 @@ def evalue(estimate: float, lower: float | None = None, upper: float | None = No
     null
         The true risk ratio to shift to (default 1, explaining the effect away).
 
+    Examples
+    --------
     >>> ev = evalue(0.80, 0.71, 0.91)              # leukemia example of the paper
     >>> round(ev.point, 2), round(ev.ci, 2)
     (1.81, 1.43)

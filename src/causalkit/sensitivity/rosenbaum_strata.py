@@ -165,6 +165,8 @@ def stratified_bounds(y: Any, t: Any, stratum: Any, gammas: Sequence[float] = (1
     gammas, alpha
         The values of Γ >= 1, and the level of the critical Γ.
 
+    Notes
+    -----
     Strata with only treated or only control units are left out (they carry no
     information on the effect).
 
