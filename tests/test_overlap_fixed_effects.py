@@ -121,3 +121,17 @@ def test_the_ridge_fallback_is_scikit_learns_penalized_logistic():
     ref = LogisticRegression(C=0.5, tol=1e-12, max_iter=10_000).fit(design.matrix()[:, 1:], t)
     np.testing.assert_allclose(beta[1:], ref.coef_[0], atol=1e-6)
     assert beta[0] == pytest.approx(ref.intercept_[0], abs=1e-6)
+
+
+def test_a_covariate_separating_what_the_one_arm_categories_leave_is_no_overlap():
+    """x1 = 1 holds treated units only; among the others x2 separates the arms (but not
+    overall): every unit is where one arm only occurs."""
+    rng = np.random.default_rng(5)
+    n = 200
+    x1 = (rng.random(n) < 0.3).astype(float)
+    x2 = rng.normal(size=n)
+    t = np.where(x1 == 1, 1, (x2 < 0).astype(int))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(OverlapError, match="no overlap: the covariates 'x1', 'x2'"):
+            check_overlap(np.column_stack([x1, x2]), t, ["x1", "x2"])

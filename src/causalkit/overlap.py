@@ -321,12 +321,13 @@ def check_overlap(X: np.ndarray, t: np.ndarray, names: Sequence[str],
                       else (np.zeros(len(t), dtype=bool), []))
     rest = ~alone
     setters = [names[j] for j in setting]
-    if t[rest].min() == t[rest].max():
+    if not rest.any() or t[rest].min() == t[rest].max():
         raise OverlapError(
             f"no overlap: the covariates {', '.join(map(repr, setters[:10]))}"
             f"{' and more' if len(setters) > 10 else ''} leave no units where both arms "
-            "occur (each quasi-separates the arms, and together they separate them); the "
-            "effect is not identified without extrapolation")
+            "occur (each quasi-separates the arms or separates the units the others leave, "
+            "and together they separate them); the effect is not identified without "
+            "extrapolation")
     scores = t.astype(float)                 # the single-arm units: their limit, 0 or 1
     columns = independent_columns(X[rest])
     design = StandardizedDesign(X[rest][:, columns])
