@@ -403,7 +403,8 @@ def rosenbaum(effect: Any, gammas: Sequence[float] = DEFAULT_GAMMAS, *, data: An
       estimator's weights.  The ATE (both arms matched) chains the strata into
       few large ones and is refused.
 
-    See :func:`rosenbaum_bounds` and
+    ``method`` and ``zeros`` (how zero pair differences are ranked) are those of
+    :func:`rosenbaum_bounds`.  See it and
     :func:`~causalkit.sensitivity.rosenbaum_strata.stratified_bounds` for
     matched outcomes you have yourself.
     """
