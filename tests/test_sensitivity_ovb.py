@@ -34,6 +34,14 @@ def test_darfur_published_numbers(darfur):
     _, df, covs = darfur
     eff = causalkit.estimate(df, "directlyharmed", "peacefactor", method="regression_adjustment",
                              covariates=covs, interacted=False, cov_type="nonrobust")
+    # Most villages hold one arm only: the overlap check gives their respondents (but those
+    # of the reference village, whose dummy is dropped) the limiting score 0 / 1 (it used
+    # to fail on the singular logistic fit) and warns.
+    share = df.groupby("village").directlyharmed.transform("mean")
+    one_arm = ((share == 0) | (share == 1)) & (df.village != sorted(df.village.unique())[0])
+    overlap = eff.diagnostics["overlap"]
+    assert overlap["n_single_arm"] == int(one_arm.sum())
+    assert overlap["status"] == "weak" and overlap["n_outside_bounds"] >= one_arm.sum()
     res = eff.sensitivity("ovb", data=df, benchmark_covariates="female", kd=[1, 2, 3])
     assert round(res.estimate, 3) == 0.097 and round(res.std_error, 3) == 0.023
     assert res.df == 783

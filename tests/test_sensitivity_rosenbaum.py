@@ -23,14 +23,17 @@ CONTROL = np.array([16, 18, 18, 24, 19, 11, 10, 15, 16, 18, 18, 13, 19, 10, 16, 
 
 
 def test_lead_example():
-    table = rosenbaum_bounds(EXPOSED, CONTROL, gammas=[1, 2, 3, 4, 5, 6])
+    # R's convention for the one zero difference (dropped before ranking, zeros="wilcox"),
+    # that of wilcox.exact and rbounds' psens; Rosenbaum's own (Pratt) is tested below.
+    table = rosenbaum_bounds(EXPOSED, CONTROL, gammas=[1, 2, 3, 4, 5, 6], zeros="wilcox")
     # Published (exact Wilcoxon, wilcox.exact on these pairs): V = 499, two-sided
     # p = 8.037e-07, so the one-sided exact p at Gamma = 1 is 4.02e-07.
     assert table.attrs["statistic"] == 499
     assert table.loc[0, "p_upper"] == pytest.approx(8.037e-07 / 2, rel=1e-3)
     assert table.loc[0, "p_upper"] == table.loc[0, "p_lower"]
     # The normal approximation (rbounds' psens): E = p+ sum(r), V = p+ (1 - p+) sum(r^2).
-    normal = rosenbaum_bounds(EXPOSED, CONTROL, gammas=[1, 2, 3, 4, 5, 6], method="normal")
+    normal = rosenbaum_bounds(EXPOSED, CONTROL, gammas=[1, 2, 3, 4, 5, 6], method="normal",
+                              zeros="wilcox")
     d = EXPOSED - CONTROL
     d = d[d != 0]
     r = stats.rankdata(np.abs(d))
@@ -43,10 +46,79 @@ def test_lead_example():
     assert normal.loc[3, "p_upper"] < 0.05 < normal.loc[4, "p_upper"]
     crit = normal.attrs["gamma_critical"]
     assert 4 < crit < 5
-    p_crit = rosenbaum_bounds(EXPOSED, CONTROL, gammas=[crit], method="normal").p_upper[0]
+    p_crit = rosenbaum_bounds(EXPOSED, CONTROL, gammas=[crit], method="normal",
+                              zeros="wilcox").p_upper[0]
     assert p_crit == pytest.approx(0.05, abs=1e-6)
     # The HL interval widens with Gamma and contains the Gamma = 1 estimate.
     assert (np.diff(table.hl_lower) <= 0).all() and (np.diff(table.hl_upper) >= 0).all()
+
+
+def _sen_wilcox_deviate(d, tau, gamma, upper=True):
+    """The deviate of Rosenbaum's ``DOS2::senWilcox`` (its documented definition, written
+    out here): scores ``rank(|d - tau|) * (|d - tau| > 0)``, the statistic their sum over
+    the positive differences, at most ``p sum(scores)`` in expectation with variance
+    ``p (1 - p) sum(scores^2)``, ``p = Gamma / (1 + Gamma)``; ``upper=False`` is the same
+    for ``tau - d`` (the upper Hodges-Lehmann bound)."""
+    dt = (d - tau) if upper else (tau - d)
+    a = np.abs(dt)
+    score = stats.rankdata(a) * (a > 0)
+    p = gamma / (1 + gamma)
+    return (score[dt > 0].sum() - p * score.sum()) / math.sqrt(p * (1 - p) * (score**2).sum())
+
+
+def test_lead_example_in_rosenbaums_convention():
+    """Rosenbaum (2002), Observational Studies, 2nd ed., Sec. 4.3 (Tables 4.3 and 4.4), the
+    lead example of Morton et al. (1982), in the book's convention for the one zero pair
+    difference: ranked with the others, then scoring 0 (Pratt 1959).  Rosenbaum's package
+    DOS2 documents ``senWilcox(lead$dif, gamma=1)`` and ``gamma=2`` (conf.int=TRUE) as
+    reproducing parts of those tables, and ``senWilcox(lead$dif, gamma=5)`` as the
+    Wilcoxon entry of Table 2 of Rosenbaum (2011, Biometrics 67:1017); the deviate of
+    senWilcox is written out above from its documentation.  Our figures: T = 527, upper
+    bounds 0.0018, 0.0136, 0.0388, 0.0740 at Gamma = 2, 3, 4, 5 (normal approximation)."""
+    d = EXPOSED - CONTROL
+    gammas = [1, 2, 3, 4, 5, 6]
+    table = rosenbaum_bounds(EXPOSED, CONTROL, gammas=gammas, method="normal")
+    assert "zeros: pratt" in table.attrs["method"]
+    # 499 in R's convention, plus one rank for each of the 28 positive differences
+    assert table.attrs["statistic"] == 527 == 499 + int((d > 0).sum())
+    for gamma, upper in zip(table.gamma, table.p_upper):
+        assert upper == pytest.approx(stats.norm.sf(_sen_wilcox_deviate(d, 0.0, gamma)),
+                                      rel=1e-10)
+    assert [round(p, 4) for p in table.p_upper[1:5]] == [0.0018, 0.0136, 0.0388, 0.0740]
+    assert table.p_upper[3] < 0.05 < table.p_upper[4]       # insensitive to 4, not to 5
+    # each Hodges-Lehmann bound is a crossing of senWilcox's estimating equation
+    for gamma, lo, hi in zip(table.gamma, table.hl_lower, table.hl_upper):
+        assert _sen_wilcox_deviate(d, lo - 0.01, gamma) >= 0 >= \
+            _sen_wilcox_deviate(d, lo + 0.01, gamma)
+        assert _sen_wilcox_deviate(d, hi - 0.01, gamma, upper=False) <= 0 <= \
+            _sen_wilcox_deviate(d, hi + 0.01, gamma, upper=False)
+    # the Hodges-Lehmann estimate at Gamma = 1: the median of the 561 Walsh averages
+    walsh = [(d[i] + d[j]) / 2 for i in range(33) for j in range(i, 33)]
+    assert np.median(walsh) == 15.0                       # bisection to 1e-9 of the span
+    assert table.hl_lower[0] == table.hl_upper[0] == pytest.approx(15.0, abs=1e-6)
+    # the conventions differ in T, not in the Hodges-Lehmann bounds
+    other = rosenbaum_bounds(EXPOSED, CONTROL, gammas=gammas, method="normal", zeros="wilcox")
+    assert other.attrs["statistic"] == 499
+    assert other.hl_lower.tolist() == table.hl_lower.tolist()
+    with pytest.raises(causalkit.CausalKitError, match="zeros"):
+        rosenbaum_bounds(EXPOSED, CONTROL, zeros="drop")
+
+
+def test_exact_bound_with_a_zero_difference_equals_enumeration():
+    """Pratt's convention, exactly: the zero pair carries no score, the others keep the
+    ranks they have among all pairs; the worst case flips each sign with p = G / (1 + G)."""
+    d = np.array([2.0, -1.0, 3.5, 0.0, 3.5, -2.5, 1.0])           # a zero and ties
+    ranks = stats.rankdata(np.abs(d))
+    nz = d != 0
+    table = rosenbaum_bounds(d, np.zeros_like(d), gammas=[1.0, 2.5], method="exact")
+    t_obs = float(ranks[d > 0].sum())
+    assert table.attrs["statistic"] == t_obs
+    signs = np.array(list(itertools.product([0, 1], repeat=int(nz.sum()))))
+    totals = signs @ ranks[nz]
+    for gamma, upper in zip(table.gamma, table.p_upper):
+        p = gamma / (1 + gamma)
+        prob = np.prod(np.where(signs == 1, p, 1 - p), axis=1)
+        assert upper == pytest.approx(float(prob[totals >= t_obs - 1e-9].sum()), rel=1e-12)
 
 
 def _worst_case_pairs(d, gamma, t_obs, worst=max):

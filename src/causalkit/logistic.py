@@ -232,9 +232,19 @@ RUNAWAY_COEFFICIENT = 1e4
 
 
 def fit_logistic(design: Design, t: np.ndarray, tol: float = 1e-9,
-                 max_iter: int = 50, sample_weight: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, bool]:
-    """:func:`logistic_newton` on a design: the last iterate and whether it converged."""
+                 max_iter: int = 50, sample_weight: np.ndarray | None = None,
+                 ridge: float = 0.0) -> tuple[np.ndarray, bool]:
+    """:func:`logistic_newton` on a design: the last iterate and whether it converged.
+
+    ``ridge > 0`` maximizes ``loglik - ridge / 2 * |beta_slopes|^2`` instead (the
+    intercept unpenalized; on a standardized design the usual ridge-logistic
+    regression, scikit-learn's ``LogisticRegression(C=1 / ridge)``).
+
+    >>> Z = np.column_stack([np.ones(4), [0.0, 1.0, 2.0, 3.0]])
+    >>> beta, ok = fit_logistic(MatrixDesign(Z), np.array([0, 0, 1, 1]), ridge=1.0)
+    >>> ok, bool(0 < beta[1] < 5)                 # separated data: finite under the penalty
+    (True, True)
+    """
     tf = np.asarray(t, dtype=float)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     q = design.shape[1]
@@ -244,41 +254,49 @@ def fit_logistic(design: Design, t: np.ndarray, tol: float = 1e-9,
         every = slice(None, None, stride)
         sub_w = None if sw is None else sw[every]
         sub_beta, sub_info, ok = _newton(design.rows(every), tf[every], np.zeros(q),
-                                         None, 1e-6, max_iter, sub_w)
+                                         None, 1e-6, max_iter, sub_w,
+                                         ridge * len(tf[every]) / len(tf))
         if (ok and sub_info is not None
                 and float(np.max(np.abs(sub_beta))) < DIVERGENT_COEFFICIENT):
             ratio = (len(tf) / len(tf[every]) if sw is None or sub_w is None
                      else float(sw.sum()) / max(float(sub_w.sum()), 1e-300))
             beta, info = sub_beta, sub_info * ratio
-    beta, _, ok = _newton(design, tf, beta, info, tol, max_iter, sw)
+    beta, _, ok = _newton(design, tf, beta, info, tol, max_iter, sw, ridge)
     return beta, ok
 
 
 def _newton(design: Design, tf: np.ndarray, beta: np.ndarray, info: np.ndarray | None,
-            tol: float, max_iter: int, sw: np.ndarray | None = None
+            tol: float, max_iter: int, sw: np.ndarray | None = None, ridge: float = 0.0
             ) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """Newton / chord iterations from ``beta``; ``info`` a starting information matrix;
-    ``sw`` optional sample weights of the log-likelihood terms.
+    ``sw`` optional sample weights of the log-likelihood terms; ``ridge`` a penalty
+    ``ridge / 2 * |beta[1:]|^2`` subtracted from the log-likelihood.
 
     Returns ``(beta, last information matrix, converged)``.
     """
     eta = design.dot(beta)
 
-    def loglik(eta: np.ndarray) -> float:
-        # sum w (t * eta - log(1 + exp(eta))), stably
+    def loglik(eta: np.ndarray, b: np.ndarray) -> float:
+        # sum w (t * eta - log(1 + exp(eta))), stably, less the penalty
         terms = tf * eta - np.logaddexp(0.0, eta)
-        return float(terms.sum() if sw is None else sw @ terms)
+        value = float(terms.sum() if sw is None else sw @ terms)
+        return value - 0.5 * ridge * float(b[1:] @ b[1:]) if ridge else value
+
+    penalty = np.full(len(beta), ridge)
+    penalty[0] = 0.0
 
     current: float | None = None
     previous = np.inf
     fresh = False
     for _ in range(max_iter):
         e = expit(eta)
-        grad = design.tdot(tf - e if sw is None else sw * (tf - e))
+        grad = design.tdot(tf - e if sw is None else sw * (tf - e)) - penalty * beta
         for _attempt in range(2):
             if info is None:
                 curvature = e * (1.0 - e)
-                info, fresh = design.gram(curvature if sw is None else sw * curvature), True
+                info = design.gram(curvature if sw is None else sw * curvature)
+                info[np.diag_indices_from(info)] += penalty
+                fresh = True
             try:
                 step = np.linalg.solve(info, grad)
             except np.linalg.LinAlgError as err:
@@ -296,10 +314,10 @@ def _newton(design: Design, tf: np.ndarray, beta: np.ndarray, info: np.ndarray |
             return beta + step, info, True
         if size > 0.1:
             if current is None:
-                current = loglik(eta)
+                current = loglik(eta, beta)
             for _half in range(30):       # far from the optimum: keep the likelihood increasing
                 new_eta = design.dot(beta + step)
-                new = loglik(new_eta)
+                new = loglik(new_eta, beta + step)
                 if new >= current - 1e-12 * abs(current):
                     break
                 step = step / 2

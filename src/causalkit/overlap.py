@@ -64,10 +64,28 @@ OUTCOME_ADVICE = ("the outcome model extrapolates there; restrict the sample to 
 
 _CHECK_MODEL = "logistic regression (unpenalized, standardized covariates), fitted for the check"
 
+#: The ridge penalty of the check's logistic fit when the unpenalized one is singular.
+CHECK_RIDGE = 1.0
+
+
+#: Up to this many quasi-separating covariates are warned about one by one; more (a design
+#: of many category dummies, such as village fixed effects) are summed up in one warning.
+NAMED_WARNINGS = 5
+
+
+def _ranges(X: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, ...]:
+    on = t == 1
+    X1, X0 = X[on], X[~on]
+    return X1.min(axis=0), X1.max(axis=0), X0.min(axis=0), X0.max(axis=0)
+
 
 def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str],
-                     stacklevel: int = 3) -> None:
+                     stacklevel: int = 3) -> list[int]:
     """Refuse a covariate that perfectly separates the arms; warn on quasi-separation.
+
+    Returns the indices of the quasi-separating covariates (whose treated and control
+    ranges meet at a single value).  Up to :data:`NAMED_WARNINGS` of them get a warning
+    each; more are named in one warning with their count.
 
     >>> import numpy as np
     >>> try:
@@ -77,11 +95,8 @@ def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str],
     covariate 'x' perfectly separates the
     """
     if X.shape[1] == 0:
-        return
-    on = t == 1
-    X1, X0 = X[on], X[~on]
-    max_t, min_t = X1.max(axis=0), X1.min(axis=0)
-    max_c, min_c = X0.max(axis=0), X0.min(axis=0)
+        return []
+    min_t, max_t, min_c, max_c = _ranges(X, t)
     for j, name in enumerate(names):
         if max_t[j] < min_c[j] or max_c[j] < min_t[j]:
             raise OverlapError(
@@ -89,12 +104,69 @@ def check_separation(X: np.ndarray, t: np.ndarray, names: Sequence[str],
                 f"[{min_t[j]:.4g}, {max_t[j]:.4g}], control range [{min_c[j]:.4g}, "
                 f"{max_c[j]:.4g}]): there is no overlap, so the effect is not identified "
                 "without extrapolation; drop or coarsen it, or restrict the sample")
-        if max_t[j] == min_c[j] or max_c[j] == min_t[j]:
-            warnings.warn(
-                f"covariate {name!r} quasi-separates the treatment arms (the arms overlap only "
-                f"at the single value {max_t[j] if max_t[j] == min_c[j] else max_c[j]:.4g}): "
-                "propensity scores will approach 0 or 1 there", UserWarning,
-                stacklevel=stacklevel)
+    touching = [j for j in range(X.shape[1]) if max_t[j] == min_c[j] or max_c[j] == min_t[j]]
+    if len(touching) > NAMED_WARNINGS:
+        shown = ", ".join(repr(names[j]) for j in touching[:NAMED_WARNINGS])
+        warnings.warn(
+            f"{len(touching)} covariates quasi-separate the treatment arms (each overlaps the "
+            f"other arm only at a single value, as a dummy of a category that holds one arm "
+            f"only does): {shown} and {len(touching) - NAMED_WARNINGS} more; the units beyond "
+            "that value have only one arm, their propensity scores are 0 or 1",
+            UserWarning, stacklevel=stacklevel)
+        return touching
+    for j in touching:
+        value = max_t[j] if max_t[j] == min_c[j] else max_c[j]
+        warnings.warn(
+            f"covariate {names[j]!r} quasi-separates the treatment arms (the arms overlap only "
+            f"at the single value {value:.4g}): propensity scores will approach 0 or 1 there",
+            UserWarning, stacklevel=stacklevel)
+    return touching
+
+
+def single_arm_units(X: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """The units that quasi-separating covariates put where only one arm occurs.
+
+    A covariate whose treated values all lie at or below a value ``v`` and control values
+    at or above it (or the reverse) quasi-separates the arms: the logistic MLE does not
+    exist, its coefficient runs off to infinity and the scores of the units strictly
+    beyond ``v`` go to exactly 1 (treated side) or 0 (control side), while the fit of the
+    other units converges (the extended MLE; Albert & Anderson 1984).  A dummy of a
+    category holding one arm only (a village where every respondent was harmed) is the
+    common case.  Removing those units can make further covariates quasi-separate the
+    rest, so this repeats until none does: O(n p) a round.
+
+    Returns the mask of those units and the indices of the covariates that set them.
+
+    >>> X = np.array([[1, 0], [1, 0], [0, 1], [0, 0], [0, 0], [0, 1]], float)
+    >>> mask, cols = single_arm_units(X, np.array([1, 1, 0, 1, 0, 1]))
+    >>> mask.tolist(), cols
+    ([True, True, False, False, False, False], [0])
+    """
+    alone = np.zeros(len(t), dtype=bool)
+    used: list[int] = []
+    while True:
+        live = np.flatnonzero(~alone)
+        Xl, tl = X[live], t[live]
+        if not len(live) or tl.min() == tl.max():
+            break
+        min_t, max_t, min_c, max_c = _ranges(Xl, tl)
+        if np.any((max_t < min_c) | (max_c < min_t)):
+            alone[live] = True                 # the rest is separated: no overlap left
+            used.extend(int(j) for j in np.flatnonzero((max_t < min_c) | (max_c < min_t))
+                        if j not in used)
+            break
+        new = np.zeros(len(live), dtype=bool)
+        for j in np.flatnonzero((max_t == min_c) | (max_c == min_t)):
+            value = max_t[j] if max_t[j] == min_c[j] else max_c[j]
+            beyond = Xl[:, j] != value
+            if beyond.any():
+                new |= beyond
+                if j not in used:
+                    used.append(int(j))
+        if not new.any():
+            break
+        alone[live[new]] = True
+    return alone, sorted(used)
 
 
 def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUND,
@@ -237,15 +309,19 @@ def check_overlap(X: np.ndarray, t: np.ndarray, names: Sequence[str],
 
     No covariates: complete overlap (the adjustment set is empty, the estimate a
     difference in means).  Otherwise a covariate that separates the arms is an
-    :class:`OverlapError` naming it; then the default logistic propensity model
-    is fitted (on linearly independent columns) and its scores go through
-    :func:`positivity`: disjoint treated and control score ranges (or a diverging
-    fit, the symptom of separation by a combination of covariates) are an
-    :class:`OverlapError`, scores outside ``[0.01, 0.99]`` a warning with their
-    count, share, minimum and maximum.  A fit that does not converge without
-    separating the arms (quasi-separation: overlap fails only for some units) is
-    diagnosed from its last iterate.  Returns the diagnosis (``positivity``'s keys
-    plus ``model``).
+    :class:`OverlapError` naming it.  Units that quasi-separating covariates put where
+    only one arm occurs (:func:`single_arm_units`; e.g. the dummies of categories with
+    one arm only) get their limiting score, exactly 0 or 1; the default logistic
+    propensity model is fitted to the other units (on linearly independent columns),
+    unpenalized, or ridge-penalized when its information matrix is singular without
+    separation (more columns than the units can support), which the diagnosis says.
+    The scores go through :func:`positivity`: disjoint treated and control score ranges
+    (or a diverging fit, the symptom of separation by a combination of covariates) are
+    an :class:`OverlapError`, scores outside ``[0.01, 0.99]`` a warning with their
+    count, share, minimum and maximum.  A fit that does not converge without separating
+    the arms (quasi-separation by a combination) is diagnosed from its last iterate.
+    Returns the diagnosis (``positivity``'s keys plus ``model``, ``n_single_arm`` and
+    ``single_arm_covariates``).
 
     >>> check_overlap(np.empty((5, 0)), np.array([0, 1, 0, 1, 1]), [])["status"]
     'complete'
@@ -255,18 +331,44 @@ def check_overlap(X: np.ndarray, t: np.ndarray, names: Sequence[str],
         return {"status": "complete", "model": "none: no covariates, the propensity score "
                 "is the constant treated share", "propensity_min": share,
                 "propensity_max": share, "n_outside_bounds": 0, "share_outside_bounds": 0.0,
-                "bound": POSITIVITY_BOUND}
-    check_separation(X, t, names, stacklevel=stacklevel)
-    columns = independent_columns(X)
-    design = StandardizedDesign(X[:, columns])
-    beta, converged = fit_logistic(design, t.astype(float))
-    scores = expit(design.dot(beta))
+                "bound": POSITIVITY_BOUND, "n_single_arm": 0, "single_arm_covariates": []}
+    touching = check_separation(X, t, names, stacklevel=stacklevel)
+    alone, setting = (single_arm_units(X, t) if touching
+                      else (np.zeros(len(t), dtype=bool), []))
+    rest = ~alone
+    setters = [names[j] for j in setting]
+    if not rest.any() or t[rest].min() == t[rest].max():
+        raise OverlapError(
+            f"no overlap: the covariates {', '.join(map(repr, setters[:10]))}"
+            f"{' and more' if len(setters) > 10 else ''} leave no units where both arms "
+            "occur (each quasi-separates the arms or separates the units the others leave, "
+            "and together they separate them); the effect is not identified without "
+            "extrapolation")
+    scores = t.astype(float)                 # the single-arm units: their limit, 0 or 1
+    columns = independent_columns(X[rest])
+    design = StandardizedDesign(X[rest][:, columns])
+    model = _CHECK_MODEL
+    try:
+        beta, converged = fit_logistic(design, t[rest].astype(float))
+    except EstimationError:    # singular information without separation: too many columns
+        beta, converged = fit_logistic(design, t[rest].astype(float), ridge=CHECK_RIDGE)
+        model = (f"logistic regression (ridge-penalized, lambda={CHECK_RIDGE:g} on "
+                 "standardized covariates: the unpenalized information matrix is singular "
+                 f"with {len(columns)} columns for {int(rest.sum())} units), fitted for the "
+                 "check")
+    scores[rest] = expit(design.dot(beta))
     diverged = not converged or float(np.max(np.abs(beta))) >= DIVERGENT_COEFFICIENT
     try:   # the score ranges are disjoint when a combination of covariates separates the arms
         diag = positivity(scores, t, warn=warn, advice=OUTCOME_ADVICE, stacklevel=stacklevel)
     except OverlapError as err:
         raise _name_separation(err, beta, [names[j] for j in columns]) from None
-    diag["model"] = _CHECK_MODEL + (" (did not converge: quasi-separation)" if diverged else "")
+    if alone.any():
+        model += (f"; {int(alone.sum())} units lie where only one arm occurs (beyond the "
+                  f"single shared value of {len(setters)} quasi-separating covariates) and "
+                  "get their limiting score, 0 or 1")
+    diag["model"] = model + (" (did not converge: quasi-separation)" if diverged else "")
+    diag["n_single_arm"] = int(alone.sum())
+    diag["single_arm_covariates"] = setters
     return diag
 
 

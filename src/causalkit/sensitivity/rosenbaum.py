@@ -5,7 +5,12 @@ treatment differ by at most a factor Γ.  For each Γ the p-value of the test of
 no effect, and the Hodges-Lehmann estimate of an additive effect, are bounded:
 
 * matched pairs: Wilcoxon's signed-rank statistic ``T`` (average ranks for
-  ties, zero differences dropped).  Its worst case is a sum of independent
+  ties).  A zero difference is ranked with the others and then contributes
+  nothing (``zeros="pratt"``, Pratt 1959: the convention of Rosenbaum 2002,
+  Sec. 4.3, and of his ``DOS2::senWilcox``, where ``rank(|d|) * (|d| > 0)`` are
+  the scores), or is dropped before ranking (``zeros="wilcox"``: R's
+  ``wilcox.test`` and ``rbounds::psens``); without zeros the two agree.  Its
+  worst case is a sum of independent
   ``rank_i * Bernoulli(Γ / (1 + Γ))`` (best case ``1 / (1 + Γ)``); the bound is
   computed exactly (a convolution over the rank sums) up to
   :data:`EXACT_MAX_PAIRS` pairs and from the normal approximation above;
@@ -60,14 +65,27 @@ DEFAULT_GAMMAS: tuple[float, ...] = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5
 
 
 # ---------------------------------------------------------------- pairs: signed rank
-def signed_ranks(d: np.ndarray) -> tuple[np.ndarray, float]:
-    """Average ranks of ``|d|`` (zeros dropped) and the signed-rank statistic ``T``.
+#: How zero pair differences are ranked (see the module docstring).
+ZERO_CONVENTIONS = ("pratt", "wilcox")
+
+
+def signed_ranks(d: np.ndarray, zeros: str = "pratt") -> tuple[np.ndarray, float]:
+    """The ranks of the non-zero ``|d|`` (average ranks for ties) and the signed-rank
+    statistic ``T``; zeros are ranked with the others and then dropped (``"pratt"``) or
+    dropped first (``"wilcox"``).
 
     >>> signed_ranks(np.array([1.0, -2.0, 3.0, 0.0]))
+    (array([2., 3., 4.]), 6.0)
+    >>> signed_ranks(np.array([1.0, -2.0, 3.0, 0.0]), zeros="wilcox")
     (array([1., 2., 3.]), 4.0)
     """
-    d = d[d != 0]
+    if zeros not in ZERO_CONVENTIONS:
+        raise OptionError(f"zeros must be one of {ZERO_CONVENTIONS}, got {zeros!r}")
+    if zeros == "wilcox":
+        d = d[d != 0]
     ranks = stats.rankdata(np.abs(d))
+    nonzero = d != 0
+    ranks, d = ranks[nonzero], d[nonzero]
     return ranks, float(ranks[d > 0].sum())
 
 
@@ -198,7 +216,8 @@ def _check_gammas(gammas: Sequence[float]) -> np.ndarray:
 
 
 def rosenbaum_bounds(treated: Any, control: Any, gammas: Sequence[float] = DEFAULT_GAMMAS,
-                     alpha: float = 0.05, method: str = "auto") -> pd.DataFrame:
+                     alpha: float = 0.05, method: str = "auto", zeros: str = "pratt"
+                     ) -> pd.DataFrame:
     """Rosenbaum bounds from matched outcomes.
 
     Parameters
@@ -214,6 +233,11 @@ def rosenbaum_bounds(treated: Any, control: Any, gammas: Sequence[float] = DEFAU
     method
         Pairs only: ``"exact"``, ``"normal"``, or ``"auto"`` (exact up to
         :data:`EXACT_MAX_PAIRS` pairs).
+    zeros
+        Pairs only: how zero differences are ranked, ``"pratt"`` (Rosenbaum's
+        convention) or ``"wilcox"`` (R's ``wilcox.test``); see the module docstring.
+        The Hodges-Lehmann bounds do not depend on it (``d - tau`` has no zeros at
+        the crossing).
 
     Returns
     -------
@@ -234,12 +258,14 @@ def rosenbaum_bounds(treated: Any, control: Any, gammas: Sequence[float] = DEFAU
         raise DataError("matched outcomes hold NaN or infinite values")
     if method not in ("auto", "exact", "normal"):
         raise OptionError(f"method must be 'auto', 'exact' or 'normal', got {method!r}")
+    if zeros not in ZERO_CONVENTIONS:
+        raise OptionError(f"zeros must be one of {ZERO_CONVENTIONS}, got {zeros!r}")
     pairs = yc.shape[1] == 1
     diff = yt - yc.mean(axis=1)
     sign = 1.0 if np.median(diff) >= 0 else -1.0          # test in the effect's direction
     if pairs:
         d = sign * (yt - yc[:, 0])
-        ranks, t_obs = signed_ranks(d)
+        ranks, t_obs = signed_ranks(d, zeros)
         if len(ranks) < 2:
             raise DataError("fewer than two matched pairs with a non-zero difference")
         exact = method == "exact" or (method == "auto" and len(ranks) <= EXACT_MAX_PAIRS)
@@ -252,7 +278,7 @@ def rosenbaum_bounds(treated: Any, control: Any, gammas: Sequence[float] = DEFAU
             lo = _hl_pairs(d, gamma / (1 + gamma))
             hi = _hl_pairs(d, 1 / (1 + gamma))
             return lo, hi
-        used = ("exact" if exact else "normal") + " signed-rank"
+        used = ("exact" if exact else "normal") + f" signed-rank (zeros: {zeros})"
         statistic = t_obs
     else:
         if len(yt) < 2:
@@ -357,7 +383,8 @@ def greedy_matched_sets(score: np.ndarray, t: np.ndarray, source_arm: int, k: in
 
 
 def rosenbaum(effect: Any, gammas: Sequence[float] = DEFAULT_GAMMAS, *, data: Any = None,
-              alpha: float = 0.05, method: str = "auto") -> pd.DataFrame:
+              alpha: float = 0.05, method: str = "auto", zeros: str = "pratt"
+              ) -> pd.DataFrame:
     """Rosenbaum bounds for a ``propensity_matching`` effect (ATT or ATC).
 
     The matched sets are rebuilt from the effect's recorded logit scores,
@@ -376,7 +403,8 @@ def rosenbaum(effect: Any, gammas: Sequence[float] = DEFAULT_GAMMAS, *, data: An
       estimator's weights.  The ATE (both arms matched) chains the strata into
       few large ones and is refused.
 
-    See :func:`rosenbaum_bounds` and
+    ``method`` and ``zeros`` (how zero pair differences are ranked) are those of
+    :func:`rosenbaum_bounds`.  See it and
     :func:`~causalkit.sensitivity.rosenbaum_strata.stratified_bounds` for
     matched outcomes you have yourself.
     """
@@ -412,7 +440,7 @@ def rosenbaum(effect: Any, gammas: Sequence[float] = DEFAULT_GAMMAS, *, data: An
     y, t = d.y[idx], d.t[idx]
     if replace:
         return _with_replacement(effect, score[idx], y, t, source_arm, k, width, gammas, alpha,
-                                 method)
+                                 method, zeros)
     sets = greedy_matched_sets(score[idx], t, source_arm, k, width)
     if any(len(c) != k for _, c in sets):
         sets = [(s, c) for s, c in sets if len(c) == k]     # complete sets only
@@ -424,24 +452,25 @@ def rosenbaum(effect: Any, gammas: Sequence[float] = DEFAULT_GAMMAS, *, data: An
     if not partial:
         est = float(np.mean(own - others.mean(axis=1)))
         check_same_fit(effect, est if source_arm == 1 else -est, "rosenbaum", tol=1e-8)
-    table = _bounds_of_sets(own, others, source_arm, gammas, alpha, method)
+    table = _bounds_of_sets(own, others, source_arm, gammas, alpha, method, zeros)
     table.attrs["partial_sets_dropped"] = partial
     return table
 
 
 def _bounds_of_sets(own: np.ndarray, others: np.ndarray, source_arm: int,
-                    gammas: Sequence[float], alpha: float, method: str) -> pd.DataFrame:
+                    gammas: Sequence[float], alpha: float, method: str,
+                    zeros: str = "pratt") -> pd.DataFrame:
     if source_arm == 1:
-        return rosenbaum_bounds(own, others, gammas, alpha=alpha, method=method)
+        return rosenbaum_bounds(own, others, gammas, alpha=alpha, method=method, zeros=zeros)
     # ATC: one control with k treated.  The sensitivity model is symmetric in the
     # labels, so the control is the set's distinguished unit on the negated outcome,
     # whose "single minus others" difference is again treated minus control.
-    return rosenbaum_bounds(-own, -others, gammas, alpha=alpha, method=method)
+    return rosenbaum_bounds(-own, -others, gammas, alpha=alpha, method=method, zeros=zeros)
 
 
 def _with_replacement(effect: Any, score: np.ndarray, y: np.ndarray, t: np.ndarray,
                       source_arm: int, k: int, width: float, gammas: Sequence[float],
-                      alpha: float, method: str) -> pd.DataFrame:
+                      alpha: float, method: str, zeros: str = "pratt") -> pd.DataFrame:
     from .rosenbaum_strata import replacement_strata, stratified_bounds
 
     labels, sets = replacement_strata(score, t, source_arm, k, width)
@@ -455,7 +484,7 @@ def _with_replacement(effect: Any, score: np.ndarray, y: np.ndarray, t: np.ndarr
         pairs = sorted(sets)
         own = np.array([y[s] for s, _ in pairs])
         other = np.array([y[c[0]] for _, c in pairs])
-        table = _bounds_of_sets(own, other, source_arm, gammas, alpha, method)
+        table = _bounds_of_sets(own, other, source_arm, gammas, alpha, method, zeros)
     else:
         if method == "exact":
             raise OptionError("method='exact' is for matched pairs; matching with "
