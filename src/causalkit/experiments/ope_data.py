@@ -145,7 +145,7 @@ def logged_feedback(reward: Any, action: Any, pscore: Any, action_dist: Any,
     if np.any((p <= 0) | (p > 1)):
         i = int(np.argmax((p <= 0) | (p > 1)))
         raise ProbabilityError(f"{nm['pscore']} (the logging policy's probability of the logged "
-                               f"action) must lie in (0, 1], got {p[i]!r} at row {i}; a "
+                               f"action) must lie in (0, 1], got {float(p[i])!r} at row {i}; a "
                                "zero-propensity action cannot be evaluated")
     if np.any(pi < 0) or np.any(pi > 1):
         raise ProbabilityError(f"{nm['action_dist']} must hold probabilities in [0, 1], got "
