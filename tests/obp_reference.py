@@ -7,9 +7,13 @@ hyperparameters as JSON.  It imports no causalkit code.
 
     python tests/obp_reference.py > tests/obp_reference.json
 
-obp 0.5.7 declares Python < 3.11 and imports torch, so it is not in the ``test``
-extra; the JSON is what the always-run test compares with, and the live test
-runs obp itself where it imports.
+obp 0.5.7 pins Python < 3.11, torch 1.12, numpy 1.23.5, pandas 1.5.2, scikit-learn
+1.1.3 and scipy 1.9.3, so it is not in the ``test`` extra.  The committed JSON was
+written in a Python 3.10 venv with exactly those pins (plus matplotlib < 3.9, which
+seaborn 0.11 needs); the always-run test compares with it, and where obp imports
+beside causalkit (``pip install --no-deps --ignore-requires-python obp``: its
+``obp.ope`` runs on numpy 2 too, with the same numbers to 1e-16) the tests run obp
+itself.
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ def obp_numbers(d: dict[str, np.ndarray]) -> dict:
               "subgaussian_dr": (ope.SubGaussianDoublyRobustTuning, "sg", dr)}
     for name, (cls, grid, kw) in tuners.items():
         for method in ("slope", "mse"):
-            est = cls(lambdas=LAMBDAS[grid], tuning_method=method, delta=0.1)
+            est = cls(lambdas=list(LAMBDAS[grid]), tuning_method=method, delta=0.1)  # obp sorts it
             value = est.estimate_policy_value_with_tuning(**kw)
             out["tuned"][f"{name}_{method}"] = {"lambda_": float(est.best_hyperparam),
                                                 "estimate": float(value)}
@@ -95,10 +99,16 @@ def obp_numbers(d: dict[str, np.ndarray]) -> dict:
 
 
 def main() -> None:
+    import platform
+
     import obp
+    import scipy
+    import sklearn
 
     d = logged_data()
-    json.dump({"obp_version": obp.__version__, "seed": SEED, "n": N, "boot": BOOT,
+    env = {"python": platform.python_version(), "numpy": np.__version__,
+           "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
+    json.dump({"obp_version": obp.__version__, "environment": env, "seed": SEED, "n": N, "boot": BOOT,
                "lambdas": LAMBDAS, "fingerprint": fingerprint(d), **obp_numbers(d)},
               sys.stdout, indent=1)
     sys.stdout.write("\n")
