@@ -66,7 +66,7 @@ from .ope_tuning import tune_lambda
 _BOOT_CHUNK = 2_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PolicyValue:
     """Estimated value of an evaluation policy, with its inference.
 
@@ -229,34 +229,47 @@ def _weighted(method: str, reward: Any, action: Any, pscore: Any, action_dist: A
                         "prediction for every round and action (shape of action_dist)")
     fb = logged_feedback(reward, action, pscore, action_dist,
                          estimated_rewards_by_reg_model if wm.direct else None, position)
-    if isinstance(lambda_, (list, tuple, np.ndarray)):
+    if np.ndim(lambda_) > 0:
         lam = tune_lambda(wm, fb, [wm.check(v) for v in lambda_], method=tuning, delta=delta)
     else:
         lam = wm.check(lambda_)
     return mean_result(method, fb, wm.terms(fb, lam), lam, alpha, ci, n_bootstrap, random_state)
 
 
-_COMMON = """
-    Parameters
-    ----------
-    reward, action, pscore
+_PARAMS = {
+    "reward": """    reward, action, pscore
         Per logged round: the reward, the logged action (0..K-1) and the logging
-        policy's probability of that action, in (0, 1].
-    action_dist
+        policy's probability of that action, in (0, 1].""",
+    "action_dist": """    action_dist, position
         The evaluation policy's probabilities, ``(n, K)`` or ``(n, K, len_list)``
-        as obp's ``action_dist`` (with ``position`` the slot of each round).
-    estimated_rewards_by_reg_model
-        Reward model ``q(x_i, a)`` for every round and action, shape of ``action_dist``.
-    lambda_
+        as obp's ``action_dist``, and the slot of each round (default 0).""",
+    "estimated_rewards_by_reg_model": """    estimated_rewards_by_reg_model
+        Reward model ``q(x_i, a)`` for every round and action, shape of ``action_dist``.""",
+    "lambda_": """    lambda_, tuning, delta
         The hyperparameter, or a list of candidates to choose from with
         ``tuning`` ("slope", SLOPE++ of Tucker & Lee 2021, or "mse", estimated
         variance plus squared high-probability bias bound, Su et al. 2020) at
-        confidence ``delta``.
-    alpha, ci, n_bootstrap, random_state
+        confidence ``delta``.""",
+    "alpha": """    alpha, ci, n_bootstrap, random_state
         Level and kind of the interval: "wald" from the influence-function SE,
         or "bootstrap" (percentile, ``n_bootstrap`` replicates drawn with
         ``RandomState(random_state)`` as obp's ``estimate_interval``).
-"""
+
+    Returns
+    -------
+    PolicyValue""",
+}
+
+
+def _document(func: Callable[..., PolicyValue]) -> None:
+    """Insert the parameter section (for the arguments ``func`` takes) before its example."""
+    import inspect
+
+    taken = inspect.signature(func).parameters
+    section = "\n".join(text for name, text in _PARAMS.items() if name in taken)
+    head, _, rest = (func.__doc__ or "").partition("\n    >>>")
+    func.__doc__ = f"{head.rstrip()}\n\n    Parameters\n    ----------\n{section}\n\n    >>>{rest}"
+
 
 
 def ips(reward: Any, action: Any, pscore: Any, action_dist: Any, position: Any = None,
@@ -389,7 +402,5 @@ def snips_from_feedback(fb: LoggedFeedback, alpha: float = 0.05, ci: str = "wald
 
 
 for _f in (ips, dr, switch_dr, dr_os, subgaussian_ips, subgaussian_dr, snips):
-    if _f.__doc__ and "Parameters" not in _f.__doc__:
-        head, _, rest = _f.__doc__.partition("\n    >>>")
-        _f.__doc__ = head.rstrip() + "\n" + _COMMON + "\n    >>>" + rest
+    _document(_f)
 del _f
