@@ -105,7 +105,8 @@ def bootstrap_ratio_interval(num: np.ndarray, den: np.ndarray | None, alpha: flo
     Resampled row indices come from ``numpy.random.RandomState(random_state)``
     (one ``randint(0, n, n)`` per replicate, the draws of
     ``RandomState.choice``), or from ``random_state`` itself when it is a
-    ``numpy.random.Generator``.
+    ``numpy.random.Generator``.  Replicates whose ``den`` sums to 0 (an undefined
+    ratio) are dropped.
 
     >>> lo, hi = bootstrap_ratio_interval(np.arange(10.0), None, 0.1, 200, 0)
     >>> bool(lo < 4.5 < hi)
@@ -126,8 +127,14 @@ def bootstrap_ratio_interval(num: np.ndarray, den: np.ndarray | None, alpha: flo
         size = (min(per, n_bootstrap - start), n)
         idx = rng.integers(0, n, size) if rng is not None else legacy.randint(0, n, size)
         top = num[idx].mean(axis=1)
-        stats.append(top if den is None else top / den[idx].mean(axis=1))
+        if den is None:
+            stats.append(top)
+        else:
+            bottom = den[idx].mean(axis=1)
+            stats.append(top[bottom > 0] / bottom[bottom > 0])   # 0/0 replicates are dropped
     draws = np.concatenate(stats)
+    if len(draws) == 0:
+        return math.nan, math.nan
     lo, hi = np.percentile(draws, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return float(lo), float(hi)
 
