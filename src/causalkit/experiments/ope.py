@@ -115,17 +115,22 @@ def bootstrap_ratio_interval(num: np.ndarray, den: np.ndarray | None, alpha: flo
     if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 10:
         raise OptionError(f"n_bootstrap must be an integer >= 10, got {n_bootstrap!r}")
     n = len(num)
-    rng = random_state if isinstance(random_state, np.random.Generator) else None
-    try:
-        legacy = None if rng is not None else np.random.RandomState(random_state)
-    except (TypeError, ValueError):
-        raise OptionError(f"random_state must be an int, None or a numpy Generator, "
-                          f"got {random_state!r}") from None
+    draw: Callable[[tuple[int, int]], np.ndarray]
+    if isinstance(random_state, np.random.Generator):
+        gen = random_state
+        draw = lambda size: gen.integers(0, n, size)  # noqa: E731
+    else:
+        try:
+            legacy = np.random.RandomState(random_state)
+        except (TypeError, ValueError):
+            raise OptionError(f"random_state must be an int, None or a numpy Generator, "
+                              f"got {random_state!r}") from None
+        draw = lambda size: legacy.randint(0, n, size)  # noqa: E731
     stats: list[np.ndarray] = []
     per = max(1, _BOOT_CHUNK // n)
     for start in range(0, n_bootstrap, per):
         size = (min(per, n_bootstrap - start), n)
-        idx = rng.integers(0, n, size) if rng is not None else legacy.randint(0, n, size)
+        idx = draw(size)
         top = num[idx].mean(axis=1)
         if den is None:
             stats.append(top)
