@@ -127,3 +127,8 @@ class FormulaError(RoleError):
 
 class UnseenLevelError(DataError):
     """A categorical level in new data that the fitted model never saw."""
+
+
+class ProbabilityError(DataError):
+    """A probability (a propensity score, a policy's action distribution) is outside its range
+    or does not sum to 1."""

@@ -7,7 +7,8 @@ lift intervals), :mod:`.control` (which arm is the control), :mod:`.analyze`
 (the tidy multi-metric, multi-arm table), :mod:`.srm`, :mod:`.multiple`,
 :mod:`.power`, :mod:`.sequential` (mSPRT, alpha spending), :mod:`.bayes`,
 :mod:`.design` (cluster-randomized, post-stratified), :mod:`.cuped`,
-:mod:`.assignment`, :mod:`.bandits`.
+:mod:`.assignment`, :mod:`.bandits`, :mod:`.ope` (off-policy evaluation: IPS, SNIPS,
+DR, Switch-DR, DR-os, sub-Gaussian IPS/DR).
 
 Example
 -------
@@ -22,6 +23,8 @@ from .aggregates import ExperimentStats
 from .analyze import Decision, ExperimentResult, UndefinedTestWarning, analyze
 from .assignment import assign, block_randomize
 from .bandits import UCB1, EpsilonGreedy, ThompsonSampling, off_policy_value, simulate
+from .ope import (PolicyValue, dr, dr_os, ips, snips, subgaussian_dr, subgaussian_ips,
+                  switch_dr)
 from .bayes import beta_binomial, normal_means
 from .bayes import from_stats as bayes_from_stats
 from .bayes_sequential import sequential_beta_binomial, sequential_normal
@@ -46,7 +49,8 @@ from .srm import SampleRatioMismatchWarning, srm_check
 from .stats import Moments, group_moments
 
 __all__ = [
-    "Decision", "EpsilonGreedy", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
+    "Decision", "EpsilonGreedy", "PolicyValue", "dr", "dr_os", "ips", "snips", "subgaussian_dr",
+    "subgaussian_ips", "switch_dr", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
     "SampleRatioMismatchWarning", "SimpsonsParadoxWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
     "bayes_from_stats", "beta_binomial", "block_randomize", "classical_boundaries", "clustered", "compare", "cupac", "cuped", "daily_effects", "dunnett", "interleave", "interleaving_analysis", "group_moments",
     "conditional_power", "cuped_sd", "group_sequential", "mde_means", "ratio_sd", "ratio_sd_from_data", "sample_size_cuped", "sample_size_ratio", "mde_proportions", "msprt", "normal_means",

@@ -13,7 +13,9 @@ Policies (vectorized over independent simulation runs; state has shape
 (pseudo-)regret ``sum_t (mu* - mu_{a_t})``.  :func:`off_policy_value`
 evaluates a target policy from logged bandit data with inverse propensity
 scoring (IPS), self-normalized IPS (SNIPS) and the doubly robust estimator
-(Dudík, Langford & Li 2011), each with a standard error.
+(Dudík, Langford & Li 2011), each with a standard error; the estimators
+themselves, with Switch-DR, DR-os and the sub-Gaussian variants, are in
+:mod:`.ope` and re-exported here.
 
 Example
 -------
@@ -30,8 +32,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, OptionError
-from ..inference import wald
+from ..errors import OptionError
+from .ope import (WEIGHT_MAPS, PolicyValue, dr, dr_os, ips, mean_result, snips,  # noqa: F401
+                  snips_from_feedback, subgaussian_dr, subgaussian_ips, switch_dr)
+from .ope_data import logged_feedback
 
 
 class Policy:
@@ -143,17 +147,24 @@ def off_policy_value(rewards: Any, actions: Any, propensities: Any, target_probs
                      reward_predictions: Any = None, alpha: float = 0.05) -> pd.DataFrame:
     """Value of a target policy from logged data: IPS, SNIPS and doubly robust, with SEs.
 
+    A table of :func:`~causalkit.experiments.ope.ips`,
+    :func:`~causalkit.experiments.ope.snips` and
+    :func:`~causalkit.experiments.ope.dr` (which take obp's argument names and
+    shapes, and give Switch-DR, DR-os and the other variants).
+
     Parameters
     ----------
     rewards, actions, propensities
         Logged reward, action index (0..K-1) and the logging policy's
-        probability of that action, per row.
+        probability of that action, per row (obp's ``reward``, ``action``,
+        ``pscore``).
     target_probs
-        ``(n, K)`` probabilities of each action under the target policy.
+        ``(n, K)`` probabilities of each action under the target policy
+        (obp's ``action_dist``).
     reward_predictions
         ``(n, K)`` predicted reward of each action for each row (the direct
-        model of the DR estimator); default: the logged mean reward of each
-        action (a context-free model).
+        model of the DR estimator; obp's ``estimated_rewards_by_reg_model``);
+        default: the logged mean reward of each action (a context-free model).
 
     Notes
     -----
@@ -166,42 +177,21 @@ def off_policy_value(rewards: Any, actions: Any, propensities: Any, target_probs
     >>> r.loc["ips", "estimate"], r.loc["snips", "estimate"]
     (np.float64(1.0), np.float64(1.0))
     """
-    r = np.asarray(rewards, dtype=float)
-    a = np.asarray(actions)
-    p = np.asarray(propensities, dtype=float)
-    pi = np.asarray(target_probs, dtype=float)
-    n = len(r)
-    if not (a.shape == p.shape == r.shape) or pi.shape[0] != n or pi.ndim != 2:
-        raise DataError("rewards, actions, propensities need one entry per row and "
-                        "target_probs shape (rows, actions)")
-    if n < 2 or not np.all(np.isfinite(r)):
-        raise DataError("need at least 2 rows of finite rewards")
-    if np.any((p <= 0) | (p > 1)):
-        raise DataError("logged propensities must lie in (0, 1]; zero-propensity actions "
-                        "cannot be evaluated")
-    if not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= pi.shape[1]:
-        raise DataError(f"actions must be integers in 0..{pi.shape[1] - 1}")
-    rows = np.arange(n)
-    w = pi[rows, a] / p
+    names = {"reward": "rewards", "action": "actions", "pscore": "propensities",
+             "action_dist": "target_probs", "estimated_rewards_by_reg_model": "reward_predictions"}
+    fb = logged_feedback(rewards, actions, propensities, target_probs, reward_predictions,
+                         names=names)
     if reward_predictions is None:
-        sums = np.bincount(a, weights=r, minlength=pi.shape[1])
-        cnt = np.bincount(a, minlength=pi.shape[1])
-        q = np.broadcast_to(np.divide(sums, cnt, out=np.zeros(pi.shape[1]), where=cnt > 0), pi.shape)
-    else:
-        q = np.asarray(reward_predictions, dtype=float)
-        if q.shape != pi.shape:
-            raise DataError("reward_predictions must have the shape of target_probs")
-    ips_terms = w * r
-    dr_terms = (pi * q).sum(axis=1) + w * (r - q[rows, a])
-    snips = ips_terms.sum() / w.sum()
-    snips_se = np.sqrt(np.sum((w * (r - snips)) ** 2)) / w.sum()
-    out = []
-    for name, est, se in [("ips", ips_terms.mean(), ips_terms.std(ddof=1) / np.sqrt(n)),
-                          ("snips", snips, snips_se),
-                          ("dr", dr_terms.mean(), dr_terms.std(ddof=1) / np.sqrt(n))]:
-        wr = wald(est, se, alpha=alpha)
-        out.append({"method": name, "estimate": float(est), "std_error": float(se),
-                    "ci_low": wr.ci_low, "ci_high": wr.ci_high})
-    table = pd.DataFrame(out).set_index("method")
-    table.attrs["effective_sample_size"] = float(w.sum() ** 2 / np.sum(w ** 2))
+        k = fb.pi.shape[1]
+        sums = np.bincount(fb.action, weights=fb.reward, minlength=k)
+        cnt = np.bincount(fb.action, minlength=k)
+        means = np.divide(sums, cnt, out=np.zeros(k), where=cnt > 0)
+        fb = logged_feedback(fb.reward, fb.action, fb.pscore, fb.pi,
+                             np.broadcast_to(means, fb.pi.shape), names=names)
+    fits = [mean_result("ips", fb, WEIGHT_MAPS["ips"].terms(fb, np.inf), None, alpha, "wald", 0, 0),
+            snips_from_feedback(fb, alpha),
+            mean_result("dr", fb, WEIGHT_MAPS["dr"].terms(fb, np.inf), None, alpha, "wald", 0, 0)]
+    table = pd.DataFrame([{"method": f.method, "estimate": f.estimate, "std_error": f.std_error,
+                           "ci_low": f.ci_low, "ci_high": f.ci_high} for f in fits]).set_index("method")
+    table.attrs["effective_sample_size"] = fits[0].effective_sample_size
     return table
