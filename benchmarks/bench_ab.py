@@ -34,7 +34,8 @@ computed in DuckDB) in the same process, on the same connection (DuckDB
 ``--threads``, default 1), with both times, the ratio, the estimates and
 p-values of both, and the peak Python memory (tracemalloc) of causalkit's run.
 
-Usage: ``python benchmarks/bench_ab.py [--quick] [--rows N] [--repeat R] [--busy | --warehouse]``
+Usage: ``python benchmarks/bench_ab.py [--quick] [--rows N] [--repeat R] [--busy | --warehouse
+[--threads T] [--database FILE]]``
 """
 
 from __future__ import annotations
@@ -208,11 +209,16 @@ FROM ab;
 """
 
 
-def warehouse_table(rows: int, threads: int, seed: float = 0.25) -> Any:
-    """An Ibis table over a DuckDB table of ``rows`` rows generated inside DuckDB."""
+def warehouse_table(rows: int, threads: int, seed: float = 0.25, database: str = ":memory:",
+                    memory_limit: str = "4GB") -> Any:
+    """An Ibis table over a DuckDB table of ``rows`` rows generated inside DuckDB.
+
+    ``database`` a file keeps a 10^8-row table on disk (DuckDB spills past
+    ``memory_limit``) instead of in memory.
+    """
     import ibis
 
-    con = ibis.duckdb.connect(threads=threads)
+    con = ibis.duckdb.connect(database=database, threads=threads, memory_limit=memory_limit)
     con.raw_sql(f"SELECT setseed({seed})")
     for stmt in WAREHOUSE_SQL.format(rows=int(rows)).split(";"):
         if stmt.strip():
@@ -240,11 +246,11 @@ def run_tea_ibis(table: Any) -> dict[str, dict[str, float]]:
             for r in res.itertuples()}
 
 
-def warehouse(rows: int, repeat: int, threads: int) -> int:
+def warehouse(rows: int, repeat: int, threads: int, database: str = ":memory:") -> int:
     import tracemalloc
 
     start = time.perf_counter()
-    table = warehouse_table(rows, threads)
+    table = warehouse_table(rows, threads, database=database)
     made = time.perf_counter() - start
     print(f"A/B warehouse benchmark: DuckDB table of {rows:,} rows generated inside DuckDB in "
           f"{made:.1f} s (DuckDB threads = {threads}; 2 arms; metrics y, y CUPED on y_pre, "
@@ -287,11 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", action="store_true",
                         help="time analyze on an Ibis/DuckDB table next to tea-tasting's Ibis path")
     parser.add_argument("--threads", type=int, default=1, help="DuckDB threads (--warehouse)")
+    parser.add_argument("--database", default=":memory:",
+                        help="DuckDB file for the generated table (--warehouse; default in memory)")
     args = parser.parse_args(argv)
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
     repeat = args.repeat or (2 if args.quick else 3)
     if args.warehouse:
-        return warehouse(rows, repeat, args.threads)
+        return warehouse(rows, repeat, args.threads, args.database)
     df = make_data(rows)
     if args.busy:
         report_busy(quiet_vs_busy(df, max(repeat, 5), args.busy_procs), rows)
