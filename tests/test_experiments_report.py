@@ -115,3 +115,23 @@ def test_report_default_directory_and_unwritable_paths(result, tmp_path, monkeyp
     with pytest.raises(OptionError, match="power"):
         result.report(tmp_path / "r4", power=1.5)
     assert not (tmp_path / "r2").exists()                   # options are checked before writing
+
+
+def test_report_flags_a_sample_ratio_mismatch_and_undefined_relative_lifts(tmp_path):
+    from causalkit.experiments import SampleRatioMismatchWarning
+
+    rng = np.random.default_rng(3)
+    arm = np.repeat([0, 1], [700, 500])                     # 700 / 500 for an intended 50 / 50
+    z = np.r_[np.tile([-1.0, 1.0], 350), rng.integers(0, 3, 500)]   # control mean exactly 0
+    df = pd.DataFrame({"arm": arm, "y": rng.normal(5, 1, 1200), "z": z})
+    with pytest.warns(SampleRatioMismatchWarning):
+        res = analyze(df, "arm", ["y", "z"], control=0)
+    assert res.table.loc[1, "control_mean"] == 0.0
+    files = res.report(tmp_path)
+    page = files.html.read_text(encoding="utf-8")
+    assert "Sample-ratio mismatch: the split of units differs" in page and "srm-mismatch" in page
+    assert [row[1] for row in tables(page)["srm-table"][1:]] == ["700", "500"]
+    key = tables(page)["key-numbers"]
+    assert key[2][0] == "z" and key[2][key[0].index("relative lift")] == "n/a"
+    assert tables(page)["power-table"][2][3] == "n/a"      # no scale for a relative lift of interest
+    assert files.forest_plot.read_bytes().startswith(PNG)

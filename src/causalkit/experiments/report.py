@@ -90,6 +90,12 @@ def _fmt(x: Any, spec: str = ".4g") -> str:
     return "n/a" if not math.isfinite(v) else format(v, spec)
 
 
+def _pct(x: Any, spec: str = ".3g") -> str:
+    """A fraction as a percentage (``n/a`` when undefined)."""
+    text = _fmt(100 * float(x), spec)
+    return text if text == "n/a" else text + "%"
+
+
 def _label(row: Any, many_arms: bool) -> str:
     name = f"{row.metric} ({row.arm})" if many_arms else str(row.metric)
     return ("[guardrail] " if row.role == "guardrail" else "") + name
@@ -285,8 +291,8 @@ def _page(result: "ExperimentResult", rows: pd.DataFrame, decision: Any, powers:
                "results below</span>" if srm.mismatch else
                "<span class='srm-ok'>No sample-ratio mismatch</span>")
     share = np.asarray(srm.expected, float) / max(float(np.sum(srm.expected)), 1.0)
-    srm_rows = [[str(a), int(o), _fmt(100 * o / max(sum(srm.observed), 1), ".2f") + "%",
-                 _fmt(100 * s, ".2f") + "%"]
+    srm_rows = [[str(a), int(o), _pct(o / max(sum(srm.observed), 1), ".4g"),
+                 _pct(s, ".4g")]
                 for a, o, s in zip(result.stats.arms, srm.observed, share)]
     parts.append(f"<section id='srm'><h2>Sample-ratio check</h2><p>{verdict}: chi2({srm.df}) = "
                  f"{_fmt(srm.statistic)}, p = {_fmt(srm.p_value)}.</p>"
@@ -294,8 +300,8 @@ def _page(result: "ExperimentResult", rows: pd.DataFrame, decision: Any, powers:
                               "srm-table", numeric=(1, 2, 3))
                  + f"<img id='srm-plot' alt='Observed and intended share of units per arm' "
                  f"src='{data_uri(srm_png)}'></section>")
-    pw_rows = [[str(p.metric), str(p.arm), _fmt(100 * p.lift_of_interest, ".3g") + "%",
-                _fmt(100 * p.power, ".1f") + "%", _fmt(p.mde), _fmt(100 * p.mde_relative, ".3g") + "%"]
+    pw_rows = [[str(p.metric), str(p.arm), _pct(p.lift_of_interest),
+                _pct(p.power, ".3g"), _fmt(p.mde), _pct(p.mde_relative)]
                for p in powers.itertuples()]
     parts.append(f"<section id='power'><h2>Power achieved</h2><p class='note'>From each "
                  f"comparison's standard error: the power of its two-sided test at level "
@@ -310,8 +316,7 @@ def _page(result: "ExperimentResult", rows: pd.DataFrame, decision: Any, powers:
         key.append([str(r.metric), str(r.arm), r.role, r.kind, int(r.n_control),
                     int(r.n_treatment), _fmt(r.control_mean), _fmt(r.treatment_mean),
                     _fmt(r.estimate), f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
-                    _fmt(100 * r.relative, ".3g") + "%",
-                    f"[{_fmt(100 * r.relative_ci_low, '.3g')}%, {_fmt(100 * r.relative_ci_high, '.3g')}%]",
+                    _pct(r.relative), f"[{_pct(r.relative_ci_low)}, {_pct(r.relative_ci_high)}]",
                     _fmt(r.p_value), _fmt(r.p_adjusted), r.status])
     parts.append("<section id='numbers'><h2>Key numbers</h2>" + html_table(
         ["metric", "arm", "role", "kind", "n control", "n treatment", "control", "treatment",
