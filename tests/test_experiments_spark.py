@@ -29,7 +29,7 @@ METRICS = ["revenue", "converted", Metric("ctr", column="clicks", denominator="s
 
 
 @pytest.fixture(scope="module")
-def spark():
+def spark(tmp_path_factory):
     try:
         import ibis.backends.pyspark  # noqa: F401
     except ImportError as err:
@@ -41,10 +41,17 @@ def spark():
     session = (SparkSession.builder.master("local[1]").appName("causalkit-test")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
                .config("spark.driver.memory", "1g").config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
                .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
-    yield ibis.pyspark.connect(session)
+    yield session
     session.stop()
+
+
+def _table(session, name, frame):
+    """An Ibis table over a Spark temporary view of ``frame`` (nothing is written to disk)."""
+    session.createDataFrame(frame).createOrReplaceTempView(name)
+    return ibis.pyspark.connect(session).table(name)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +78,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 
 def test_spark_table_equals_the_pandas_path(spark, events):
-    table = spark.create_table("ab_events", events, overwrite=True)
+    table = _table(spark, "ab_events", events)
     db = analyze(table, "arm", METRICS, control=0)
     _same(db.table, analyze(events, "arm", METRICS, control=0).table)
     assert len(db.sql) == 2 and all("GROUP BY" in q.upper() for q in db.sql)
@@ -81,7 +88,7 @@ def test_spark_table_equals_the_pandas_path(spark, events):
 
 
 def test_spark_bad_input_fails_as_in_pandas(spark, events):
-    table = spark.create_table("ab_events_bad", events.assign(arm=0), overwrite=True)
+    table = _table(spark, "ab_events_bad", events.assign(arm=0))
     with pytest.raises(ColumnNotFoundError, match="nosuch"):
         analyze(table, "arm", ["nosuch"], control=0)
     with pytest.raises(DataError, match="only one arm"):
