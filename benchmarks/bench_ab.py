@@ -23,7 +23,19 @@ pool, so the two should stay within 1.5x.  "Quiet" means without *our* busy
 processes: on a shared machine other work may be running, which the load
 averages show.
 
-Usage: ``python benchmarks/bench_ab.py [--quick] [--rows N] [--repeat R] [--busy]``
+``--warehouse`` times the database path instead: a DuckDB table of ``--rows``
+rows (default 10^7; ``--rows 100000000`` for 10^8) is generated *inside*
+DuckDB (two arms; a mean metric ``y``, a CUPED metric on ``y`` with the
+pre-period ``y_pre``, and a ratio metric ``clicks / sessions``), and
+causalkit's ``analyze`` on the Ibis table (aggregates computed in DuckDB,
+:mod:`causalkit.experiments.warehouse`) is timed next to tea-tasting's Ibis
+path (``Experiment(...).analyze(ibis_table)``: its aggregates are also
+computed in DuckDB) in the same process, on the same connection (DuckDB
+``--threads``, default 1), with both times, the ratio, the estimates and
+p-values of both, and the peak Python memory (tracemalloc) of causalkit's run.
+
+Usage: ``python benchmarks/bench_ab.py [--quick] [--rows N] [--repeat R] [--busy | --warehouse
+[--threads T] [--database FILE]]``
 """
 
 from __future__ import annotations
@@ -179,6 +191,97 @@ def report_busy(r: dict[str, Any], rows: int) -> None:
           f"{ratio / ref_ratio:.2f}x")
 
 
+# ---------------------------------------------------------------- the warehouse path (Ibis / DuckDB)
+WAREHOUSE_SQL = """
+CREATE OR REPLACE TABLE ab AS
+WITH r AS (SELECT i, random() AS u1, random() AS u2, random() AS u3, random() AS u4,
+                  random() AS u5 FROM range({rows}) t(i))
+SELECT CAST(i % 2 AS INTEGER) AS variant,
+       10 + 3 * sqrt(-2 * ln(1 - u1)) * cos(2 * pi() * u2) AS y_pre,
+       CAST(1 + floor(-ln(1 - u3) * 4) AS DOUBLE) AS sessions,
+       u4 AS u, u5 AS v
+FROM r;
+CREATE OR REPLACE TABLE ab AS
+SELECT variant, y_pre,
+       0.6 * y_pre + 4 + 2.4 * sqrt(-2 * ln(1 - u)) * cos(2 * pi() * v) + 0.01 * variant AS y,
+       sessions, floor(sessions * (0.3 + 0.0005 * variant) + u) AS clicks
+FROM ab;
+"""
+
+
+def warehouse_table(rows: int, threads: int, seed: float = 0.25, database: str = ":memory:",
+                    memory_limit: str = "4GB") -> Any:
+    """An Ibis table over a DuckDB table of ``rows`` rows generated inside DuckDB.
+
+    ``database`` a file keeps a 10^8-row table on disk (DuckDB spills past
+    ``memory_limit``) instead of in memory.
+    """
+    import ibis
+
+    con = ibis.duckdb.connect(database=database, threads=threads, memory_limit=memory_limit)
+    con.raw_sql(f"SELECT setseed({seed})")
+    for stmt in WAREHOUSE_SQL.format(rows=int(rows)).split(";"):
+        if stmt.strip():
+            con.raw_sql(stmt)
+    return con.table("ab")
+
+
+def run_causalkit_ibis(table: Any) -> dict[str, dict[str, float]]:
+    from causalkit.experiments import Metric, analyze
+
+    res = analyze(table, "variant", ["y", Metric("y_cuped", column="y", covariate="y_pre"),
+                                      Metric("ctr", column="clicks", denominator="sessions")],
+                  control=0, correction="none")
+    return {r.metric: {"estimate": float(r.estimate), "p_value": float(r.p_value)}
+            for r in res.table.itertuples()}
+
+
+def run_tea_ibis(table: Any) -> dict[str, dict[str, float]]:
+    import tea_tasting as tt
+
+    exp = tt.Experiment(y=tt.Mean("y"), y_cuped=tt.Mean("y", covariate="y_pre"),
+                        ctr=tt.RatioOfMeans("clicks", "sessions"), variant="variant")
+    res = exp.analyze(table, control=0).to_pandas()
+    return {r.metric: {"estimate": float(r.effect_size), "p_value": float(r.pvalue)}
+            for r in res.itertuples()}
+
+
+def warehouse(rows: int, repeat: int, threads: int, database: str = ":memory:") -> int:
+    import tracemalloc
+
+    start = time.perf_counter()
+    table = warehouse_table(rows, threads, database=database)
+    made = time.perf_counter() - start
+    print(f"A/B warehouse benchmark: DuckDB table of {rows:,} rows generated inside DuckDB in "
+          f"{made:.1f} s (DuckDB threads = {threads}; 2 arms; metrics y, y CUPED on y_pre, "
+          f"clicks / sessions); best of {repeat} after a warm-up")
+    t_ck, out_ck = best_time(lambda: run_causalkit_ibis(table), repeat)
+    tracemalloc.start()
+    run_causalkit_ibis(table)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    try:
+        t_tea, out_tea = best_time(lambda: run_tea_ibis(table), repeat)
+    except ImportError:
+        print(f"causalkit analyze(Ibis table): {t_ck:.3f} s (peak Python memory "
+              f"{peak / 2**20:.1f} MiB); tea-tasting: skipped, not installed "
+              "(pip install tea-tasting)")
+        return 0
+    print(f"{'contender':<34}{'seconds':>10}{'vs causalkit':>14}")
+    print(f"{'causalkit analyze (Ibis)':<34}{t_ck:>10.3f}{1.0:>13.2f}x")
+    print(f"{'tea-tasting Experiment (Ibis)':<34}{t_tea:>10.3f}{t_tea / t_ck:>13.2f}x")
+    print(f"ratio tea-tasting / causalkit = {t_tea / t_ck:.2f}; causalkit peak Python memory "
+          f"{peak / 2**20:.1f} MiB")
+    print(f"{'metric':<10}{'causalkit est.':>16}{'tea est.':>16}{'causalkit p':>14}{'tea p':>14}")
+    for name in out_ck:
+        a, b = out_ck[name], out_tea[name]
+        flag = "" if abs(a["estimate"] - b["estimate"]) <= 1e-4 * max(1e-3, abs(a["estimate"])) \
+            and abs(a["p_value"] - b["p_value"]) <= max(1e-6, 0.02 * a["p_value"]) else "  DIFFERS"
+        print(f"{name:<10}{a['estimate']:>16.8g}{b['estimate']:>16.8g}{a['p_value']:>14.6g}"
+              f"{b['p_value']:>14.6g}{flag}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000,000 rows, 2 repeats")
@@ -187,9 +290,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy", action="store_true",
                         help="time causalkit quiet and beside busy background processes")
     parser.add_argument("--busy-procs", type=int, default=2)
+    parser.add_argument("--warehouse", action="store_true",
+                        help="time analyze on an Ibis/DuckDB table next to tea-tasting's Ibis path")
+    parser.add_argument("--threads", type=int, default=1, help="DuckDB threads (--warehouse)")
+    parser.add_argument("--database", default=":memory:",
+                        help="DuckDB file for the generated table (--warehouse; default in memory)")
     args = parser.parse_args(argv)
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
     repeat = args.repeat or (2 if args.quick else 3)
+    if args.warehouse:
+        return warehouse(rows, repeat, args.threads, args.database)
     df = make_data(rows)
     if args.busy:
         report_busy(quiet_vs_busy(df, max(repeat, 5), args.busy_procs), rows)

@@ -78,6 +78,10 @@ class OptionError(CausalKitError, ValueError):
     """An option has an invalid value (alpha outside (0, 1), unknown estimand, ...)."""
 
 
+class OutputPathError(CausalKitError, OSError):
+    """A file or directory causalkit was asked to write cannot be written (no permission, a file in the way)."""
+
+
 class WeightsNotSupportedError(OptionError, RoleError):
     """``weights=`` was given to a method that does not define sampling weights."""
 

@@ -8,7 +8,8 @@ lift intervals), :mod:`.control` (which arm is the control), :mod:`.analyze`
 :mod:`.power`, :mod:`.sequential` (mSPRT, alpha spending), :mod:`.bayes`,
 :mod:`.design` (cluster-randomized, post-stratified), :mod:`.cuped`,
 :mod:`.assignment`, :mod:`.bandits`, :mod:`.ope` (off-policy evaluation: IPS, SNIPS,
-DR, Switch-DR, DR-os, sub-Gaussian IPS/DR).
+DR, Switch-DR, DR-os, sub-Gaussian IPS/DR), :mod:`.report`
+(``ExperimentResult.report()``: the HTML page and PNGs).
 
 Example
 -------
@@ -40,7 +41,8 @@ from .dunnett import dunnett
 from .metrics import Metric, compare
 from .relative import relative_lift, score_interval
 from .multiple import adjust_p
-from .power import (conditional_power, cuped_sd, mde_means, mde_proportions, power_means,
+from .power import (conditional_power, cuped_sd, mde_from_se, mde_means, mde_proportions,
+                    power_from_se, power_means,
                     power_proportions, ratio_sd, ratio_sd_from_data, sample_size_cuped,
                     sample_size_ratio,
                     sample_size_means, sample_size_proportions)
@@ -53,7 +55,7 @@ __all__ = [
     "subgaussian_ips", "switch_dr", "ExperimentResult", "ExperimentStats", "Metric", "Moments",
     "SampleRatioMismatchWarning", "SimpsonsParadoxWarning", "ThompsonSampling", "UCB1", "adjust_p", "analyze", "assign",
     "bayes_from_stats", "beta_binomial", "block_randomize", "classical_boundaries", "clustered", "compare", "cupac", "cuped", "daily_effects", "dunnett", "interleave", "interleaving_analysis", "group_moments",
-    "conditional_power", "cuped_sd", "group_sequential", "mde_means", "ratio_sd", "ratio_sd_from_data", "sample_size_cuped", "sample_size_ratio", "mde_proportions", "msprt", "normal_means",
+    "conditional_power", "cuped_sd", "mde_from_se", "power_from_se", "group_sequential", "mde_means", "ratio_sd", "ratio_sd_from_data", "sample_size_cuped", "sample_size_ratio", "mde_proportions", "msprt", "normal_means",
     "off_policy_value", "planned_mixing_variance", "post_stratified", "power_means", "quantile_effect", "power_proportions",
     "regression_adjusted", "relative_lift", "segment_effects", "resolve_control", "sample_size_means",
     "sample_size_proportions", "score_interval", "sequential_beta_binomial", "sequential_normal", "simulate", "srm_check", "switchback_analysis", "switchback_schedule", "UndefinedTestWarning",

@@ -25,9 +25,10 @@ Example
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,9 @@ from .noninferiority import decide, noninferiority
 from .srm import SRMResult, srm_check
 from .stats import Moments
 from .warehouse import is_ibis_table, stats_from_table
+
+if TYPE_CHECKING:
+    from .report import ReportFiles
 
 __all__ = ["ExperimentResult", "ExperimentStats", "UndefinedTestWarning", "analyze", "as_metrics"]
 
@@ -100,6 +104,23 @@ class ExperimentResult:
         """
         rows, by_arm = decide(self.table, self.alpha)
         return Decision(rows, by_arm)
+
+    def report(self, out_dir: "str | os.PathLike[str]" = "experiment_report", *,
+               lift_of_interest: "float | Mapping[str, float]" = 0.05, power: float = 0.8,
+               title: str = "Experiment report") -> "ReportFiles":
+        """Write a self-contained HTML report and its PNGs into ``out_dir`` (see :mod:`.report`).
+
+        The page has the forest plot of every metric's lift (guardrails
+        marked), the sample-ratio check, the ship / hold / roll-back decision,
+        the power achieved against a relative ``lift_of_interest`` (and the
+        minimum detectable lift at ``power``) and the key numbers.  Returns
+        the paths written; an unwritable ``out_dir`` is an
+        :class:`~causalkit.errors.OutputPathError`.
+        """
+        from .report import write_report
+
+        return write_report(self, out_dir, lift_of_interest=lift_of_interest, power=power,
+                            title=title)
 
     def __str__(self) -> str:
         return self.summary()

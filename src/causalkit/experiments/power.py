@@ -39,6 +39,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 from scipy import optimize, stats
 
 from ..errors import OptionError
@@ -102,6 +103,40 @@ def normal_power(delta: float, s0: float, s1: float, alpha: float = 0.05,
     if alternative == "larger":
         return float(stats.norm.sf((c * s0 - delta) / s1))
     return float(stats.norm.cdf((-c * s0 - delta) / s1))
+
+
+def power_from_se(delta: float, std_error: float, alpha: float = 0.05,
+                  alternative: str = "two-sided") -> float:
+    """Power of the level-``alpha`` z test to detect a true difference ``delta`` at a given SE.
+
+    The power an experiment *achieved*: its standard error is known after the
+    fact, so the power against an effect of interest needs no variance
+    assumption.  (The power at the *observed* effect is a function of the
+    p-value and says nothing more; Hoenig & Heisey 2001.)
+
+    >>> round(power_from_se(2.8016, 1.0), 3)     # (z_0.975 + z_0.8) SEs away: 80%
+    0.8
+    """
+    _check(alpha, None, alternative, 1.0)
+    if not (np.isfinite(std_error) and std_error > 0):
+        return math.nan
+    return normal_power(delta, std_error, std_error, alpha, alternative)
+
+
+def mde_from_se(std_error: float, alpha: float = 0.05, power: float = 0.8,
+                alternative: str = "two-sided") -> float:
+    """Smallest true difference the test detects with probability ``power`` at a given SE.
+
+    >>> round(mde_from_se(1.0), 4)      # z_0.975 + z_0.8, less the far tail's 3e-6
+    2.8016
+    """
+    _check(alpha, power, alternative, 1.0)
+    if not (np.isfinite(std_error) and std_error > 0):
+        return math.nan
+    sign = -1.0 if alternative == "smaller" else 1.0
+    return sign * optimize.brentq(
+        lambda d: normal_power(sign * d, std_error, std_error, alpha, alternative) - power,
+        1e-12 * std_error, 100 * std_error, xtol=1e-14 * std_error)
 
 
 def _sds_proportions(p0: float, p1: float, n0: float, ratio: float, method: str
