@@ -230,11 +230,14 @@ def test_repeated_cross_section_dr_matches_statsmodels_and_covers():
         assert miss <= 9, method
 
 
-def test_moderndid_reference_repeated_cross_sections_and_unbalanced(mpdta, mpdta_rows):
-    """moderndid's att_gt / aggte (another Python port of R did) on the same data."""
+def test_moderndid_reference_repeated_cross_sections(mpdta_rows):
+    """moderndid's att_gt / aggte (another Python port of R did) on the same data (its
+    allow_unbalanced_panel=True fails inside moderndid 0.2.0: csdid is the reference above)."""
     moderndid = pytest.importorskip("moderndid", reason="moderndid not installed")
     rows = mpdta_rows.drop(columns=["w_row", "w_unit"])
-    for method in ("dr", "ipw", "reg"):
+    # moderndid's SEs of the locally efficient RC dr estimator differ from csdid's (equal to
+    # ours above, to 1e-9) by up to 0.4% on these data; ipw and reg agree to rounding
+    for method, se_tol in (("dr", 0.01), ("ipw", 1e-6), ("reg", 1e-6)):
         ref = moderndid.att_gt(rows, yname="lemp", tname="year", idname="rid",
                                gname="first.treat", xformla="~lpop", panel=False,
                                est_method=method)
@@ -243,13 +246,6 @@ def test_moderndid_reference_repeated_cross_sections_and_unbalanced(mpdta, mpdta
         np.testing.assert_allclose(ours.diagnostics["att_gt"].att, np.asarray(ref.att_gt),
                                    rtol=1e-8, atol=1e-12)
         np.testing.assert_allclose(ours.diagnostics["att_gt"].std_error,
-                                   np.asarray(ref.se_gt), rtol=1e-6)
+                                   np.asarray(ref.se_gt), rtol=se_tol)
         simple = moderndid.aggte(ref, type="simple")
         assert ours.estimate == pytest.approx(simple.overall_att, rel=1e-8)
-    ref = moderndid.att_gt(rows, yname="lemp", tname="year", idname="countyreal",
-                           gname="first.treat", xformla="~lpop", allow_unbalanced_panel=True)
-    ours = _cs(rows, covariates=["lpop"], allow_unbalanced_panel=True)
-    np.testing.assert_allclose(ours.diagnostics["att_gt"].att, np.asarray(ref.att_gt),
-                               rtol=1e-8, atol=1e-12)
-    assert ours.estimate == pytest.approx(moderndid.aggte(ref, type="simple").overall_att,
-                                          rel=1e-8)
