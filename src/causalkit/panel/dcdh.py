@@ -75,61 +75,73 @@ _CHUNK = 32                                   # bootstrap draws per matrix produ
 
 @dataclass
 class Comparisons:
-    """An estimator as K 2x2 comparisons: switchers ``S[:, k]`` against stayers
-    ``C[:, k]`` (units x K, 0/1) on the change ``Y[:, ahead[k]] - Y[:, back[k]]``
-    (``dY``, units x K), signed by ``sign[k]``; ``period`` labels each comparison.
+    """An estimator as K 2x2 comparisons: ``switch[k]`` units against ``stay[k]`` units
+    (K x units, boolean) on the change ``Yt[ahead[k]] - Yt[back[k]]`` (``Yt``: periods x
+    units outcomes, NaN where not observed), signed by ``sign[k]``; ``period`` labels each.
 
-    ``sum_k sign_k n_k (mean dY over S_k - mean dY over C_k) / sum_k n_k`` over the
-    comparisons with both groups non-empty (``n_k`` the switchers of k).
+    The estimate is ``sum_k sign_k n_k (mean change of switchers_k - mean change of
+    stayers_k) / sum_k n_k`` over the comparisons with both groups non-empty (``n_k`` the
+    switchers of k).
     """
 
-    S: np.ndarray
-    C: np.ndarray
-    dY: np.ndarray
+    Yt: np.ndarray
+    switch: np.ndarray
+    stay: np.ndarray
+    ahead: np.ndarray
+    back: np.ndarray
     sign: np.ndarray
     period: np.ndarray
 
-    def fit(self, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Estimates and switcher counts for each row of unit multiplicities ``M`` (B x G)."""
-        if not self.sign.size:
-            return np.full(M.shape[0], np.nan), np.zeros(M.shape[0])
-        ns, nc = M @ self.S, M @ self.C
-        ss, sc = M @ (self.S * self.dY), M @ (self.C * self.dY)
+    def change(self, k: int) -> np.ndarray:
+        return np.nan_to_num(self.Yt[self.ahead[k]] - self.Yt[self.back[k]])
+
+    def counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Switchers and stayers of each comparison."""
+        return self.switch.sum(axis=1), self.stay.sum(axis=1)
+
+    def fit(self, M: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Estimates and switcher counts for each row of unit multiplicities ``M`` (B x G;
+        ``None``: each unit once, the point estimate)."""
+        sums = np.zeros((1 if M is None else M.shape[0], 4, self.sign.size))
+        for k in range(self.sign.size):
+            ch, s, c = self.change(k), self.switch[k], self.stay[k]
+            if M is None:
+                sums[0, :, k] = s.sum(), c.sum(), ch[s].sum(), ch[c].sum()
+            else:
+                sums[:, :, k] = M @ np.column_stack([s, c, s * ch, c * ch])
+        ns, nc, ss, sc = (sums[:, i] for i in range(4))
         ok = (ns > 0) & (nc > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             num = np.where(ok, self.sign * (ss - ns * sc / nc), 0.0).sum(axis=1)
             den = np.where(ok, ns, 0.0).sum(axis=1)
             return np.where(den > 0, num / den, np.nan), den
 
-    def unit_weights(self) -> np.ndarray:
-        """Weight of each unit's change in each comparison at the point estimate (G x K)."""
-        ns, nc = self.S.sum(axis=0), self.C.sum(axis=0)
-        ok = (ns > 0) & (nc > 0)
-        den = ns[ok].sum()
-        if not den:
-            return np.zeros_like(self.S)
-        coef_c = np.where(ok, -ns / np.where(nc > 0, nc, 1.0), 0.0)
-        return (self.S * ok + self.C * coef_c) * self.sign / den
+    def contributions(self) -> np.ndarray:
+        """``U_g``: each unit's weighted outcome changes at the point estimate (the estimate
+        is their sum)."""
+        ns, nc = self.counts()
+        U = np.zeros(self.Yt.shape[1])
+        for k in np.flatnonzero((ns > 0) & (nc > 0)):
+            U += self.sign[k] * self.change(k) * (self.switch[k] - ns[k] / nc[k] * self.stay[k])
+        den = ns[(ns > 0) & (nc > 0)].sum()
+        return U / den if den else U
 
     def subset(self, keep: np.ndarray) -> "Comparisons":
-        return Comparisons(self.S[:, keep], self.C[:, keep], self.dY[:, keep],
-                           self.sign[keep], self.period[keep])
+        return Comparisons(self.Yt, self.switch[keep], self.stay[keep], self.ahead[keep],
+                           self.back[keep], self.sign[keep], self.period[keep])
 
 
-def _stack(Y: np.ndarray, items: list[tuple[np.ndarray, np.ndarray, int, int, float, int]]
+def _stack(Yt: np.ndarray, items: list[tuple[np.ndarray, np.ndarray, int, int, float, int]]
            ) -> Comparisons:
     """Comparisons from (switchers, stayers, ahead, back, sign, period) tuples."""
-    G = Y.shape[0]
-    if not items:
-        empty = np.zeros((G, 0))
-        return Comparisons(empty, empty, empty, np.zeros(0), np.zeros(0, int))
-    S = np.column_stack([s for s, *_ in items]).astype(float)
-    C = np.column_stack([c for _, c, *_ in items]).astype(float)
-    ahead = np.array([a for _, _, a, *_ in items])
-    back = np.array([b for _, _, _, b, *_ in items])
-    dY = np.nan_to_num(Y[:, ahead] - Y[:, back]) * ((S + C) > 0)
-    return Comparisons(S, C, dY, np.array([it[4] for it in items], dtype=float),
-                       np.array([it[5] for it in items]))
+    G = Yt.shape[1]
+
+    def col(i: int, dtype: Any) -> np.ndarray:
+        return np.array([it[i] for it in items], dtype=dtype)
+    masks = [np.array([it[i] for it in items], dtype=bool).reshape(len(items), G)
+             for i in (0, 1)]
+    return Comparisons(Yt, masks[0], masks[1], col(2, int), col(3, int), col(4, float),
+                       col(5, int))
 
 
 def did_m(Y: np.ndarray, D: np.ndarray, placebo: bool = False, switchers: str = "both"
@@ -138,7 +150,7 @@ def did_m(Y: np.ndarray, D: np.ndarray, placebo: bool = False, switchers: str = 
     against the units with the previous treatment at both dates (``D`` -1: missing).
 
     >>> D = np.array([[0, 1], [0, 0]]); Y = np.array([[0.0, 3.0], [0.0, 1.0]])
-    >>> did_m(Y, D).fit(np.ones((1, 2)))[0].tolist()
+    >>> did_m(Y, D).fit()[0].tolist()
     [2.0]
     """
     T = D.shape[1]
@@ -151,7 +163,7 @@ def did_m(Y: np.ndarray, D: np.ndarray, placebo: bool = False, switchers: str = 
             at = stable & (prev == before)
             items.append((at & (cur == 1 - before), at & (cur == before), ahead, back,
                           1.0 if before == 0 else -1.0, t))
-    return _stack(Y, items)
+    return _stack(Y.T, items)
 
 
 def switch_dates(D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +187,7 @@ def did_l(Y: np.ndarray, D: np.ndarray, lag: int, placebo: bool = False,
     switched by F - 1 + l, on the change from F - 1 to F - 1 + l (placebo: F - 1 - l).
 
     >>> D = np.array([[0, 1, 1], [0, 0, 0]]); Y = np.array([[0.0, 2.0, 5.0], [0.0, 1.0, 1.0]])
-    >>> did_l(Y, D, 2).fit(np.ones((1, 2)))[0].tolist()
+    >>> did_l(Y, D, 2).fit()[0].tolist()
     [4.0]
     """
     T = D.shape[1]
@@ -191,7 +203,7 @@ def did_l(Y: np.ndarray, D: np.ndarray, lag: int, placebo: bool = False,
             both = seen[:, ref] & seen[:, out] & (base == b)
             stayers = both & (F > fwd) & (seen[:, fwd] if placebo else True)
             items.append((both & (F == f), stayers, out, ref, 1.0 if b == 0 else -1.0, f))
-    return _stack(Y, items)
+    return _stack(Y.T, items)
 
 
 def cohorts(D: np.ndarray) -> np.ndarray:
@@ -206,7 +218,7 @@ def influence(comp: Comparisons, cohort: np.ndarray) -> np.ndarray:
     """Design-conditional influence of each unit: its weighted outcome changes
     ``U_g = sum_k A_gk dY_gk`` minus the mean of ``U`` in its cohort; the SE is the root of
     the clustered sum of squares (a unit alone in its cohort contributes zero)."""
-    U = (comp.unit_weights() * comp.dY).sum(axis=1)
+    U = comp.contributions()
     sizes = np.bincount(cohort)
     return U - (np.bincount(cohort, weights=U) / sizes)[cohort]
 
@@ -232,8 +244,8 @@ def _covariance(comps: list[Comparisons], D: np.ndarray, clusters: np.ndarray,
         return pd.DataFrame(boot).cov().to_numpy()
     cohort = cohorts(D)
     U = np.column_stack([influence(c, cohort) for c in comps])
-    summed = np.zeros((int(clusters.max()) + 1, U.shape[1]))
-    np.add.at(summed, clusters, U)
+    summed = np.column_stack([np.bincount(clusters, weights=u, minlength=int(clusters.max()) + 1)
+                              for u in U.T])
     return summed.T @ summed
 
 
@@ -320,7 +332,7 @@ def dcdh(data: pd.DataFrame, treatment: str, outcome: str, unit: str, time: str,
         raise EmptyArmError(f"no unit switches treatment {treatment!r}: it never changes "
                             "within a unit; dcdh needs units that switch treatment")
     main = did_m(Y, D, switchers=switchers)
-    if not main.fit(np.ones((1, len(units))))[1][0] > 0:
+    if not main.fit()[1][0] > 0:
         raise EmptyArmError("no switcher has a comparison unit with the same treatment at "
                             "both dates (no stable untreated unit next to joiners, no stable "
                             "treated unit next to leavers): DID_M is not identified")
@@ -337,8 +349,7 @@ def dcdh(data: pd.DataFrame, treatment: str, outcome: str, unit: str, time: str,
     for lag in range(1, n_placebo + 1):
         comps[f"placebo_{lag}"] = did_l(Y, D, lag, placebo=True, switchers=switchers)
     names = list(comps)
-    ones = np.ones((1, len(units)))
-    fitted = {k: comps[k].fit(ones) for k in names}
+    fitted = {k: comps[k].fit() for k in names}
     est = {k: float(v[0][0]) for k, v in fitted.items()}
     size = {k: float(v[1][0]) for k, v in fitted.items()}
     boot = (_bootstrap(list(comps.values()), clusters, n_bootstrap, random_state)
@@ -348,9 +359,10 @@ def dcdh(data: pd.DataFrame, treatment: str, outcome: str, unit: str, time: str,
           for i, k in enumerate(names)}
 
     per = {k: [] for k in ("period", "n_joiners", "n_leavers")}
+    n_switch, n_stay = main.counts()
     for t in range(1, T):
         at = main.period == t
-        ns = main.S[:, at].sum(axis=0) * (main.C[:, at].sum(axis=0) > 0)
+        ns = n_switch[at] * (n_stay[at] > 0)
         per["period"].append(periods[t])
         per["n_joiners"].append(int(ns[main.sign[at] > 0].sum()))
         per["n_leavers"].append(int(ns[main.sign[at] < 0].sum()))
