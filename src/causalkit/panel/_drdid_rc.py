@@ -111,4 +111,5 @@ def att_repeated_cross_section(y: np.ndarray, d: np.ndarray, post: np.ndarray, X
              (-1, _hajek(sw * d * post, gap_post, X, fits=on_post)),
              (-1, _hajek(sw * d, gap_pre, X, fits=on_pre)),
              (+1, _hajek(sw * d * (1 - post), gap_pre, X, fits=on_pre))]
-    return (float(sum(s * a for s, (a, _) in parts)), sum(s * f for s, (_, f) in parts))
+    return (float(sum(s * a for s, (a, _) in parts)),
+            np.sum([s * f for s, (_, f) in parts], axis=0))

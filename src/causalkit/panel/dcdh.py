@@ -121,7 +121,7 @@ class Comparisons:
         is their sum)."""
         ns, nc = self.counts()
         U = np.zeros(self.Yt.shape[1])
-        for k in np.flatnonzero((ns > 0) & (nc > 0)):
+        for k in map(int, np.flatnonzero((ns > 0) & (nc > 0))):
             U += self.sign[k] * self.change(k) * (self.switch[k] - ns[k] / nc[k] * self.stay[k])
         den = ns[(ns > 0) & (nc > 0)].sum()
         return U / den if den else U
@@ -358,7 +358,7 @@ def dcdh(data: pd.DataFrame, treatment: str, outcome: str, unit: str, time: str,
     se = {k: float(np.sqrt(cov[i, i])) if np.isfinite(est[k]) else float("nan")
           for i, k in enumerate(names)}
 
-    per = {k: [] for k in ("period", "n_joiners", "n_leavers")}
+    per: dict[str, list[float]] = {k: [] for k in ("period", "n_joiners", "n_leavers")}
     n_switch, n_stay = main.counts()
     for t in range(1, T):
         at = main.period == t
