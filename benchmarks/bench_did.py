@@ -22,9 +22,10 @@
   the same regression: p-values and the time ratio (ours includes the test-inversion CI,
   which wildboottest does not compute).
 * ``honest_did`` against the ``honestdid`` port on an event study: robust sets and time.
-* ``dcdh`` (DID_M and DID_1..3 with placebos, 200 bootstrap draws) against diff-diff's
-  ``ChaisemartinDHaultfoeuille`` (analytic SEs) on a panel of 10^5 units x 20 periods
-  whose treatment switches on and off.
+* ``dcdh`` (DID_M and DID_1..3 with placebos, analytic SEs; the 200-draw bootstrap timed
+  too) against diff-diff's ``ChaisemartinDHaultfoeuille`` and ``moderndid.did_multiplegt``
+  on a panel of 10^5 units x 20 periods whose treatment switches on and off: estimates,
+  SEs and the time ratios.  A reference that is not installed is skipped with a message.
 
 Run ``python benchmarks/bench_did.py`` (or ``--quick`` for small sizes, ``--modern`` for
 the pyfixest comparisons only).
@@ -419,6 +420,7 @@ def compare_honest(repeat: int) -> None:
 
 
 def compare_dcdh(n_units: int, n_periods: int, repeat: int) -> None:
+    """dcdh (analytic SEs; and the 200-draw bootstrap) against diff-diff and moderndid."""
     from causalkit.panel.dcdh import dcdh
 
     rng = np.random.default_rng(3)
@@ -429,28 +431,53 @@ def compare_dcdh(n_units: int, n_periods: int, repeat: int) -> None:
     d = ((t >= start) & (t < start + stop)).astype(int)
     y = rng.normal(size=n_units)[unit] + 0.1 * t + d + rng.normal(size=unit.size)
     df = pd.DataFrame({"id": unit, "t": t, "d": d, "y": y})
-    print(f"\ndcdh on {n_units} units x {n_periods} periods (switching on and off):")
-    ours = dcdh(df, "d", "y", "id", "t", effects=3)
-    ours_t = best_time(lambda: dcdh(df, "d", "y", "id", "t", effects=3), repeat)
-    line = f"  causalkit DID_M {ours.estimate:.5f} (SE {ours.std_error:.5f}), {ours_t:.2f} s"
+    print(f"\ndcdh on {n_units} units x {n_periods} periods (switching on and off; DID_M, "
+          "DID_1..3, placebos 1..3):")
+    ours_t, ours = timed(lambda: dcdh(df, "d", "y", "id", "t", effects=3), repeat)
+    boot_t = best_time(lambda: dcdh(df, "d", "y", "id", "t", effects=3, n_bootstrap=200), 1)
+    es = ours.diagnostics["event_study"].set_index("event_time")
+    print(f"  causalkit DID_M {ours.estimate:.5f} (SE {ours.std_error:.5f}), {ours_t:.2f} s "
+          f"analytic, {boot_t:.2f} s with 200 bootstrap draws")
+    print("  causalkit DID_l: " + ", ".join(f"{es.loc[h - 1, 'att']:.5f} "
+                                            f"({es.loc[h - 1, 'std_error']:.5f})"
+                                            for h in (1, 2, 3)))
     try:
         from diff_diff.chaisemartin_dhaultfoeuille import ChaisemartinDHaultfoeuille
     except ImportError:
-        print(line + "; diff-diff not installed")
-        return
-
-    def ref():
+        print("  diff-diff not installed: skipped")
+    else:
+        def ref():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return ChaisemartinDHaultfoeuille(drop_larger_lower=False,
+                                                  twfe_diagnostic=False
+                                                  ).fit(df, outcome="y", unit="id", time="t",
+                                                        treatment="d", L_max=3)
+        ref_t, out = timed(ref, 1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ChaisemartinDHaultfoeuille(drop_larger_lower=False, twfe_diagnostic=False
-                                              ).fit(df, outcome="y", unit="id", time="t",
-                                                    treatment="d", L_max=3)
+            m = ChaisemartinDHaultfoeuille(drop_larger_lower=False, twfe_diagnostic=False
+                                           ).fit(df, outcome="y", unit="id", time="t",
+                                                 treatment="d")
+        print(f"  diff-diff DID_M {m.overall_att:.5f} (SE {m.overall_se:.5f}); DID_l: "
+              + ", ".join(f"{r['effect']:.5f} ({r['se']:.5f})"
+                          for r in out.event_study_effects.values())
+              + f"; {ref_t:.2f} s (L_max=3); ratio diff-diff/causalkit {ref_t / ours_t:.1f}x")
+    try:
+        import moderndid
+    except ImportError:
+        print("  moderndid not installed: skipped")
+        return
 
-    start = time.perf_counter()
-    out = ref()
-    ref_t = time.perf_counter() - start
-    print(line + f"; diff-diff DID_M {out.overall_att:.5f} (SE {out.overall_se:.5f}), "
-          f"{ref_t:.2f} s; ratio diff-diff/causalkit {ref_t / ours_t:.1f}x")
+    def modern():
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            return moderndid.did_multiplegt(df, yname="y", tname="t", idname="id", dname="d",
+                                            effects=3, placebo=3)
+    mod_t, mod = timed(modern, 1)
+    print("  moderndid DID_l: " + ", ".join(f"{e:.5f} ({s:.5f})" for e, s in
+                                            zip(mod.effects.estimates, mod.effects.std_errors))
+          + f"; {mod_t:.2f} s; ratio moderndid/causalkit {mod_t / ours_t:.1f}x")
 
 
 def main() -> None:
@@ -460,10 +487,17 @@ def main() -> None:
                         help="only sun_abraham / imputation_did / did2s against pyfixest")
     parser.add_argument("--sizes", type=int, nargs="*", default=None,
                         help="units of the simulated synthetic-control panels")
+    parser.add_argument("--dcdh-only", action="store_true",
+                        help="only dcdh against diff-diff and moderndid")
+    parser.add_argument("--dcdh-units", type=int, default=None,
+                        help="units of the dcdh panel (default 10^5; 2000 with --quick)")
     parser.add_argument("--synth-only", action="store_true",
                         help="only synthetic_did / synthetic_control")
     args = parser.parse_args()
     repeat = 1 if args.quick else 3
+    if args.dcdh_only:
+        compare_dcdh(args.dcdh_units or (2000 if args.quick else 100_000), 20, repeat)
+        return
     if not args.synth_only:
         modern_benchmarks(args, repeat)
         if args.modern:
@@ -499,7 +533,7 @@ def other_benchmarks(args: argparse.Namespace, repeat: int) -> None:
     compare_twfe(staggered_panel(200 if args.quick else 1000, 8), repeat)
     compare_wild(2000 if args.quick else 100_000, 20, repeat)
     compare_honest(repeat)
-    compare_dcdh(2000 if args.quick else 100_000, 20, repeat)
+    compare_dcdh(args.dcdh_units or (2000 if args.quick else 100_000), 20, repeat)
 
 
 def synth_benchmarks(args: argparse.Namespace) -> None:

@@ -81,18 +81,18 @@ def logit(X: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None
     return p, ((sw * (d - p))[:, None] * X) @ hess_inv
 
 
-def _control_ols(dy: np.ndarray, d: np.ndarray, X: np.ndarray,
-                 weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(Weighted) least squares of ``dy`` on ``X`` among controls: fitted values for
-    everyone and the coefficients' influence representation (n x k, zero for treated
-    units)."""
-    n = len(dy)
-    w = (1 - d).astype(float) * (1.0 if weights is None else weights)
+def subset_ols(y: np.ndarray, mask: np.ndarray, X: np.ndarray,
+               weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(Weighted) least squares of ``y`` on ``X`` among the rows with ``mask`` 1: fitted
+    values for every row and the coefficients' influence representation (n x k, zero
+    outside the subset)."""
+    n = len(y)
+    w = np.asarray(mask, dtype=float) * (1.0 if weights is None else weights)
     xtx = (X * w[:, None]).T @ X / n
     root = np.sqrt(w[w > 0])
-    coef = np.linalg.lstsq(X[w > 0] * root[:, None], dy[w > 0] * root, rcond=None)[0]
+    coef = np.linalg.lstsq(X[w > 0] * root[:, None], y[w > 0] * root, rcond=None)[0]
     fitted = X @ coef
-    return fitted, ((w * (dy - fitted))[:, None] * X) @ np.linalg.inv(xtx)
+    return fitted, ((w * (y - fitted))[:, None] * X) @ np.linalg.inv(xtx)
 
 
 def att_two_period(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str = "dr",
@@ -117,7 +117,7 @@ def att_two_period(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str = "
     sw = np.ones(len(d)) if weights is None else np.asarray(weights, dtype=float)
     w_treat = sw * d
     if method == "reg":
-        fitted, lin_ols = _control_ols(dy, d, X, weights)
+        fitted, lin_ols = subset_ols(dy, 1 - d, X, weights)
         eta_treat = np.mean(w_treat * dy) / w_treat.mean()
         eta_cont = np.mean(w_treat * fitted) / w_treat.mean()
         inf_treat = (w_treat * dy - w_treat * eta_treat) / w_treat.mean()
@@ -131,7 +131,7 @@ def att_two_period(dy: np.ndarray, d: np.ndarray, X: np.ndarray, method: str = "
     if method == "ipw":
         fitted, lin_ols = np.zeros_like(dy), None
     else:
-        fitted, lin_ols = _control_ols(dy, d, X, weights)
+        fitted, lin_ols = subset_ols(dy, 1 - d, X, weights)
     resid = dy - fitted
     eta_treat = np.mean(w_treat * resid) / w_treat.mean()
     eta_cont = np.mean(w_cont * resid) / w_cont.mean()

@@ -31,13 +31,14 @@ from ..validation import as_column_list, binary_treatment, check_frame, cluster_
 
 
 def check_panel(data: Any, *, outcome: str, unit: str, time: str,
-                numeric_roles: dict[str, str | Sequence[str] | None] | None = None
-                ) -> pd.DataFrame:
+                numeric_roles: dict[str, str | Sequence[str] | None] | None = None,
+                unique_rows: bool = True) -> pd.DataFrame:
     """Validate a long unit-period panel and return it as a DataFrame.
 
     ``outcome``, ``time`` and every column in ``numeric_roles`` must exist, be
     numeric and finite; ``unit`` must exist and have no missing values (it may be
-    a string).  Each (unit, time) pair may appear only once.
+    a string).  Each (unit, time) pair may appear only once (unless ``unique_rows``
+    is False: repeated cross-sections whose ``unit`` is a cluster id).
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"i": [1, 1], "t": [1, 1], "y": [0.0, 1.0]})
@@ -54,7 +55,7 @@ def check_panel(data: Any, *, outcome: str, unit: str, time: str,
     require_finite(frame, [unit], role="unit")
     if unit == time:
         raise RoleError(f"unit and time are the same column {unit!r}")
-    dup = frame.duplicated([unit, time], keep="first")
+    dup = frame.duplicated([unit, time], keep="first") if unique_rows else np.zeros(1, bool)
     if dup.any():
         first = frame.loc[dup, [unit, time]].iloc[0]
         raise DuplicatePanelRowError(
@@ -93,7 +94,8 @@ def cohort_from_treatment(frame: pd.DataFrame, treatment: str, unit: str, time: 
 def cohort_column(frame: pd.DataFrame, cohort: str, unit: str) -> np.ndarray:
     """Per-row cohort from a cohort column (0, missing or infinite = never treated).
 
-    The cohort must be constant within each unit.
+    The cohort must be constant within each unit (a cohort that varies points to
+    ``dcdh``, the estimator for treatments that switch on and off).
     """
     require_columns(frame, cohort, role="cohort")
     col = frame[cohort]
@@ -105,7 +107,8 @@ def cohort_column(frame: pd.DataFrame, cohort: str, unit: str) -> np.ndarray:
     spread = pd.Series(g).groupby(frame[unit].to_numpy()).nunique()
     if (spread > 1).any():
         raise DataError(f"cohort column {cohort!r} varies within unit {spread.idxmax()!r}; "
-                        "it must be the (constant) period in which the unit is first treated")
+                        "it must be the (constant) period in which the unit is first treated "
+                        "(for a treatment that switches on and off use method='dcdh')")
     return g
 
 
@@ -275,3 +278,43 @@ def wild_twfe(effect: Any, frame: pd.DataFrame, outcome: Any, regressors: pd.Dat
                             n_bootstrap=n_bootstrap, weights=bootstrap_weights,
                             impose_null=impose_null, random_state=random_state,
                             absorb=frame[absorbed].to_numpy(), names=names)
+
+
+def unit_clusters(frame: pd.DataFrame, cluster: Any, unit: Any, units: np.ndarray,
+                  method: str = "this method") -> np.ndarray:
+    """Cluster codes per unit (in the order of ``units``): the units themselves by default,
+    else each cluster column, which must be constant within units (units x 1 or x 2).
+
+    >>> df = pd.DataFrame({"i": [1, 1, 2, 2], "s": ["a", "a", "b", "b"]})
+    >>> unit_clusters(df, "s", "i", np.array([2, 1])).tolist()
+    [0, 1]
+    """
+    if cluster is None:
+        return np.arange(len(units))
+    codes, used = cluster_codes(frame, cluster, unit, method=method)
+    names = as_column_list(used)
+    by_unit = pd.DataFrame(np.asarray(codes).reshape(len(frame), -1)).groupby(
+        frame[unit].to_numpy())
+    varies = by_unit.nunique().max(axis=0) > 1
+    if varies.any():
+        raise DataError(f"cluster column {names[int(np.argmax(varies.to_numpy()))]!r} must be "
+                        "constant within each unit")
+    per_unit = by_unit.first().loc[units].to_numpy()
+    out = np.column_stack([pd.factorize(c)[0] for c in per_unit.T])
+    return out[:, 0] if out.shape[1] == 1 else out
+
+
+def balanced_grid(frame: pd.DataFrame, unit: str, time: str, advice: str
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Units, each row's unit index, periods and each row's period index of a balanced
+    panel with at least two periods; an unbalanced one is a :class:`DataError` ending
+    in ``advice`` (what the method offers instead)."""
+    units, u_idx = np.unique(frame[unit].to_numpy(), return_inverse=True)
+    periods, t_idx = np.unique(frame[time].to_numpy(dtype=float), return_inverse=True)
+    if len(frame) != len(units) * len(periods):
+        raise DataError(
+            f"the panel is unbalanced: {len(units)} units x {len(periods)} periods would be "
+            f"{len(units) * len(periods)} rows, but there are {len(frame)}; {advice}")
+    if len(periods) < 2:
+        raise DataError(f"time column {time!r} has a single period; DiD needs at least two")
+    return units, u_idx, periods, t_idx

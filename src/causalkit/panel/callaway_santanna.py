@@ -12,7 +12,14 @@ regression / IPW), with base-period covariates.  The cells are then aggregated:
 * ``simple``  — average of post-treatment ``ATT(g, t)`` weighted by cohort size;
 * ``group``   — average over cohorts of each cohort's mean post-treatment effect;
 * ``dynamic`` — average over event times ``e = t - g >= 0`` of the cohort-size
-  weighted ``ATT`` at each ``e`` (the event-study aggregation).
+  weighted ``ATT`` at each ``e`` (the event-study aggregation);
+* ``calendar`` — average over periods of the cohort-size weighted post-treatment
+  ``ATT(g, t)`` at each period.
+
+Repeated cross-sections (``panel=False``) and unbalanced panels
+(``allow_unbalanced_panel=True``) use the observation-level estimators of
+Sant'Anna & Zhao (2020) for repeated cross-sections in each cell (the rows of
+its two periods), clustered by unit, as R ``did``.
 
 Standard errors come from the influence functions (the cohort-share weights'
 own estimation error included), clustered by unit, or from the multiplier
@@ -41,7 +48,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -53,9 +60,10 @@ from ..inference import critical_value
 from ..registry import register
 from ..validation import as_column_list, weighted_rows
 from ._drdid import METHODS, att_two_period
+from ._drdid_rc import att_repeated_cross_section
 from ._eventtime import event_time_diagnostics
-from ._panel import (check_panel, cluster_codes, cohort_column, covariate_columns,
-                     require_treated_after_start)
+from ._panel import (balanced_grid, check_panel, cluster_codes, cohort_column,
+                     covariate_columns, require_treated_after_start, unit_clusters)
 
 AGGREGATIONS = ("simple", "group", "dynamic", "calendar")
 CONTROL_GROUPS = ("never_treated", "not_yet_treated")
@@ -63,7 +71,8 @@ CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 
 @dataclass
 class GroupTime:
-    """Group-time ATTs with their influence functions (units x cells)."""
+    """Group-time ATTs with their influence functions (units x cells; observations x
+    cells for repeated cross-sections, ``unit_cohort`` / ``unit_weight`` then per row)."""
 
     group: np.ndarray
     time: np.ndarray
@@ -79,15 +88,10 @@ def _wide(frame: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
                                            np.ndarray]:
     """Units x periods outcome array, per-unit cohort, periods, covariates and unit ids."""
     g_rows = cohort_column(frame, cohort, unit)
-    units, u_idx = np.unique(frame[unit].to_numpy(), return_inverse=True)
-    periods, t_idx = np.unique(frame[time].to_numpy(dtype=float), return_inverse=True)
-    if len(frame) != len(units) * len(periods):
-        raise DataError(
-            f"the panel is unbalanced: {len(units)} units x {len(periods)} periods would be "
-            f"{len(units) * len(periods)} rows, but there are {len(frame)}; "
-            "callaway_santanna needs every unit observed in every period")
-    if len(periods) < 2:
-        raise DataError(f"time column {time!r} has a single period; DiD needs at least two")
+    units, u_idx, periods, t_idx = balanced_grid(
+        frame, unit, time, "callaway_santanna needs every unit observed in every period: "
+        "pass allow_unbalanced_panel=True (observation-level cells clustered by unit, as R "
+        "did) or panel=False for repeated cross-sections")
     Y = np.empty((len(units), len(periods)))
     Y[u_idx, t_idx] = frame[outcome].to_numpy(dtype=float)
     Xc = np.empty((len(units), len(periods), len(covariates)))
@@ -98,19 +102,64 @@ def _wide(frame: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
     return Y, g, periods, Xc, units
 
 
-def group_time_att(Y: np.ndarray, g: np.ndarray, periods: np.ndarray, Xc: np.ndarray,
-                   control_group: str = "never_treated", est_method: str = "dr",
-                   base_period: str = "varying", covariates: Sequence[Any] | None = None,
-                   weights: np.ndarray | None = None, anticipation: int = 0) -> GroupTime:
-    """Every estimable ATT(g, t) and its influence function on the full set of units.
+#: A cell estimator: (treated, control, period index, base index) -> (ATT, influence
+#: on the full n-unit / n-row scale), or the reason the cell is skipped.
+CellFit = Callable[[np.ndarray, np.ndarray, int, int], "tuple[float, np.ndarray] | str"]
 
-    ``covariates`` name the columns of ``Xc`` in error messages; ``weights`` are
-    per-unit sampling weights of mean one (``None``: unweighted).  With
+
+def panel_cell(Y: np.ndarray, Xc: np.ndarray, est_method: str,
+               covariates: Sequence[Any] | None, weights: np.ndarray | None) -> CellFit:
+    """Cell estimator of a balanced panel: the two-period DiD on the units' changes
+    (base-period covariates, :func:`~._drdid.att_two_period`)."""
+    def fit(treated: np.ndarray, control: np.ndarray, ti: int, bi: int
+            ) -> tuple[float, np.ndarray] | str:
+        if int(control.sum()) < 2:
+            return "fewer than 2 comparison units"
+        keep = treated | control
+        X = np.column_stack([np.ones(int(keep.sum())), Xc[keep, bi, :]])
+        att, inf_sub = att_two_period(Y[keep, ti] - Y[keep, bi], treated[keep].astype(int),
+                                      X, est_method, names=covariates,
+                                      weights=None if weights is None else weights[keep])
+        column = np.zeros(len(treated))
+        column[keep] = inf_sub * len(treated) / keep.sum()
+        return att, column
+    return fit
+
+
+def cross_section_cell(y: np.ndarray, t_idx: np.ndarray, X_rows: np.ndarray, est_method: str,
+                       covariates: Sequence[Any] | None, weights: np.ndarray | None
+                       ) -> CellFit:
+    """Cell estimator of repeated cross-sections / unbalanced panels: the observations of
+    the two periods (:func:`~._drdid_rc.att_repeated_cross_section`, row covariates)."""
+    def fit(treated: np.ndarray, control: np.ndarray, ti: int, bi: int
+            ) -> tuple[float, np.ndarray] | str:
+        at = {ti: t_idx == ti, bi: t_idx == bi}
+        for when in (ti, bi):
+            if int((control & at[when]).sum()) < 2 or not (treated & at[when]).any():
+                return "fewer than 2 comparison or no treated observations in a period"
+        keep = (treated | control) & (at[ti] | at[bi])
+        X = np.column_stack([np.ones(int(keep.sum())), X_rows[keep]])
+        att, inf_sub = att_repeated_cross_section(
+            y[keep], treated[keep].astype(int), at[ti][keep].astype(int), X, est_method,
+            names=covariates, weights=None if weights is None else weights[keep])
+        column = np.zeros(len(treated))
+        column[keep] = inf_sub * len(treated) / keep.sum()
+        return att, column
+    return fit
+
+
+def group_time_att(g: np.ndarray, periods: np.ndarray, cell: CellFit,
+                   control_group: str = "never_treated", base_period: str = "varying",
+                   weights: np.ndarray | None = None, anticipation: int = 0) -> GroupTime:
+    """Every estimable ATT(g, t) and its influence function on the full set of units
+    (or observations: ``g`` is the cohort of each, ``cell`` the two-period estimator).
+
+    ``weights`` are the per-unit (per-row) sampling weights of mean one (``None``:
+    unweighted), used by the aggregations' cohort shares.  With
     ``anticipation`` = a, effects may start a periods before ``g``: the
     (universal) base period is the last one before ``g - a`` and not-yet-treated
     comparison units must be untreated until ``max(t, base) + a``.
     """
-    n = len(g)
     cohorts = np.unique(g[(g - anticipation > periods[0]) & (g <= periods[-1])])
     cells_g, cells_t, atts, infs, info = [], [], [], [], []
     for gv in cohorts:
@@ -128,27 +177,19 @@ def group_time_att(Y: np.ndarray, g: np.ndarray, periods: np.ndarray, Xc: np.nda
                 control = g == 0
             else:
                 control = (g == 0) | ((g > max(t, periods[bi]) + anticipation) & (g != gv))
-            keep = treated | control
-            n_c = int(control.sum())
-            if n_c < 2:
-                info.append({"group": gv, "time": t, "skipped": "fewer than 2 comparison units"})
+            out = cell(treated, control, ti, bi)
+            if isinstance(out, str):
+                info.append({"group": gv, "time": t, "skipped": out})
                 continue
-            dy = Y[keep, ti] - Y[keep, bi]
-            X = np.column_stack([np.ones(int(keep.sum())), Xc[keep, bi, :]])
-            att, inf_sub = att_two_period(dy, treated[keep].astype(int), X, est_method,
-                                          names=covariates,
-                                          weights=None if weights is None else weights[keep])
-            column = np.zeros(n)
-            column[keep] = inf_sub * n / keep.sum()
-            cells_g.append(gv), cells_t.append(t), atts.append(att), infs.append(column)
+            cells_g.append(gv), cells_t.append(t), atts.append(out[0]), infs.append(out[1])
             info.append({"group": gv, "time": t, "base_period": periods[bi],
-                         "n_treated": int(treated.sum()), "n_control": n_c})
+                         "n_treated": int(treated.sum()), "n_control": int(control.sum())})
     if not atts:
         raise EmptyArmError("no group-time effect could be estimated: every cohort lacks "
                             "comparison units (try control_group='not_yet_treated')")
     return GroupTime(np.array(cells_g), np.array(cells_t), np.array(atts),
                      np.column_stack(infs), info, g,
-                     np.ones(n) if weights is None else np.asarray(weights, dtype=float))
+                     np.ones(len(g)) if weights is None else np.asarray(weights, dtype=float))
 
 
 def _weight_inf(keep: np.ndarray, pg: np.ndarray, cell_group: np.ndarray,
@@ -315,23 +356,33 @@ def _unit_weights(frame: pd.DataFrame, row_w: np.ndarray, unit: Any, units: np.n
     return by_unit.first().loc[units].to_numpy(dtype=float)
 
 
-def _unit_clusters(frame: pd.DataFrame, cluster: Any, unit: Any, units: np.ndarray
-                   ) -> np.ndarray:
-    """Cluster codes per unit (in the order of ``units``): the units themselves by default,
-    else each cluster column, which must be constant within units (units x 1 or x 2)."""
-    if cluster is None:
-        return np.arange(len(units))
-    codes, used = cluster_codes(frame, cluster, unit, method="callaway_santanna")
-    names = as_column_list(used)
-    by_unit = pd.DataFrame(np.asarray(codes).reshape(len(frame), -1)).groupby(
-        frame[unit].to_numpy())
-    varies = by_unit.nunique().max(axis=0) > 1
-    if varies.any():
-        raise DataError(f"cluster column {names[int(np.argmax(varies.to_numpy()))]!r} must be "
-                        "constant within each unit")
-    per_unit = by_unit.first().loc[units].to_numpy()
-    out = np.column_stack([pd.factorize(c)[0] for c in per_unit.T])
-    return out[:, 0] if out.shape[1] == 1 else out
+def _rows(frame: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
+          covariates: list[str], cluster: Any, periods: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Observation-level inputs: cohort, unit id, period index, outcome and covariates per
+    row, and the cluster codes per row (``cluster``, else ``unit``)."""
+    g = cohort_column(frame, cohort, unit)
+    t_idx = np.searchsorted(periods, frame[time].to_numpy(dtype=float))
+    y = frame[outcome].to_numpy(dtype=float)
+    X = frame[covariates].to_numpy(dtype=float).reshape(len(frame), len(covariates))
+    codes, _ = cluster_codes(frame, cluster, unit, method="callaway_santanna")
+    codes = np.asarray(codes).reshape(len(frame), -1)
+    clusters = np.column_stack([pd.factorize(c)[0] for c in codes.T])
+    return (g, frame[unit].to_numpy(), t_idx, np.column_stack([y, X]),
+            clusters[:, 0] if clusters.shape[1] == 1 else clusters)
+
+
+def _to_units(gt: GroupTime, units: np.ndarray) -> tuple[GroupTime, np.ndarray]:
+    """An unbalanced panel's observation-level cells as a units x cells influence matrix
+    (each unit's rows summed, on the n-unit scale) with per-unit cohorts and weights, so
+    the aggregations' cohort shares count units, as R ``did``; and the unit ids."""
+    codes, ids = pd.factorize(units)
+    inf = np.zeros((len(ids), gt.inf.shape[1]))
+    np.add.at(inf, codes, gt.inf)
+    first = np.unique(codes, return_index=True)[1]
+    w = gt.unit_weight[first]
+    return (GroupTime(gt.group, gt.time, gt.att, inf * len(ids) / len(units), gt.info,
+                      gt.unit_cohort[first], w / w.mean()), np.asarray(ids))
 
 
 @register("callaway_santanna", estimand="ATT", roles=("outcome", "unit", "time", "cohort"),
@@ -344,6 +395,7 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
                       control_group: str = "never_treated",
                       est_method: str = "dr", aggregation: str = "simple",
                       base_period: str = "varying", anticipation: int = 0,
+                      panel: bool = True, allow_unbalanced_panel: bool = False,
                       n_bootstrap: int = 0,
                       random_state: int | np.random.Generator | None = None,
                       ) -> Effect:
@@ -351,6 +403,9 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
 
     Parameters
     ----------
+    unit
+        Unit id; with ``panel=False`` the id of each row's cluster (rows need not be
+        unique per unit and period; a row id gives unclustered SEs, as R ``did``).
     cohort
         Period of first treatment per unit (constant within unit); 0, NaN or inf
         marks never-treated units.  Units treated in the first period are dropped.
@@ -360,7 +415,8 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         Column constant within units to cluster on (units are always clusters), or
         a list of two such columns for two-way clustering (analytic SEs only).
     weights
-        Column of per-unit sampling weights (constant within each unit), as the R
+        Column of per-unit sampling weights (constant within each unit; per row with
+        ``panel=False``), as the R
         ``did`` package's ``weightsname`` (Python ``csdid``'s ``weights_name``):
         normalized to mean one over the units, they weight every cell's
         estimator (weighted logit, weighted outcome regression) and the cohort
@@ -377,6 +433,15 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
     anticipation
         Number of periods before ``cohort`` in which treatment may already act (the
         base period and the not-yet-treated controls move back by as many; R ``did``).
+    panel
+        ``False`` for repeated cross-sections (each row its own observation): each
+        cell uses the repeated cross-section estimators of Sant'Anna & Zhao (2020)
+        on the rows of its two periods, with the rows' own covariates.
+    allow_unbalanced_panel
+        With ``True`` an unbalanced panel is estimated at the observation level as
+        with ``panel=False``, clustered by unit (R ``did``'s
+        ``allow_unbalanced_panel=TRUE``); a balanced panel is unaffected.  Without
+        it an unbalanced panel is a :class:`DataError` naming this option.
     n_bootstrap
         0 for analytic influence-function SEs; otherwise the number of multiplier
         bootstrap draws (seeded by ``random_state``).
@@ -400,30 +465,56 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         raise OptionError(f"anticipation must be an integer >= 0, got {anticipation!r}")
     if int(n_bootstrap) < 0:
         raise OptionError(f"n_bootstrap must be >= 0, got {n_bootstrap!r}")
+    for name, flag in (("panel", panel), ("allow_unbalanced_panel", allow_unbalanced_panel)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise OptionError(f"{name} must be True or False, got {flag!r}")
     frame, row_w = weighted_rows(data, weights)
-    frame = check_panel(frame, outcome=outcome, unit=unit, time=time)
+    frame = check_panel(frame, outcome=outcome, unit=unit, time=time, unique_rows=panel)
     covs = covariate_columns(frame, covariates, reserved=[
         c for c in (outcome, unit, time, cohort, weights) if c is not None])
-    Y, g, periods, Xc, units = _wide(frame, outcome, unit, time, cohort, covs)
-    unit_w = None if row_w is None else _unit_weights(frame, row_w, unit, units, weights)
+    periods = np.unique(frame[time].to_numpy(dtype=float))
+    if len(periods) < 2:
+        raise DataError(f"time column {time!r} has a single period; DiD needs at least two")
+    balanced = len(frame) == frame[unit].nunique() * len(periods)
+    rows = not panel or (allow_unbalanced_panel and not balanced)
+    if rows:
+        g, units, t_idx, yx, clusters = _rows(frame, outcome, unit, time, cohort, covs,
+                                              cluster, periods)
+        unit_w = row_w if row_w is None or not panel else _unit_weights(
+            frame, row_w, unit, units, weights)
+    else:
+        Y, g, periods, Xc, units = _wide(frame, outcome, unit, time, cohort, covs)
+        unit_w = None if row_w is None else _unit_weights(frame, row_w, unit, units, weights)
     require_treated_after_start((g > 0) & (g <= periods[-1]), f"cohort column {cohort!r}")
     always = (g > 0) & (g <= periods[0])
     if always.all():
         raise EmptyArmError("every treated unit is treated from the first period on; there "
                             "is no pre-treatment period to compare with")
-    Y, g, Xc, units = Y[~always], g[~always], Xc[~always], units[~always]
+    g, units = g[~always], units[~always]
     if unit_w is not None:
         unit_w = unit_w[~always] / unit_w[~always].mean()
     if control_group == "never_treated" and not (g == 0).any():
         raise EmptyArmError(f"cohort column {cohort!r} has no never-treated units (0 or NaN); "
                             "use control_group='not_yet_treated'")
-    clusters = _unit_clusters(frame, cluster, unit, units)
+    if rows:
+        yx, clusters = yx[~always], clusters[~always]
+        cell = cross_section_cell(yx[:, 0], t_idx[~always], yx[:, 1:], est_method, covs,
+                                  unit_w)
+        n_obs = len(g)
+    else:
+        Y, Xc = Y[~always], Xc[~always]
+        clusters = unit_clusters(frame, cluster, unit, units, method="callaway_santanna")
+        cell = panel_cell(Y, Xc, est_method, covs, unit_w)
+        n_obs = Y.size
     if clusters.ndim == 2 and n_bootstrap:
         raise OptionError("two-way clustering (cluster= a list of two columns) is available "
                           "with analytic standard errors only (n_bootstrap=0)")
 
-    gt = group_time_att(Y, g, periods, Xc, control_group, est_method, base_period, covs,
-                        unit_w, int(anticipation))
+    gt = group_time_att(g, periods, cell, control_group, base_period, unit_w,
+                        int(anticipation))
+    if rows and panel:                       # unbalanced panel: aggregate over units
+        gt, unit_ids = _to_units(gt, units)
+        clusters = unit_clusters(frame, cluster, unit, unit_ids, method="callaway_santanna")
     agg = aggregate(gt)
     rng = np.random.default_rng(random_state) if n_bootstrap else None
     e_vals, att_e, inf_e = agg["by_event"]
@@ -449,7 +540,8 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
     diagnostics.update(_pretrend_test(gt, gt.inf))
     diagnostics.update({
         "control_group": control_group, "est_method": est_method, "base_period": base_period,
-        "n_units": len(units), "n_periods": len(periods),
+        "n_units": len(pd.unique(units)), "n_periods": len(periods),
+        "estimator": "repeated cross-sections" if rows else "panel",
         "dropped_always_treated": int(always.sum()),
         "skipped_cells": [c for c in gt.info if "skipped" in c],
         "att_gt": att_gt,
@@ -461,6 +553,9 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
         "calendar_effects": _table(t_vals, att_t, se_t, alpha, "time"),
         "anticipation": int(anticipation),
     })
+    def count(mask: np.ndarray) -> int:                 # units (rows of cross-sections)
+        return len(pd.unique(units[mask])) if panel else int(mask.sum())
+
     idx = AGGREGATIONS.index(aggregation)
     if not np.isfinite(se_agg[idx]):
         raise EstimationError(f"the two-way cluster-robust variance of the {aggregation} "
@@ -468,11 +563,12 @@ def callaway_santanna(data: pd.DataFrame, outcome: str, unit: str, time: str, co
                               "column")
     how = (f"multiplier bootstrap ({int(n_bootstrap)} Rademacher draws)" if n_bootstrap
            else "analytic influence function")
-    n_clusters = " x ".join(str(int(c.max()) + 1) for c in clusters.reshape(len(units), -1).T)
+    n_clusters = " x ".join(str(len(np.unique(c)))
+                            for c in clusters.reshape(len(clusters), -1).T)
     return Effect.from_estimate(
         method="callaway_santanna", estimand="ATT", estimate=agg[aggregation][0],
         std_error=float(se_agg[idx]), alpha=alpha, treatment=cohort, outcome=outcome,
-        n_treated=int((g > 0).sum()), n_control=int((g == 0).sum()), n_obs=Y.size,
+        n_treated=count(g > 0), n_control=count(g == 0), n_obs=n_obs,
         covariates=tuple(covs),
         inference=f"{how}, clustered ({n_clusters} clusters); {aggregation} aggregation of "
                   f"ATT(g,t), {est_method} estimator, {control_group} controls"
