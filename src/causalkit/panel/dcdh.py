@@ -301,6 +301,8 @@ def dcdh(data: pd.DataFrame, treatment: str, outcome: str, unit: str, time: str,
         0 (default) for the analytic design-conditional SE; otherwise the number of
         cluster-bootstrap draws (at least 2), seeded by ``random_state``.
 
+    Notes
+    -----
     The estimate is DID_M; diagnostics hold ``did_plus`` / ``did_minus`` (joiners,
     leavers) and ``placebo`` with their SEs, the switchers counted, and the joiners
     and leavers of each period (``switches_by_period``).
