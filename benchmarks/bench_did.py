@@ -16,18 +16,25 @@
   block panel (10^5 units x 20 periods; ``--quick`` 10^3): estimates and times.  The
   references run as subprocesses (``synth_reference.py``) in the interpreters named by
   ``SYNTHDID_PYTHON`` / ``PYSYNCON_PYTHON`` (synthdid pins old numpy/pandas, so it has its
-  own environment); a reference without an interpreter is skipped with a message.
-* The wild cluster bootstrap (``bootstrap="wild"``, 9999 Rademacher draws, 50 state
-  clusters) of ``did`` on a panel of 10^5 units x 20 periods against ``wildboottest`` on
-  the same regression: p-values and the time ratio (ours includes the test-inversion CI,
-  which wildboottest does not compute).
-* ``honest_did`` against the ``honestdid`` port on an event study: robust sets and time.
-* ``dcdh`` (DID_M and DID_1..3 with placebos, 200 bootstrap draws) against diff-diff's
-  ``ChaisemartinDHaultfoeuille`` (analytic SEs) on a panel of 10^5 units x 20 periods
-  whose treatment switches on and off.
+  own environment); a reference without an interpreter is skipped with a message.  A
+  reference gets ``--timeout`` seconds (default 300) on a simulated panel; one that times
+  out is not run on the larger panels (the ratio is then the one at the largest size it
+  finished).
+* The wild cluster bootstrap (``bootstrap="wild"``, 9999 Rademacher draws) of ``did`` on
+  mpdta (2006 cohort vs never treated, county clusters) and on a panel of 10^5 units x 20
+  periods (50 state clusters) against ``wildboottest`` on the same regression: p-values
+  and the time ratio (ours includes the test-inversion CI, which wildboottest does not
+  compute).
+* ``honest_did`` against the ``honestdid`` port (PyPI) on the event studies of a small
+  example and of mpdta (its cost depends on the number of event times, not of units).
+* ``bacon_decomposition`` against ``pybacondecomp`` (PyPI) on mpdta and on the simulated
+  staggered panel of 10^5 units x 20 periods: the TWFE coefficient and the time ratio.
+* ``dcdh`` (through the registry: DID_M and DID_1..3 with placebos) against diff-diff's
+  ``ChaisemartinDHaultfoeuille`` (analytic SEs) on mpdta and on a panel of 10^5 units x 20
+  periods whose treatment switches on and off.
 
 Run ``python benchmarks/bench_did.py`` (or ``--quick`` for small sizes, ``--modern`` for
-the pyfixest comparisons only).
+the pyfixest comparisons only, ``--other-only`` / ``--synth-only`` for the rest).
 """
 
 from __future__ import annotations
