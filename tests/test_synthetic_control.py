@@ -152,3 +152,66 @@ def test_plots():
         assert len(ax.lines) >= 2
     with pytest.raises(errors.OptionError):
         plot_synthetic_control(eff, kind="bar")
+
+
+# ------------------------------------------------------------------ the simplex solver
+
+def _kkt_gap(A, b, x):
+    """Largest violation of the simplex least-squares optimality conditions, relative.
+
+    At the optimum every gradient entry ``g_j = A_j'(Ax - b)`` is at least the
+    multiplier ``mu = x'g``, with equality on the support.
+    """
+    g = A.T @ (A @ x - b)
+    mu = x @ g
+    scale = np.abs(A).max() * (np.abs(A).max() + np.abs(b).max()) * A.shape[0]
+    return max(float(mu - g.min()), float(np.abs(g[x > 0] - mu).max())) / scale
+
+
+def _brute_force_simplex_ls(A, b):
+    """Least objective over every support: the equality-constrained fit on each subset
+    of columns (KKT system, minimum-norm), kept when its weights are non-negative."""
+    import itertools
+
+    best = np.inf
+    for k in range(1, A.shape[1] + 1):
+        for S in itertools.combinations(range(A.shape[1]), k):
+            As = A[:, S]
+            K = np.block([[2 * As.T @ As, np.ones((k, 1))], [np.ones((1, k)), np.zeros((1, 1))]])
+            z = np.linalg.lstsq(K, np.r_[2 * As.T @ b, 1.0], rcond=None)[0][:k]
+            if (z >= -1e-12).all() and abs(z.sum() - 1) < 1e-9:
+                best = min(best, float(np.sum((As @ z - b) ** 2)))
+    return best
+
+
+def test_simplex_least_squares_equals_brute_force_on_small_problems():
+    from causalkit.panel._simplex import simplex_least_squares
+
+    rng = np.random.default_rng(5)
+    for trial in range(30):
+        m, n = int(rng.integers(2, 7)), int(rng.integers(2, 9))
+        A = rng.normal(size=(m, n)) * 10.0 ** rng.uniform(-2, 2)
+        b = A @ rng.dirichlet(np.ones(n)) if trial % 2 else rng.normal(size=m) * np.abs(A).max()
+        x = simplex_least_squares(A, b)
+        assert (x >= 0).all() and x.sum() == pytest.approx(1.0, abs=1e-12)
+        assert np.sum((A @ x - b) ** 2) == pytest.approx(_brute_force_simplex_ls(A, b),
+                                                         rel=1e-9, abs=1e-12 * (b @ b))
+        assert _kkt_gap(A, b, x) < 1e-9
+
+
+def test_simplex_least_squares_on_a_hundred_thousand_near_tied_donors():
+    """The treated unit of a 10^5-unit factor panel lies deep inside the donors' hull:
+    many optimal supports nearly tie (the former big-M Lawson-Hanson cycled here)."""
+    from causalkit.panel._simplex import simplex_least_squares
+
+    rng = np.random.default_rng(0)                 # bench_did.py's block_panel(10^5)
+    n, T0 = 100_000, 15
+    F = rng.normal(size=(20, 2)).cumsum(axis=0)
+    L = rng.uniform(0.5, 1.5, size=(n, 2))
+    Y = (L @ F.T + rng.normal(size=n)[:, None] + rng.normal(size=(n, 20)))[:, :T0]
+    P = np.round(Y.T / Y.std(axis=0, ddof=1)[:, None], 11)   # standardised, as _Fitter
+    A, b = P[:, :-1], P[:, -1]                     # the last unit treated, the rest donors
+    x = simplex_least_squares(A, b)
+    assert (x >= 0).all() and x.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.count_nonzero(x) <= T0 + 1                   # a vertex of the reduced problem
+    assert _kkt_gap(A, b, x) < 1e-9
