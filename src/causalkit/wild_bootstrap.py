@@ -325,6 +325,24 @@ def bootstrap_effect(effect: Any, y: np.ndarray, X: np.ndarray, R: Sequence[floa
 
 
 def document_options(func: Any) -> Any:
-    """Decorator: append the bootstrap options' text to ``func``'s ``Parameters`` section."""
-    func.__doc__ = (func.__doc__ or "").rstrip() + "\n" + OPTIONS_DOC
+    r"""Decorator: add the bootstrap options' text at the end of ``func``'s ``Parameters``
+    section (before the next numpydoc section, such as ``Notes``, or at the end).
+
+    >>> def f(data, bootstrap=None):
+    ...     pass
+    >>> f.__doc__ = "Fit.\n\n    Parameters\n    ----------\n    data\n        The rows.\n\n    Notes\n    -----\n    A note.\n"
+    >>> doc = document_options(f).__doc__
+    >>> doc.index("bootstrap\n") < doc.index("Notes") < doc.index("A note")
+    True
+    """
+    import re
+
+    doc = func.__doc__ or ""
+    params = re.search(r"\n[ \t]*Parameters\n[ \t]*-{3,}\n", doc)
+    following = re.compile(r"\n\n[ \t]*[A-Z][A-Za-z ]*\n[ \t]*-{3,}\n")
+    nxt = following.search(doc, params.end()) if params else None
+    if nxt is None:
+        func.__doc__ = doc.rstrip() + "\n" + OPTIONS_DOC
+    else:
+        func.__doc__ = doc[:nxt.start()].rstrip() + "\n" + OPTIONS_DOC.rstrip("\n") + doc[nxt.start():]
     return func

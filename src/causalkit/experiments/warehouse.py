@@ -4,22 +4,28 @@ Experimentation platforms never pull user-level rows: they aggregate per arm
 in the warehouse and analyse the aggregates.  :func:`stats_from_table` does the
 same for any `Ibis <https://ibis-project.org>`_ table (DuckDB is the embedded
 default; Postgres, Spark, BigQuery, Snowflake, Trino, ... through Ibis
-backends).  It runs two aggregate queries, each one pass over the table:
+backends).  Without ``unit=`` it reads the table once:
 
-1. per arm: the number of units, every column's mean, count of non-missing
-   values, minimum and maximum, which check the data (missing values, 0/1
-   columns for proportions; a NaN or infinite value makes the mean, minimum
-   or maximum non-finite, and only then are they counted, in one more query)
-   before any test;
-2. per arm: the sums of products of deviations from the arm's means (the
-   two-pass algorithm, so a metric of mean 1e8 and standard deviation 1 keeps
-   its variance, which raw sums of squares lose), and the sums of deviations
-   (the rounding correction of the second pass).
+1. a shift per column from at most :data:`SHIFT_ROWS` rows (``LIMIT``: no scan);
+2. one aggregate query, per arm: the number of units, every column's count of
+   non-missing values, minimum and maximum, which check the data (missing
+   values, 0/1 columns for proportions; a NaN or infinite value makes the
+   minimum or maximum non-finite, and only then are they counted, in one more
+   query) before any test; and the sums of the shifted values and of their
+   products.  Shifted sums keep the variance of a metric of mean 1e8 and
+   standard deviation 1 (raw sums of squares lose it): their relative rounding
+   error is about 1e-16 (1 + (offset / sd)^2), for the offset of the arm's mean
+   from the shift.  When an offset exceeds :data:`MAX_SHIFT_OFFSET` standard
+   deviations (a sample of rows unlike an arm), a second pass centres on the
+   arms' exact means instead (the two-pass algorithm with its rounding
+   correction).
 
 With ``unit=``, rows are events: they are first summed per unit (``GROUP BY
 variant, unit`` inside the database), and the moments are over units, which
 is what ratio metrics (clicks per session per user) and clustered metrics
-need; a unit seen in two arms is an error.  Only the aggregates (a few numbers
+need; a unit seen in two arms is an error.  The per-unit sums are then read twice
+(the aggregate query, then the two-pass centring on the arms' means), since a
+sample of them would cost the grouping itself.  Only the aggregates (a few numbers
 per arm) reach Python, so a table of 10^9 events costs kilobytes of memory.
 The SQL that ran is returned (``ExperimentResult.sql``), as platforms show
 their users.
@@ -51,6 +57,13 @@ from .metrics import Metric
 from .stats import Moments
 
 __all__ = ["is_ibis_table", "stats_from_table"]
+
+#: Rows read (``LIMIT``) for the shift of the one-pass sums.
+SHIFT_ROWS = 1000
+
+#: The largest offset of an arm's mean from the shift, in its standard deviations, that
+#: the one-pass sums accept (relative rounding error of the variance about 1e-16 * 1e6).
+MAX_SHIFT_OFFSET = 1e3
 
 
 def is_ibis_table(obj: Any) -> bool:
@@ -91,16 +104,57 @@ def _per_unit(table: Any, variant: str, unit: str, columns: Sequence[str]) -> tu
     return per_unit, mixed.filter(mixed.arms > 1).count()
 
 
-def _first_pass(table: Any, variant: str, columns: Sequence[str]) -> Any:
-    schema = table.schema()
-    aggs: dict[str, Any] = {"n": table.count()}
+def _first_pass(table: Any, variant: str, columns: Sequence[str],
+                pairs: Sequence[tuple[int, int]] = (), shift: Sequence[float] | None = None
+                ) -> Any:
+    """Counts, means, minima and maxima per arm; with ``shift``, also the sums of the
+    shifted values (``resid{j}``) and of their products over ``pairs`` (``com{j}_{l}``),
+    the shifted values computed once per row in a subquery."""
+    import ibis
+
+    base = table if shift is None else table.select(variant, *columns, **{
+        f"dev{j}": _float(table, c) - ibis.literal(float(shift[j]), "float64")
+        for j, c in enumerate(columns)})
+    aggs: dict[str, Any] = {"n": base.count()}
     for j, c in enumerate(columns):
-        x = _float(table, c)
-        aggs[f"mean{j}"] = x.mean()
-        aggs[f"count{j}"] = table[c].count()
+        x = _float(base, c)
+        if shift is None:                  # with a shift the mean is shift + resid / n
+            aggs[f"mean{j}"] = x.mean()
+        aggs[f"count{j}"] = base[c].count()
         aggs[f"min{j}"] = x.min()
         aggs[f"max{j}"] = x.max()
-    return table.group_by(variant).aggregate(**aggs).order_by(variant)
+    if shift is not None:
+        for j in range(len(columns)):
+            aggs[f"resid{j}"] = base[f"dev{j}"].sum()
+        for j, l in pairs:
+            aggs[f"com{j}_{l}"] = (base[f"dev{j}"] * base[f"dev{l}"]).sum()
+    return base.group_by(variant).aggregate(**aggs).order_by(variant)
+
+
+def _shift_query(table: Any, columns: Sequence[str]) -> Any:
+    """At most :data:`SHIFT_ROWS` rows of the columns, as floats (a ``LIMIT``, no scan)."""
+    return table.select(*[_float(table, c).name(f"s{j}") for j, c in enumerate(columns)]
+                        ).limit(SHIFT_ROWS)
+
+
+def _shift_values(sample: pd.DataFrame, k: int) -> list[float]:
+    """Per-column mean of the sampled rows' finite values (0 where there is none)."""
+    values = sample.to_numpy(float).reshape(len(sample), k)
+    out = []
+    for j in range(k):
+        finite = values[:, j][np.isfinite(values[:, j])]
+        out.append(float(finite.mean()) if finite.size else 0.0)
+    return out
+
+
+def _far_from_shift(n: np.ndarray, mean: np.ndarray, resid: np.ndarray, sq: np.ndarray) -> bool:
+    """Whether an arm's mean lies more than :data:`MAX_SHIFT_OFFSET` standard deviations
+    from the shift (or a column is constant in an arm away from it)."""
+    safe = np.maximum(n, 1.0)[:, None]
+    offset = np.abs(resid / safe)
+    var = np.maximum(sq / safe - offset ** 2, 0.0)
+    scale = np.maximum(np.abs(mean), 1.0)
+    return bool(np.any((offset > MAX_SHIFT_OFFSET * np.sqrt(var)) & (offset > 1e-12 * scale)))
 
 
 def _count_nonfinite(table: Any, column: str) -> int:
@@ -163,7 +217,15 @@ def stats_from_table(table: Any, variant: str, metrics: str | Metric | Sequence[
         names = [f"c{j}" for j in range(len(columns))]
     else:
         names = list(columns)
-    first = _first_pass(source, variant, names)
+    index = {c: j for j, c in enumerate(columns)}
+    pairs = sorted({(min(index[a], index[b]), max(index[a], index[b]))
+                    for m in mets for a in m.columns for b in m.columns})
+    shift = None
+    if unit is None:
+        sample = _shift_query(source, names)
+        sqls.append(_sql(sample))
+        shift = _shift_values(sample.execute(), len(names))
+    first = _first_pass(source, variant, names, pairs, shift)
     sqls.append(_sql(first))
     one = first.execute()
     if one[variant].isna().any():
@@ -178,9 +240,9 @@ def stats_from_table(table: Any, variant: str, metrics: str | Metric | Sequence[
         if missing.sum():
             raise DataError(f"metric column {c!r} has {int(missing.sum())} missing value(s) in "
                             "the table; drop or impute them before the analysis")
-        # a NaN or infinity makes the mean, minimum or maximum non-finite (NaN propagates in
-        # sums and is the largest value in SQL orderings); only then is it counted
-        seen = one[[f"mean{j}", f"min{j}", f"max{j}"]].to_numpy(float)
+        # a NaN or infinity makes the minimum or maximum non-finite (NaN is the largest value
+        # in SQL orderings); only then is it counted
+        seen = one[[f"min{j}", f"max{j}"]].to_numpy(float)
         if source.schema()[names[j]].is_floating() and not np.isfinite(seen).all():
             bad = _count_nonfinite(source, names[j])
             if bad:
@@ -188,21 +250,25 @@ def stats_from_table(table: Any, variant: str, metrics: str | Metric | Sequence[
                                 "the table")
             raise DataError(f"metric column {c!r}: its sum overflows double precision in the "
                             "database; rescale it")
-    means = {a: [float(one[f"mean{j}"].iloc[i]) for j in range(len(columns))]
-             for i, a in enumerate(arms)}
-    index = {c: j for j, c in enumerate(columns)}
-    pairs = sorted({(min(index[a], index[b]), max(index[a], index[b]))
-                    for m in mets for a in m.columns for b in m.columns})
-    second = _second_pass(source, variant, names, pairs, means)
-    sqls.append(_sql(second))
-    two = second.execute()
-    if list(two[variant]) != arms:
-        raise DataError("the table changed between the two aggregate queries (arms differ)")
+    safe_n = np.maximum(n, 1.0)
+    means = {a: [float(one[f"mean{j}"].iloc[i]) if shift is None else
+                 shift[j] + float(one[f"resid{j}"].iloc[i]) / safe_n[i]
+                 for j in range(len(columns))] for i, a in enumerate(arms)}
+    two, centre = one, {a: list(shift) for a in arms} if shift is not None else means
+    if shift is None or _far_from_shift(
+            n, np.array([means[a] for a in arms]),
+            np.column_stack([one[f"resid{j}"].to_numpy(float) for j in range(len(names))]),
+            np.column_stack([one[f"com{j}_{j}"].to_numpy(float) for j in range(len(names))])):
+        second = _second_pass(source, variant, names, pairs, means)   # centred on the arms' means
+        sqls.append(_sql(second))
+        two, centre = second.execute(), means
+        if list(two[variant]) != arms:
+            raise DataError("the table changed between the two aggregate queries (arms differ)")
     moments, resolved = {}, {}
     for m in mets:
         idx = [index[c] for c in m.columns]
         k = len(idx)
-        mean = np.array([[means[a][j] for j in idx] for a in arms])
+        mean = np.array([[centre[a][j] for j in idx] for a in arms])
         com = np.empty((len(arms), k, k))
         resid = np.column_stack([two[f"resid{j}"].to_numpy(float) for j in idx])
         for p, j in enumerate(idx):

@@ -300,6 +300,9 @@ def dcdh(data: pd.DataFrame, treatment: str, outcome: str, unit: str, time: str,
     n_bootstrap
         0 (default) for the analytic design-conditional SE; otherwise the number of
         cluster-bootstrap draws (at least 2), seeded by ``random_state``.
+    random_state
+        Seed (or numpy Generator) of the cluster-bootstrap draws; unused with the
+        analytic SE.
 
     Notes
     -----
