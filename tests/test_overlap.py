@@ -200,3 +200,25 @@ def test_estimators_run_under_quasi_separation_and_say_so(method):
         effect = causalkit.estimate(df, "t", "y", method=method,
                                     covariates=[c for c in df if c.startswith("x")])
     assert np.isfinite(effect.estimate) and np.isfinite(effect.std_error)
+
+
+def test_exact_zero_scores_are_clipped_when_asked_and_refused_otherwise():
+    """A fully grown tree gives scores of exactly 0 and 1: an infinite inverse weight.  AIPW
+    clips to [0.01, 0.99] by default, which bounds it (a warning with the count, as DoubleML
+    clips); with clip=None nothing bounds it, so it is an OverlapError."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(5)
+    n = 600
+    x = rng.normal(size=(n, 2))
+    t = rng.binomial(1, expit(0.5 * x[:, 0]))
+    df = pd.DataFrame({"x0": x[:, 0], "x1": x[:, 1], "t": t})
+    df["y"] = t + x[:, 0] + rng.normal(size=n)
+    tree = DecisionTreeClassifier(random_state=0)
+    with pytest.warns(UserWarning, match="exactly 0"):
+        effect = causalkit.estimate(df, "t", "y", method="aipw", covariates=["x0", "x1"],
+                                    propensity_model=tree)
+    assert np.isfinite(effect.estimate) and effect.diagnostics["overlap"]["n_degenerate"] > 0
+    with pytest.raises(OverlapError, match="exactly 0"):
+        causalkit.estimate(df, "t", "y", method="aipw", covariates=["x0", "x1"],
+                           propensity_model=tree, clip=None)

@@ -171,8 +171,13 @@ def single_arm_units(X: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, list[int
 
 def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUND,
                warn: bool = True, advice: str = WEIGHTING_ADVICE,
-               stacklevel: int = 3) -> dict[str, Any]:
+               stacklevel: int = 3, bounded: bool = False) -> dict[str, Any]:
     """Range of the scores; raise if the arms do not overlap, warn when outside the bound.
+
+    A treated unit with a score of exactly 0 (or a control with 1) has an infinite
+    inverse weight: an :class:`OverlapError`, unless ``bounded`` (the caller clips or
+    trims the scores, which bounds that weight), when it is a warning with the count
+    (``n_degenerate`` in the diagnosis).
 
     Returns the diagnosis: the score range overall and by arm, the count and
     share of scores outside ``[bound, 1 - bound]`` and ``status``
@@ -197,17 +202,22 @@ def positivity(scores: np.ndarray, t: np.ndarray, bound: float = POSITIVITY_BOUN
             "arms, so the effect cannot be estimated without extrapolation")
     bad = int((on & (scores <= 0)).sum() + (~on & (scores >= 1)).sum()) if (
         min1 <= 0 or max0 >= 1) else 0
-    if bad:
+    if bad and not bounded:
         raise OverlapError(
             f"{bad} unit(s) have a propensity score of exactly 0 (treated) or 1 (control): "
             f"there is no overlap there; {advice}")
+    if bad and warn:
+        warnings.warn(
+            f"positivity: {bad} unit(s) have a propensity score of exactly 0 (treated) or 1 "
+            "(control), so no unit of the other arm is like them; their scores are clipped "
+            "or trimmed as asked", UserWarning, stacklevel=stacklevel)
     lowest, highest = min(min1, min0), max(max1, max0)
     n_out = (int(((scores < bound) | (scores > 1 - bound)).sum())
              if lowest < bound or highest > 1 - bound else 0)
     diag = {"propensity_min": float(lowest), "propensity_max": float(highest),
             "propensity_min_treated": float(min1), "propensity_max_control": float(max0),
             "n_outside_bounds": n_out, "share_outside_bounds": n_out / len(scores),
-            "bound": bound, "status": "weak" if n_out else "complete"}
+            "bound": bound, "status": "weak" if n_out else "complete", "n_degenerate": bad}
     if n_out and warn:
         warnings.warn(
             f"positivity: {n_out} of {len(scores)} propensity scores ({100 * n_out / len(scores):.2f}%) "

@@ -37,7 +37,8 @@ from ..nuisance import (check_classifier, fit_weighted, folds, median_aggregate,
 from ..formula import formula_part
 from ..validation import PreparedData, prepare
 from ..logistic import Design, StandardizedDesign, logistic_newton
-from ..overlap import POSITIVITY_BOUND, check_separation, converged_logistic, positivity
+from ..overlap import (POSITIVITY_BOUND, check_separation, converged_logistic,
+                       independent_columns, positivity)
 
 
 def default_propensity_model() -> Any:
@@ -171,10 +172,24 @@ def default_logistic_scores(X_train: np.ndarray, t_train: np.ndarray,
                             ) -> np.ndarray:
     """The default model (unpenalized logistic, standardized covariates) fitted by Newton
     on the training rows (weighted by ``sample_weight``), its scores on new rows (for
-    cross-fitting)."""
-    train = StandardizedDesign(X_train)
+    cross-fitting).
+
+    A training fold can be rank-deficient where the whole sample is not (a rare
+    category's dummy constant in the fold): the fit then uses a maximal set of linearly
+    independent columns of the fold, as R's ``glm`` leaves aliased coefficients out
+    (the fold's fitted scores are the same; the dropped columns get coefficient 0).
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.column_stack([rng.normal(size=60), np.r_[np.zeros(50), np.ones(10)]])
+    >>> t = rng.binomial(1, 0.5, 60)
+    >>> s = default_logistic_scores(X[:50], t[:50], X[50:])   # column 2 is constant in the fold
+    >>> bool(np.all((s > 0) & (s < 1)))
+    True
+    """
+    columns = independent_columns(X_train)
+    train = StandardizedDesign(X_train[:, columns])
     beta, _ = converged_logistic(train, t_train, sample_weight=sample_weight)
-    return expit(StandardizedDesign(X_new, train.mean, train.scale).dot(beta))
+    return expit(StandardizedDesign(X_new[:, columns], train.mean, train.scale).dot(beta))
 
 
 def fit_propensity(X: np.ndarray, t: np.ndarray, names: Sequence[str],
@@ -243,7 +258,7 @@ def finish_scores(raw: np.ndarray, t: np.ndarray, *, trim: float | None = None,
                   clip: float | None = None, warn: bool = True) -> PropensityFit:
     """Positivity check, then trimming and clipping, of already predicted scores."""
     trim, clip = _check_bound("trim", trim), _check_bound("clip", clip)
-    overlap = positivity(raw, t, warn=warn)
+    overlap = positivity(raw, t, warn=warn, bounded=trim is not None or clip is not None)
     diag: dict[str, Any] = dict(overlap, overlap=overlap)
     keep = np.ones(len(t), dtype=bool)
     scores = raw
