@@ -21,6 +21,7 @@ Example
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -36,8 +37,8 @@ from ..nuisance import (check_classifier, fit_weighted, folds, median_aggregate,
                         model_or_default, repeated_folds)
 from ..formula import formula_part
 from ..validation import PreparedData, prepare
-from ..logistic import Design, StandardizedDesign, logistic_newton
-from ..overlap import (POSITIVITY_BOUND, check_separation, converged_logistic,
+from ..logistic import Design, StandardizedDesign, fit_logistic, logistic_newton
+from ..overlap import (CHECK_RIDGE, POSITIVITY_BOUND, check_separation, converged_logistic,
                        independent_columns, positivity)
 
 
@@ -167,6 +168,11 @@ def _predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
     return proba[:, classes.index(1)].astype(float)
 
 
+#: The ridge penalty of a cross-fitting fold's logistic fit whose information matrix is
+#: singular (the overlap check's penalty).
+FOLD_RIDGE = CHECK_RIDGE
+
+
 def default_logistic_scores(X_train: np.ndarray, t_train: np.ndarray,
                             X_new: np.ndarray, sample_weight: np.ndarray | None = None
                             ) -> np.ndarray:
@@ -188,7 +194,21 @@ def default_logistic_scores(X_train: np.ndarray, t_train: np.ndarray,
     """
     columns = independent_columns(X_train)
     train = StandardizedDesign(X_train[:, columns])
-    beta, _ = converged_logistic(train, t_train, sample_weight=sample_weight)
+    try:
+        beta, _ = converged_logistic(train, t_train, sample_weight=sample_weight)
+    except EstimationError as err:
+        if "singular" not in str(err):
+            raise
+        # the information matrix turns singular on the way (scores of a small group running
+        # to 0 or 1 without separating the arms): this fold's model is ridge-penalized
+        beta, ok = fit_logistic(train, np.asarray(t_train, float), sample_weight=sample_weight,
+                                ridge=FOLD_RIDGE)
+        if not ok:
+            raise
+        warnings.warn(f"a cross-fitting fold's logistic propensity model is singular "
+                      f"(quasi-separation in {len(t_train)} training rows); that fold uses a "
+                      f"ridge-penalized logistic fit (lambda = {FOLD_RIDGE:g} on standardized "
+                      "covariates)", UserWarning, stacklevel=4)
     return expit(StandardizedDesign(X_new[:, columns], train.mean, train.scale).dot(beta))
 
 
