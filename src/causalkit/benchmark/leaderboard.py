@@ -84,15 +84,31 @@ def _published_md(suite: Any) -> str:
             + to_markdown(suite.published) + "\n")
 
 
+def timing_line(results: pd.DataFrame, elapsed: float) -> str:
+    """How long the fits took: this run's wall time, and the fits' own times summed over
+    every row (the stored ones too, so a resumed run still reports the whole work).
+
+    >>> timing_line(pd.DataFrame({"time_s": [1.5, 2.5]}), 3.0)
+    '2 fits: this run 3 s of wall time; the fits themselves took 4 s (summed over every fit, stored ones included)'
+    """
+    total = float(pd.to_numeric(results.get("time_s"), errors="coerce").sum()) \
+        if "time_s" in results else float("nan")
+    return (f"{len(results)} fits: this run {elapsed:,.0f} s of wall time; the fits themselves "
+            f"took {total:,.0f} s (summed over every fit, stored ones included)")
+
+
 def to_markdown_leaderboard(summary: pd.DataFrame, suites: Sequence[Any] = (),
-                            elapsed: float | None = None, rank_by: Sequence[str] | None = None
-                            ) -> str:
+                            elapsed: float | None = None, rank_by: Sequence[str] | None = None,
+                            results: pd.DataFrame | None = None) -> str:
     """The leaderboard as Markdown: our table, then each suite's published figures."""
     rank = rank_by or next((s.rank_by for s in suites), ("pehe_out", "rmse"))
     parts = [to_markdown(leaderboard_table(summary, rank))]
     if elapsed is not None:
-        n = int(summary["n_fits"].sum()) if "n_fits" in summary else 0
-        parts.append(f"\n{n} fits in {elapsed:,.0f} s.")
+        if results is not None:
+            parts.append(f"\n{timing_line(results, elapsed)}.")
+        else:
+            n = int(summary["n_fits"].sum()) if "n_fits" in summary else 0
+            parts.append(f"\n{n} fits in {elapsed:,.0f} s.")
     parts += [_published_md(s) for s in suites]
     return "\n".join(p for p in parts if p)
 
@@ -203,7 +219,7 @@ def to_html(result: Any, elapsed: float | None = None, title: str = "causalkit l
         parts.append("<p>Suites: " + "; ".join(html.escape(f"{s.name}: {s.description}")
                                               for s in suites) + "</p>")
     if elapsed is not None:
-        parts.append(f"<p>{len(result.results)} fits in {elapsed:,.0f} s.</p>")
+        parts.append(f"<p>{html.escape(timing_line(result.results, elapsed))}.</p>")
     parts.append(_table_html(leaderboard_table(result.summary, rank), "leaderboard"))
     for i, s in enumerate(suites):
         if s.published is not None:
@@ -229,7 +245,8 @@ def write(result: Any, out_dir: str | Path, elapsed: float | None = None) -> dic
              "summary": out / "summary.csv"}
     suites = _suites(result)
     paths["leaderboard_md"].write_text(
-        to_markdown_leaderboard(result.summary, suites, elapsed) + "\n", encoding="utf-8")
+        to_markdown_leaderboard(result.summary, suites, elapsed, results=result.results) + "\n",
+        encoding="utf-8")
     paths["leaderboard_html"].write_text(to_html(result, elapsed), encoding="utf-8")
     result.summary.to_csv(paths["summary"], index=False)
     return {k: str(v) for k, v in paths.items()}
