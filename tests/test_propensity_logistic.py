@@ -71,3 +71,32 @@ def test_warm_started_newton_equals_statsmodels(monkeypatch):
     beta = _logistic.logistic_newton(design, t)
     ref = sm.Logit(t, sm.add_constant(X)).fit(disp=0, tol=1e-14, maxiter=100)
     np.testing.assert_allclose(expit(design.dot(beta)), ref.predict(), rtol=0, atol=1e-9)
+
+
+def test_a_singular_fold_falls_back_to_the_ridge_logistic(monkeypatch):
+    """When a training fold's information matrix turns singular (forced here), the fold's
+    scores are the ridge-penalized logistic's: equal to scikit-learn's LogisticRegression(C=1)
+    on the fold's standardized columns (population SD, as StandardizedDesign)."""
+    import warnings as _warnings
+
+    import numpy as _np
+    from sklearn.linear_model import LogisticRegression as _LR
+
+    import causalkit.backdoor._propensity as prop
+    from causalkit.errors import EstimationError as _EE
+
+    rng = _np.random.default_rng(3)
+    X = rng.normal(size=(400, 3))
+    t = rng.binomial(1, 1 / (1 + _np.exp(-X[:, 0])))
+
+    def singular(*args, **kwargs):
+        raise _EE("the logistic propensity model is singular (collinear covariates?)")
+
+    monkeypatch.setattr(prop, "converged_logistic", singular)
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        ours = prop.default_logistic_scores(X[:300], t[:300], X[300:])
+    assert any("ridge-penalized" in str(w.message) for w in caught)
+    mu, sd = X[:300].mean(axis=0), X[:300].std(axis=0)
+    ref = _LR(C=1.0, tol=1e-12, max_iter=10_000).fit((X[:300] - mu) / sd, t[:300])
+    _np.testing.assert_allclose(ours, ref.predict_proba((X[300:] - mu) / sd)[:, 1], atol=1e-6)
