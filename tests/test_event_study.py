@@ -109,3 +109,15 @@ def test_bad_inputs():
         event_study(switching, "y", "id", "t", treatment="d")
     with pytest.raises(OptionError):
         event_study(df, "y", "id", "t", cohort="g", leads=1)
+
+
+@pytest.mark.parametrize("method", ["event_study", "sun_abraham"])
+def test_a_unit_treated_from_period_zero_is_not_counted_as_never_treated(method):
+    """Cohort 0 codes never treated units; a unit first treated in period 0 used to be
+    counted as a control silently (the estimate came out)."""
+    rng = np.random.default_rng(0)
+    rows = [(u, t, int(t >= g), rng.normal() + (t >= g))
+            for u, g in zip(range(60), [0, 3, np.inf] * 20) for t in range(6)]
+    df = pd.DataFrame(rows, columns=["u", "t", "d", "y"])
+    with pytest.raises(causalkit.errors.DataError, match="first treated in period 0"):
+        causalkit.estimate(df, "d", "y", method=method, unit="u", time="t")

@@ -185,8 +185,9 @@ def run(args: argparse.Namespace) -> int:
 
     stored = float(pd.to_numeric(result.results.get("time_s"), errors="coerce").sum()) \
         if "time_s" in result.results else float("nan")
-    print(f"\n{n_fits} fits in {elapsed:.1f} s of wall time (the fits themselves: {stored:.1f} s, "
-          f"stored ones included; alpha = {args.alpha}; coverage Monte Carlo SE "
+    from_store = ", stored ones included" if args.out else ""
+    print(f"\n{n_fits} fits in {elapsed:.1f} s of wall time (the fits themselves: {stored:.1f} s"
+          f"{from_store}; alpha = {args.alpha}; coverage Monte Carlo SE "
           f"~ {((1 - args.alpha) * args.alpha / shown) ** 0.5:.3f} at {shown} "
           "replications of a synthetic dataset; real datasets are fitted once)")
     if args.out:

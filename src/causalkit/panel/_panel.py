@@ -66,11 +66,13 @@ def check_panel(data: Any, *, outcome: str, unit: str, time: str,
 
 
 def cohort_from_treatment(frame: pd.DataFrame, treatment: str, unit: str, time: str,
-                          absorbing: bool = True) -> np.ndarray:
+                          absorbing: bool = True, zero_is_never: bool = True) -> np.ndarray:
     """Per-row cohort (first period with treatment 1; 0 for never treated units).
 
     With ``absorbing`` a unit whose treatment switches back to 0 is an error,
-    because event-time and cohort methods assume treatment stays on.
+    because event-time and cohort methods assume treatment stays on.  With
+    ``zero_is_never`` (the callers that use the codes) a unit first treated in
+    period 0 is an error, since its cohort code would read as never treated.
     """
     d = binary_treatment(frame, treatment)
     times = frame[time].to_numpy(dtype=float)
@@ -88,6 +90,13 @@ def cohort_from_treatment(frame: pd.DataFrame, treatment: str, unit: str, time: 
                 f"({n_bad} of {len(pd.unique(units))} units, {int(bad.sum())} rows treated "
                 "0 after a 1); this method needs staggered adoption (once treated, always "
                 "treated); for treatments that switch on and off use dcdh")
+    if zero_is_never and np.any(first == 0):
+        who = frame[unit].to_numpy()[first == 0][0]
+        who = who.item() if hasattr(who, "item") else who
+        raise DataError(
+            f"unit {who!r} is first treated in period 0 of {time!r}, but cohort 0 is the code "
+            "for never treated units, so it would be counted as a control; recode the time "
+            "column so that no treated unit starts in period 0 (e.g. number periods from 1)")
     return np.where(np.isfinite(first), first, 0.0)
 
 

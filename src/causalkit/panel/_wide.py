@@ -88,7 +88,8 @@ def wide_panel(data: Any, outcome: Any, unit: Any, time: Any, treatment: Any, *,
     if treatment in (outcome, unit, time):
         raise DataError(f"treatment column {treatment!r} is also used as another role")
     _balanced(frame, unit, time, method)
-    cohort_from_treatment(frame, treatment, unit, time, absorbing=True)  # switching off
+    cohort_from_treatment(frame, treatment, unit, time, absorbing=True,   # switching off
+                          zero_is_never=False)
     d = binary_treatment(frame, treatment)
     require_treated_after_start(d == 1, f"column {treatment!r}")
     # first treated period per unit (not the 0-coded cohort: period 0 may be a real period)
