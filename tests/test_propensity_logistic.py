@@ -83,7 +83,7 @@ def test_a_singular_fold_falls_back_to_the_ridge_logistic(monkeypatch):
     from sklearn.linear_model import LogisticRegression as _LR
 
     import causalkit.backdoor._propensity as prop
-    from causalkit.errors import EstimationError as _EE
+    from causalkit.errors import SingularInformationError as _EE
 
     rng = _np.random.default_rng(3)
     X = rng.normal(size=(400, 3))

@@ -117,6 +117,12 @@ class EstimationError(CausalKitError, RuntimeError):
     """The estimator could not produce a number from valid-looking input."""
 
 
+class SingularInformationError(EstimationError):
+    """A likelihood's information matrix is singular without the arms separating
+    (collinear columns, or a direction along which the scores ran to 0 or 1): callers
+    that can fall back to a penalized fit catch this one."""
+
+
 class DuplicatePanelRowError(DataError):
     """A panel has more than one row for the same unit and period."""
 

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.special import expit
 
 from ._blocks import BLOCK_ROWS, row_blocks
-from .errors import EstimationError
+from .errors import EstimationError, SingularInformationError
 
 #: Above 4x this many rows, the Newton fit is warm-started on a subsample of this size.
 WARM_START_ROWS = 50_000
@@ -302,7 +302,7 @@ def _newton(design: Design, tf: np.ndarray, beta: np.ndarray, info: np.ndarray |
             except np.linalg.LinAlgError as err:
                 if float(np.median(e * (1.0 - e))) < SEPARATED_CURVATURE:
                     return beta, None, False     # the fit diverges (separation): not converged
-                raise EstimationError("the logistic propensity model is singular (collinear "
+                raise SingularInformationError("the logistic propensity model is singular (collinear "
                                       "covariates?)") from err
             size = float(np.max(np.abs(step)))
             if fresh or size <= 0.5 * previous:

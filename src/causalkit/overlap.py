@@ -50,7 +50,7 @@ import numpy as np
 from scipy.linalg import qr
 from scipy.special import expit
 
-from .errors import EstimationError, OverlapError
+from .errors import EstimationError, OverlapError, SingularInformationError
 from .logistic import DIVERGENT_COEFFICIENT, Design, StandardizedDesign, fit_logistic, mean_score
 
 #: Scores outside [POSITIVITY_BOUND, 1 - POSITIVITY_BOUND] mean weak overlap (a warning).
@@ -360,7 +360,7 @@ def check_overlap(X: np.ndarray, t: np.ndarray, names: Sequence[str],
     model = _CHECK_MODEL
     try:
         beta, converged = fit_logistic(design, t[rest].astype(float))
-    except EstimationError:    # singular information without separation: too many columns
+    except SingularInformationError:    # singular without separation: too many columns
         beta, converged = fit_logistic(design, t[rest].astype(float), ridge=CHECK_RIDGE)
         model = (f"logistic regression (ridge-penalized, lambda={CHECK_RIDGE:g} on "
                  "standardized covariates: the unpenalized information matrix is singular "

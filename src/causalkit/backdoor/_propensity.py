@@ -32,7 +32,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..errors import EstimationError, OptionError, OverlapError
+from ..errors import EstimationError, OptionError, OverlapError, SingularInformationError
 from ..nuisance import (check_classifier, fit_weighted, folds, median_aggregate,  # noqa: F401
                         model_or_default, repeated_folds)
 from ..formula import formula_part
@@ -196,9 +196,7 @@ def default_logistic_scores(X_train: np.ndarray, t_train: np.ndarray,
     train = StandardizedDesign(X_train[:, columns])
     try:
         beta, _ = converged_logistic(train, t_train, sample_weight=sample_weight)
-    except EstimationError as err:
-        if "singular" not in str(err):
-            raise
+    except SingularInformationError:
         # the information matrix turns singular on the way (scores of a small group running
         # to 0 or 1 without separating the arms): this fold's model is ridge-penalized
         beta, ok = fit_logistic(train, np.asarray(t_train, float), sample_weight=sample_weight,
